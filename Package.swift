@@ -1,0 +1,35 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Steward",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "steward", targets: ["steward"]),
+        .library(name: "StewardYAML", targets: ["StewardYAML"]),
+        .library(name: "StewardSpec", targets: ["StewardSpec"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .target(name: "StewardYAML", dependencies: ["CYAML"]),
+        .target(name: "StewardSpec", dependencies: ["StewardYAML"]),
+        .target(
+            name: "StewardCLI",
+            dependencies: [
+                "StewardSpec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "steward", dependencies: ["StewardCLI"]),
+        .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
+        .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec"]),
+        .testTarget(name: "StewardCLITests", dependencies: ["StewardCLI", "steward"]),
+    ]
+)

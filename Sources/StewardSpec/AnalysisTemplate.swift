@@ -1,0 +1,158 @@
+import StewardYAML
+
+/// `kind: AnalysisTemplate` — the metrics that judge a canary, and what
+/// makes each one fail.
+public struct AnalysisTemplate: Sendable {
+    public var metadata: Metadata
+    public var source: ResourceSource
+    public var metrics: [MetricSpec]
+    /// How long a metric may stay inconclusive (too few samples) before the
+    /// rollout pauses and says so.
+    public var inconclusiveTimeout: StewardDuration
+
+    init?(spec r: NodeReader, metadata: Metadata, source: ResourceSource) {
+        guard let m = r.mapping(fields: ["metrics", "inconclusiveTimeout"]) else { return nil }
+        inconclusiveTimeout = m.optional("inconclusiveTimeout")?.duration() ?? StewardDuration(seconds: 3600)
+        guard let metricsReader = m.required("metrics"),
+              let metrics = metricsReader.list(MetricSpec.init(reading:)) else { return nil }
+        if metricsReader.node.items?.isEmpty == true {
+            metricsReader.error("empty-list", "an analysis template needs at least one metric")
+        }
+        self.metrics = metrics
+        self.metadata = metadata
+        self.source = source
+    }
+}
+
+/// One metric: where its value comes from, when it fails, and how much
+/// evidence a verdict needs.
+public struct MetricSpec: Sendable {
+    public enum Severity: String, Sendable, CaseIterable {
+        /// A failure rolls the canary back.
+        case critical
+        /// A failure raises an alert; the rollout goes on.
+        case warning
+    }
+
+    /// How failures add up to the failure limit.
+    public enum FailureCounting: String, Sendable, CaseIterable {
+        /// Only failures in a row count; a pass resets the count.
+        case consecutive
+        /// Every failure since the start of the rollout counts.
+        case cumulative
+    }
+
+    public var name: String
+    public var provider: MetricProvider
+    public var failWhen: FailCondition
+    /// Fewer samples than this in a window make the metric inconclusive.
+    public var minSamples: Int
+    public var interval: StewardDuration
+    public var failureLimit: Int
+    public var failureCounting: FailureCounting
+    public var severity: Severity
+    public var path: FieldPath
+
+    static let fields = ["name", "provider", "failWhen", "minSamples", "interval", "failureLimit", "failureCounting", "severity"]
+
+    init?(reading r: NodeReader) {
+        guard let m = r.mapping(fields: Self.fields) else { return nil }
+        path = r.path
+        minSamples = m.optional("minSamples")?.int(in: 1...Int.max) ?? 100
+        interval = m.optional("interval")?.duration() ?? StewardDuration(seconds: 60)
+        failureLimit = m.optional("failureLimit")?.int(in: 1...10_000) ?? 1
+        failureCounting = m.optional("failureCounting")?.oneOf(FailureCounting.self) ?? .consecutive
+        let name = m.required("name")?.resourceName()
+        let provider = m.required("provider").flatMap(MetricProvider.init(reading:))
+        let failWhen = m.required("failWhen").flatMap(FailCondition.init(reading:))
+        let severity = m.required("severity")?.oneOf(Severity.self)
+        guard let name, let provider, let failWhen, let severity else { return nil }
+        self.name = name
+        self.provider = provider
+        self.failWhen = failWhen
+        self.severity = severity
+    }
+}
+
+/// Where a metric's measurements come from.
+public enum MetricProvider: Sendable {
+    /// Request outcomes that gateways post to the agent's ingest endpoint.
+    case ingest(measure: IngestMeasure)
+    /// A PromQL query; `{{version}}` is replaced by the version measured.
+    case prometheus(address: String?, query: String)
+    /// An HTTP endpoint answering JSON; `jsonPath` picks the value and
+    /// `{{version}}` in the URL is replaced by the version measured.
+    case http(url: String, jsonPath: String)
+
+    init?(reading r: NodeReader) {
+        guard let m = r.mapping(fields: ["ingest", "prometheus", "http"]) else { return nil }
+        let chosen = ["ingest", "prometheus", "http"].filter { m.reader.node[$0] != nil }
+        guard chosen.count == 1, let body = m.required(chosen[0]) else {
+            r.error("provider-choice", "provider must have exactly one of ingest, prometheus or http")
+            return nil
+        }
+        switch chosen[0] {
+        case "ingest":
+            guard let measure = body.mapping(fields: ["measure"])?.required("measure")?.oneOf(IngestMeasure.self) else { return nil }
+            self = .ingest(measure: measure)
+        case "prometheus":
+            guard let p = body.mapping(fields: ["address", "query"]) else { return nil }
+            let address = p.optional("address")?.string()
+            guard let queryReader = p.required("query"), let query = queryReader.string() else { return nil }
+            if !query.contains("{{version}}") {
+                queryReader.error("query-not-per-version", "query must contain {{version}} so that each version is measured on its own")
+            }
+            self = .prometheus(address: address, query: query)
+        default:
+            guard let h = body.mapping(fields: ["url", "jsonPath"]) else { return nil }
+            let url = h.required("url")?.string()
+            let jsonPath = h.required("jsonPath")?.string()
+            guard let url, let jsonPath else { return nil }
+            self = .http(url: url, jsonPath: jsonPath)
+        }
+    }
+}
+
+/// What the built-in ingest store can measure, per version per window.
+public enum IngestMeasure: String, Sendable, CaseIterable {
+    case errorRate, latencyP50, latencyP95, latencyP99, rating, hallucinationRate,
+         safetyViolations, costPerRequest, tokensPerRequest
+
+    /// The values the measure can take; a threshold outside them can never be crossed.
+    public var possibleValues: ClosedRange<Double> {
+        switch self {
+        case .errorRate, .hallucinationRate: 0...1
+        case .rating: 1...5
+        default: 0...Double.greatestFiniteMagnitude
+        }
+    }
+}
+
+/// When a metric fails: its value above or below a threshold, either as is
+/// or as a ratio to the stable version measured over the same window.
+public struct FailCondition: Sendable {
+    public enum Comparison: String, Sendable { case above, below }
+    public enum Baseline: String, Sendable, CaseIterable {
+        /// The stable version, measured over the same window.
+        case stable
+    }
+
+    public var comparison: Comparison
+    public var threshold: Double
+    /// When set, the threshold is a factor of this version's value.
+    public var relativeTo: Baseline?
+    public var path: FieldPath
+
+    init?(reading r: NodeReader) {
+        guard let m = r.mapping(fields: ["above", "below", "relativeTo"]) else { return nil }
+        path = r.path
+        relativeTo = m.optional("relativeTo")?.oneOf(Baseline.self)
+        let chosen = ["above", "below"].filter { m.reader.node[$0] != nil }
+        guard chosen.count == 1, let threshold = m.required(chosen[0])?.number() else {
+            if chosen.count != 1 { r.error("condition-choice", "failWhen must have exactly one of above or below") }
+            return nil
+        }
+        self.comparison = chosen[0] == "above" ? .above : .below
+        self.threshold = threshold
+    }
+}

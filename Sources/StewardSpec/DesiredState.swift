@@ -1,0 +1,63 @@
+import StewardYAML
+
+/// Everything a revision of the watched repository asks for, by kind and name.
+public struct DesiredState: Sendable {
+    public var models: [String: Model] = [:]
+    public var promptTemplates: [String: PromptTemplate] = [:]
+    public var rollouts: [String: Rollout] = [:]
+    public var analysisTemplates: [String: AnalysisTemplate] = [:]
+    public var policies: [String: Policy] = [:]
+
+    public init() {}
+
+    /// Adds a resource; returns the one already there under the same kind
+    /// and name, which is left in place.
+    mutating func insert(_ resource: Resource) -> Resource? {
+        let name = resource.metadata.name
+        switch resource {
+        case .model(let r):
+            if let old = models[name] { return .model(old) }
+            models[name] = r
+        case .promptTemplate(let r):
+            if let old = promptTemplates[name] { return .promptTemplate(old) }
+            promptTemplates[name] = r
+        case .rollout(let r):
+            if let old = rollouts[name] { return .rollout(old) }
+            rollouts[name] = r
+        case .analysisTemplate(let r):
+            if let old = analysisTemplates[name] { return .analysisTemplate(old) }
+            analysisTemplates[name] = r
+        case .policy(let r):
+            if let old = policies[name] { return .policy(old) }
+            policies[name] = r
+        }
+        return nil
+    }
+
+    /// How many resources the state holds.
+    public var count: Int {
+        models.count + promptTemplates.count + rollouts.count + analysisTemplates.count + policies.count
+    }
+}
+
+/// One file of the desired state: its path, as diagnostics should name it,
+/// and its bytes.
+public struct SourceFile: Sendable {
+    public var path: String
+    public var bytes: [UInt8]
+
+    public init(path: String, bytes: [UInt8]) {
+        self.path = path
+        self.bytes = bytes
+    }
+}
+
+/// The outcome of loading a revision: the state and every problem found.
+public struct LoadResult: Sendable {
+    public var state: DesiredState
+    public var diagnostics: [Diagnostic]
+    /// The files read, in order.
+    public var files: [String]
+
+    public var isValid: Bool { !diagnostics.contains { $0.severity == .error } }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import StewardYAML
+
+/// Turns files into a validated ``DesiredState``, reporting every problem
+/// in every file at once.
+public struct DesiredStateLoader: Sendable {
+    public var parser: YAMLParser
+
+    public init(parser: YAMLParser = YAMLParser()) {
+        self.parser = parser
+    }
+
+    /// Why a directory could not be read at all.
+    public enum LoadError: Error, CustomStringConvertible {
+        case notFound(String)
+        case notADirectory(String)
+        case unreadable(String, String)
+
+        public var description: String {
+            switch self {
+            case .notFound(let path): "\(path): no such file or directory"
+            case .notADirectory(let path): "\(path): not a directory"
+            case .unreadable(let path, let why): "\(path): cannot be read: \(why)"
+            }
+        }
+    }
+
+    /// Loads files already in memory (a checkout, or a commit's tree).
+    public func load(_ files: [SourceFile]) -> LoadResult {
+        let bag = DiagnosticBag()
+        var state = DesiredState()
+        for file in files {
+            let documents: [YAMLDocument]
+            do {
+                documents = try parser.parse(file.bytes, file: file.path)
+            } catch {
+                bag.add(Diagnostic(error))
+                continue
+            }
+            for document in documents {
+                guard let resource = Resource.decode(document, bag: bag) else { continue }
+                if let first = state.insert(resource) {
+                    let place = first.source.position(of: ["metadata", "name"])
+                    bag.add(resource.source.diagnostic(
+                        .error, "duplicate-name",
+                        "\(resource.kind.rawValue) '\(resource.metadata.name)' is already defined at \(first.source.file):\(place.line):\(place.column)",
+                        at: ["metadata", "name"]))
+                }
+            }
+        }
+        for diagnostic in SemanticValidator(state: state).validate() { bag.add(diagnostic) }
+        return LoadResult(
+            state: state,
+            diagnostics: bag.diagnostics.sorted(by: Diagnostic.sourceOrder),
+            files: files.map(\.path))
+    }
+
+    /// Loads every `*.yaml` and `*.yml` file under `paths` of `directory`
+    /// (hidden files and folders, such as `.git`, are skipped). Diagnostics
+    /// name files as `directory/relative/path`.
+    public func load(directory: String, paths: [String] = ["."]) throws(LoadError) -> LoadResult {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { throw .notFound(directory) }
+        guard isDirectory.boolValue else { throw .notADirectory(directory) }
+        guard FileManager.default.isReadableFile(atPath: directory) else { throw .unreadable(directory, "permission denied") }
+
+        var files: [SourceFile] = []
+        var unreadable: [Diagnostic] = []
+        for relative in try yamlFiles(in: directory, under: paths) {
+            let display = Self.join(directory, relative)
+            guard let data = FileManager.default.contents(atPath: display) else {
+                unreadable.append(Diagnostic(.error, code: "unreadable-file", "cannot read this file", file: display, line: 1, column: 1))
+                continue
+            }
+            files.append(SourceFile(path: display, bytes: [UInt8](data)))
+        }
+        var result = load(files)
+        if files.isEmpty && unreadable.isEmpty {
+            result.diagnostics.append(Diagnostic(
+                .error, code: "no-files", "no *.yaml or *.yml files found under \(paths.joined(separator: ", "))",
+                file: directory, line: 1, column: 1))
+        }
+        result.diagnostics = (result.diagnostics + unreadable).sorted(by: Diagnostic.sourceOrder)
+        return result
+    }
+
+    private func yamlFiles(in directory: String, under paths: [String]) throws(LoadError) -> [String] {
+        var found: Set<String> = []
+        for path in paths {
+            let root = Self.join(directory, path)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else { throw .notFound(root) }
+            if !isDirectory.boolValue {
+                if Self.isYAML(path) { found.insert(Self.normalize(path)) }
+                continue
+            }
+            guard let walker = FileManager.default.enumerator(
+                at: URL(fileURLWithPath: root),
+                includingPropertiesForKeys: [.isRegularFileKey],
+                options: [.skipsHiddenFiles]) else { throw .unreadable(root, "cannot list it") }
+            let base = URL(fileURLWithPath: directory).standardizedFileURL.path
+            for case let url as URL in walker where Self.isYAML(url.path) {
+                guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+                let full = url.standardizedFileURL.path
+                let relative = full.hasPrefix(base + "/") ? String(full.dropFirst(base.count + 1)) : full
+                found.insert(relative)
+            }
+        }
+        return found.sorted()
+    }
+
+    private static func isYAML(_ path: String) -> Bool { path.hasSuffix(".yaml") || path.hasSuffix(".yml") }
+
+    private static func normalize(_ path: String) -> String {
+        path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+    }
+
+    private static func join(_ directory: String, _ relative: String) -> String {
+        let relative = normalize(relative)
+        if relative == "." || relative.isEmpty { return directory }
+        if relative.hasPrefix("/") || directory == "." { return relative }
+        return directory.hasSuffix("/") ? directory + relative : directory + "/" + relative
+    }
+}

@@ -1,0 +1,152 @@
+/// A change to a file's bytes: replace `bytes` with `replacement`.
+public struct TextEdit: Sendable, Hashable {
+    public var bytes: Range<Int>
+    public var replacement: String
+
+    public init(bytes: Range<Int>, replacement: String) {
+        self.bytes = bytes
+        self.replacement = replacement
+    }
+
+    /// Applies non-overlapping edits to `source`; every byte outside the
+    /// edited ranges, comments and formatting included, is kept as it was.
+    public static func apply(_ edits: [TextEdit], to source: [UInt8]) throws(YAMLEditError) -> [UInt8] {
+        let ordered = edits.sorted { $0.bytes.lowerBound < $1.bytes.lowerBound }
+        var output: [UInt8] = []
+        output.reserveCapacity(source.count)
+        var cursor = 0
+        for edit in ordered {
+            guard edit.bytes.lowerBound >= cursor, edit.bytes.upperBound <= source.count else {
+                throw .overlappingEdits
+            }
+            output += source[cursor..<edit.bytes.lowerBound]
+            output += Array(edit.replacement.utf8)
+            cursor = edit.bytes.upperBound
+        }
+        output += source[cursor...]
+        return output
+    }
+}
+
+/// Why an edit could not be made.
+public enum YAMLEditError: Error, Sendable, Hashable, CustomStringConvertible {
+    case noSuchDocument(Int)
+    case noSuchField(FieldPath)
+    case notAScalar(FieldPath)
+    case notOnItsOwnLine(FieldPath)
+    case overlappingEdits
+
+    public var description: String {
+        switch self {
+        case .noSuchDocument(let i): "the file has no document \(i)"
+        case .noSuchField(let path): "no field \(path)"
+        case .notAScalar(let path): "\(path) is not a plain or quoted scalar, so it cannot be replaced in place"
+        case .notOnItsOwnLine(let path): "\(path) does not start its own line, so it cannot be removed in place"
+        case .overlappingEdits: "edits overlap or fall outside the file"
+        }
+    }
+}
+
+/// Makes surgical edits to a YAML file: it changes only the bytes of the
+/// value it is asked to change, so comments and formatting survive.
+public struct YAMLEditor: Sendable {
+    public let source: [UInt8]
+    public let documents: [YAMLDocument]
+
+    public init(source: [UInt8], file: String, parser: YAMLParser = YAMLParser()) throws(YAMLError) {
+        self.source = source
+        self.documents = try parser.parse(source, file: file)
+    }
+
+    /// An edit that replaces the scalar at `path` with `value`, written in
+    /// the scalar's own style when that style can hold it, else double-quoted.
+    public func replaceScalar(at path: FieldPath, inDocument index: Int = 0, with value: String) throws(YAMLEditError) -> TextEdit {
+        let node = try node(at: path, inDocument: index)
+        guard let scalar = node.scalar, [.plain, .singleQuoted, .doubleQuoted].contains(scalar.style) else {
+            throw .notAScalar(path)
+        }
+        return TextEdit(bytes: node.range.bytes, replacement: ScalarWriter.render(value, preferring: scalar.style))
+    }
+
+    /// An edit that removes the mapping entry at `path` (key, value and the
+    /// rest of their lines); the key must start its own line.
+    public func removeEntry(at path: FieldPath, inDocument index: Int = 0) throws(YAMLEditError) -> TextEdit {
+        let root = try document(index)
+        guard let pair = root.pair(at: path) else { throw .noSuchField(path) }
+        let keyStart = pair.key.range.start.offset
+        var lineStart = keyStart
+        while lineStart > 0, source[lineStart - 1] != UInt8(ascii: "\n") { lineStart -= 1 }
+        guard source[lineStart..<keyStart].allSatisfy({ $0 == UInt8(ascii: " ") }) else {
+            throw .notOnItsOwnLine(path)
+        }
+        var end = pair.value.range.end.offset
+        if end > 0, source[end - 1] != UInt8(ascii: "\n") {
+            while end < source.count, source[end] != UInt8(ascii: "\n") { end += 1 }
+            if end < source.count { end += 1 }
+        }
+        return TextEdit(bytes: lineStart..<end, replacement: "")
+    }
+
+    private func document(_ index: Int) throws(YAMLEditError) -> YAMLNode {
+        guard documents.indices.contains(index), let root = documents[index].root else {
+            throw .noSuchDocument(index)
+        }
+        return root
+    }
+
+    private func node(at path: FieldPath, inDocument index: Int) throws(YAMLEditError) -> YAMLNode {
+        guard let node = try document(index).node(at: path) else { throw .noSuchField(path) }
+        return node
+    }
+}
+
+/// Writes a string as a YAML scalar.
+enum ScalarWriter {
+    static func render(_ value: String, preferring style: YAMLScalar.Style) -> String {
+        switch style {
+        case .plain where isPlainSafe(value): value
+        case .singleQuoted where !value.contains(where: \.isNewline):
+            "'" + value.replacingAll("'", with: "''") + "'"
+        default: doubleQuoted(value)
+        }
+    }
+
+    /// Whether `value` reads back as the same text when written plain, in
+    /// block or flow context.
+    static func isPlainSafe(_ value: String) -> Bool {
+        guard let first = value.first, let last = value.last,
+              first != " ", last != " " else { return false }
+        if "?:,[]{}#&*!|>'\"%@`".contains(first) { return false }
+        if first == "-", value.count == 1 || value.dropFirst().first == " " { return false }
+        if value.contains(": ") || value.contains(" #") || value.hasSuffix(":") { return false }
+        return value.unicodeScalars.allSatisfy { scalar in
+            scalar.value >= 0x20 && scalar.value != 0x7F && !",[]{}".unicodeScalars.contains(scalar)
+        }
+    }
+
+    static func doubleQuoted(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                out += "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for character in self { if character == target { out += replacement } else { out.append(character) } }
+        return out
+    }
+}

@@ -1,0 +1,2 @@
+import StewardCLI
+StewardCommand.main()
