@@ -172,8 +172,8 @@ struct SemanticValidator {
     /// The version, reported when the model does not have it.
     private mutating func servingVersion(_ version: SemanticVersion, of model: Model, in source: ResourceSource, at path: FieldPath) -> ModelVersion? {
         if let found = model.version(version) { return found }
-        let known = model.versions.map(\.version.description)
-        report(source, "unknown-version", "model '\(model.metadata.name)' has no version \(version)\(suggestion(version.description, known))", at: path)
+        let known = model.versions.map(\.version.description).joined(separator: ", ")
+        report(source, "unknown-version", "model '\(model.metadata.name)' has no version \(version) (it has \(known))", at: path)
         return nil
     }
 

@@ -47,12 +47,14 @@ public struct NodeReader: Sendable {
     }
 
     private func typeMismatch(_ expected: String) {
-        error("wrong-type", "\(fieldName) must be \(expected), found \(node.kindDescription)\(foundText)")
+        error("wrong-type", "\(fieldName) must be \(expected), found \(found)")
     }
 
-    private var foundText: String {
-        guard let scalar = node.scalar, !scalar.isNull else { return "" }
-        return " '\(scalar.text.prefix(40))'"
+    /// What the node holds, for messages: `'no'`, `the quoted string '5'`, `a list`.
+    private var found: String {
+        guard let scalar = node.scalar, !scalar.isNull else { return node.kindDescription }
+        let text = scalar.text.count > 40 ? scalar.text.prefix(40) + "…" : scalar.text
+        return scalar.style == .plain ? "'\(text)'" : "the quoted string '\(text)'"
     }
 
     // MARK: - Scalars

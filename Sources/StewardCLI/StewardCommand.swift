@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// The `steward` command line.
+public struct StewardCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "steward",
+        abstract: "GitOps reconciliation for LLM model versions.",
+        discussion: """
+            A git repository holds the model registry and the rollouts as YAML. \
+            Steward checks it in pull requests and, as an agent, moves traffic \
+            the way it asks, committing every action back to git.
+            """,
+        subcommands: [Validate.self]
+    )
+
+    public init() {}
+}
