@@ -133,7 +133,7 @@ private struct TreeBuilder {
                     : "alias *\(name) refers to no anchor &\(name) defined before it"
                 throw error(at: start, why)
             }
-            try attach(target.node, size: target.size)
+            try attach(target.node, size: target.size, at: start)
         case YAML_SEQUENCE_START_EVENT:
             let data = event.data.sequence_start
             try push(Frame(start: start, tag: string(data.tag), anchor: string(data.anchor), isMapping: false))
@@ -168,8 +168,9 @@ private struct TreeBuilder {
     }
 
     /// Adds a finished node to its parent, or makes it the document's root.
-    private mutating func attach(_ node: YAMLNode, size: Int, counted: Bool = false) throws(YAMLError) {
-        if !counted { try count(size, at: node.range.start) }
+    /// `place` is where the node was used: an alias's own position.
+    private mutating func attach(_ node: YAMLNode, size: Int, at place: SourcePosition? = nil, counted: Bool = false) throws(YAMLError) {
+        if !counted { try count(size, at: place ?? node.range.start) }
         guard !stack.isEmpty else {
             root = (node, size)
             return

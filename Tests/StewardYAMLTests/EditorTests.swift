@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import StewardYAML
+
+@Suite struct EditorTests {
+    let source = """
+        # Rollout for the support agent.
+        apiVersion: steward/v1   # keep me
+        kind: Rollout
+        spec:
+          model: customer-support-agent
+          stable: 2.3.1      # the version users get
+          canary: "2.4.0"    # being tried
+          note: 'it''s fine'
+          strategy:
+            canary:
+              steps:
+                - setWeight: 5   # first step
+        ---
+        kind: Other
+        spec: {stable: 1.0.0, x: [a, b]}
+
+        """
+
+    /// Every byte outside the edited range is the same, comments included.
+    func expectOnlyRangeChanged(_ before: [UInt8], _ after: [UInt8], _ edit: TextEdit) {
+        #expect(Array(after[..<edit.bytes.lowerBound]) == Array(before[..<edit.bytes.lowerBound]))
+        let tail = before[edit.bytes.upperBound...]
+        #expect(Array(after.suffix(tail.count)) == Array(tail))
+        #expect(after.count == before.count - edit.bytes.count + edit.replacement.utf8.count)
+    }
+
+    @Test func replacingAPlainScalarChangesOnlyItsBytes() throws {
+        let bytes = Array(source.utf8)
+        let editor = try YAMLEditor(source: bytes, file: "r.yaml")
+        let edit = try editor.replaceScalar(at: ["spec", "stable"], with: "2.4.0")
+        let after = try TextEdit.apply([edit], to: bytes)
+        expectOnlyRangeChanged(bytes, after, edit)
+        #expect(String(decoding: after, as: UTF8.self) == source.replacingOccurrences(
+            of: "stable: 2.3.1      # the version users get", with: "stable: 2.4.0      # the version users get"))
+    }
+
+    @Test func quotedScalarsKeepTheirQuotes() throws {
+        let bytes = Array(source.utf8)
+        let editor = try YAMLEditor(source: bytes, file: "r.yaml")
+        let canary = try editor.replaceScalar(at: ["spec", "canary"], with: "2.5.0")
+        #expect(canary.replacement == "\"2.5.0\"")
+        let note = try editor.replaceScalar(at: ["spec", "note"], with: "isn't")
+        #expect(note.replacement == "'isn''t'")
+        let after = try TextEdit.apply([canary, note], to: bytes)
+        let reparsed = try #require(try YAMLParser().parse(after, file: "r.yaml").first?.root)
+        #expect(reparsed["spec"]?["canary"]?.scalar?.text == "2.5.0")
+        #expect(reparsed["spec"]?["note"]?.scalar?.text == "isn't")
+    }
+
+    @Test func unsafePlainValuesAreQuoted() throws {
+        let editor = try YAMLEditor(source: Array(source.utf8), file: "r.yaml")
+        let edit = try editor.replaceScalar(at: ["spec", "model"], with: "a: b # c")
+        #expect(edit.replacement == "\"a: b # c\"")
+    }
+
+    @Test func editsInsideSequencesAndFlowCollections() throws {
+        let bytes = Array(source.utf8)
+        let editor = try YAMLEditor(source: bytes, file: "r.yaml")
+        let weight = try editor.replaceScalar(at: ["spec", "strategy", "canary", "steps", 0, "setWeight"], with: "15")
+        let flow = try editor.replaceScalar(at: ["spec", "stable"], inDocument: 1, with: "1.1.0")
+        let after = String(decoding: try TextEdit.apply([weight, flow], to: bytes), as: UTF8.self)
+        #expect(after.contains("- setWeight: 15   # first step"))
+        #expect(after.contains("spec: {stable: 1.1.0, x: [a, b]}"))
+    }
+
+    @Test func removingAnEntryTakesItsWholeLine() throws {
+        let bytes = Array(source.utf8)
+        let editor = try YAMLEditor(source: bytes, file: "r.yaml")
+        let edit = try editor.removeEntry(at: ["spec", "canary"])
+        let after = String(decoding: try TextEdit.apply([edit], to: bytes), as: UTF8.self)
+        #expect(after == source.replacingOccurrences(of: "  canary: \"2.4.0\"    # being tried\n", with: ""))
+    }
+
+    @Test func refusedEditsSayWhy() throws {
+        let editor = try YAMLEditor(source: Array(source.utf8), file: "r.yaml")
+        #expect(throws: YAMLEditError.noSuchField(["spec", "missing"])) {
+            try editor.replaceScalar(at: ["spec", "missing"], with: "x")
+        }
+        #expect(throws: YAMLEditError.notAScalar(["spec", "strategy"])) {
+            try editor.replaceScalar(at: ["spec", "strategy"], with: "x")
+        }
+        #expect(throws: YAMLEditError.notOnItsOwnLine(["spec", "stable"])) {
+            try editor.removeEntry(at: ["spec", "stable"], inDocument: 1)
+        }
+        let a = TextEdit(bytes: 0..<5, replacement: "")
+        let b = TextEdit(bytes: 3..<6, replacement: "")
+        #expect(throws: YAMLEditError.overlappingEdits) { try TextEdit.apply([a, b], to: Array(source.utf8)) }
+    }
+
+    @Test func plainSafety() {
+        #expect(ScalarWriter.isPlainSafe("2.4.0"))
+        #expect(ScalarWriter.isPlainSafe("-1"))
+        #expect(!ScalarWriter.isPlainSafe("- x"))
+        #expect(!ScalarWriter.isPlainSafe(""))
+        #expect(!ScalarWriter.isPlainSafe("*alias"))
+        #expect(!ScalarWriter.isPlainSafe("a, b"))
+        #expect(ScalarWriter.doubleQuoted("a\"b\\c\nd\u{1}") == "\"a\\\"b\\\\c\\nd\\x01\"")
+    }
+}
