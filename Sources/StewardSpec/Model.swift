@@ -14,8 +14,11 @@ public struct Model: Sendable {
         guard let m = r.mapping(fields: Self.fields) else { return nil }
         description = m.optional("description")?.string()
         owner = m.optional("owner")?.string()
-        guard let versions = m.required("versions")?.list(ModelVersion.init(reading:)) else { return nil }
-        if versions.isEmpty, m.has("versions") { r.error("empty-list", "a model needs at least one version") }
+        guard let versionsReader = m.required("versions"),
+              let versions = versionsReader.list(ModelVersion.init(reading:)) else { return nil }
+        if versionsReader.node.items?.isEmpty == true {
+            versionsReader.error("empty-list", "a model needs at least one version")
+        }
         self.versions = versions
         self.metadata = metadata
         self.source = source

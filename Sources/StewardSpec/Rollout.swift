@@ -224,6 +224,11 @@ public struct ExperimentStrategy: Sendable {
         let analysis = m.required("analysis").flatMap(AnalysisReference.init(reading:))
         let primaryMetric = m.required("primaryMetric")?.string()
         guard let variants, let analysis, let primaryMetric else { return nil }
+        if let variantsReader = m.optional("variants"), variants.count == variantsReader.node.items?.count {
+            let total = variants.reduce(0) { $0 + $1.weight }
+            if total != 100 { variantsReader.error("weights-sum", "variant weights sum to \(total); they must sum to 100") }
+            if variants.count < 2 { variantsReader.error("too-few-variants", "an experiment needs at least two variants") }
+        }
         self.variants = variants
         self.analysis = analysis
         self.primaryMetric = primaryMetric

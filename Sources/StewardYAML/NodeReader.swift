@@ -168,17 +168,19 @@ public struct NodeReader: Sendable {
             typeMismatch("a mapping")
             return nil
         }
+        var misspelt: Set<String> = []
         for pair in pairs where !fields.contains(pair.name) {
             var message = "unknown field '\(pair.name)'"
             if let guess = Suggestion.closest(to: pair.name, among: fields) {
                 message += "; did you mean '\(guess)'?"
+                misspelt.insert(guess)
             } else {
                 message += "; expected one of: \(fields.joined(separator: ", "))"
             }
             NodeReader(node: pair.key, file: file, path: path.appending(pair.name), bag: bag)
                 .error("unknown-field", message)
         }
-        return MappingReader(reader: self, fields: fields)
+        return MappingReader(reader: self, fields: fields, misspelt: misspelt)
     }
 
     /// A mapping with free-form keys (labels, parameters), in source order.
@@ -195,6 +197,9 @@ public struct NodeReader: Sendable {
 public struct MappingReader: Sendable {
     public let reader: NodeReader
     public let fields: [String]
+    /// Fields that an unknown key was taken for a misspelling of: their
+    /// absence is already explained by that key's error.
+    let misspelt: Set<String>
 
     /// The field's reader, or nil when it is absent or null.
     public func optional(_ key: String) -> NodeReader? {
@@ -207,6 +212,7 @@ public struct MappingReader: Sendable {
     /// The field's reader; an error when it is absent or null.
     public func required(_ key: String) -> NodeReader? {
         if let value = optional(key) { return value }
+        if misspelt.contains(key) { return nil }
         let where_ = reader.node[key]
         let message = where_ == nil ? "missing required field '\(key)'" : "field '\(key)' must have a value"
         let path = reader.path.appending(key)
