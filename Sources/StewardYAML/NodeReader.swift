@@ -43,7 +43,7 @@ public struct NodeReader: Sendable {
         for component in path.components.reversed() {
             if case .key(let key) = component { return key }
         }
-        return "value"
+        return path.components.isEmpty ? "a document" : "value"
     }
 
     private func typeMismatch(_ expected: String) {

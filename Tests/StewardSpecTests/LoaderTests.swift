@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import StewardSpec
+
+@Suite struct LoaderTests {
+    let loader = DesiredStateLoader()
+
+    func load(_ files: [String: String]) -> LoadResult {
+        loader.load(files.sorted { $0.key < $1.key }.map { SourceFile(path: $0.key, bytes: Array($0.value.utf8)) })
+    }
+
+    @Test func directoryWithoutYAMLIsAnError() throws {
+        let dir = try Repo.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "not yaml".write(toFile: dir + "/README.md", atomically: true, encoding: .utf8)
+        let result = try loader.load(directory: dir)
+        #expect(result.diagnostics.map(\.code) == ["no-files"])
+        #expect(!result.isValid)
+    }
+
+    @Test func missingOrNonDirectoryPathsThrow() throws {
+        #expect(throws: DesiredStateLoader.LoadError.self) { try loader.load(directory: "/nonexistent/steward") }
+        #expect(throws: DesiredStateLoader.LoadError.self) { try loader.load(directory: Repo.path("Package.swift")) }
+    }
+
+    @Test func hostileFilesAreDiagnosedNotFatal() throws {
+        let dir = try Repo.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        fm.createFile(atPath: dir + "/binary.yaml", contents: Data([0x7F, 0x45, 0x4C, 0x46, 0, 0, 0xFF]))
+        fm.createFile(atPath: dir + "/latin1.yaml", contents: Data("name: caf".utf8 + [0xE9]))
+        fm.createFile(atPath: dir + "/empty.yaml", contents: Data())
+        fm.createFile(atPath: dir + "/huge.yaml", contents: Data(repeating: UInt8(ascii: "#"), count: 50 << 20))
+        fm.createFile(atPath: dir + "/deep.yml", contents: Data((String(repeating: "- ", count: 5000) + "x\n").utf8))
+        try fm.createDirectory(atPath: dir + "/.git", withIntermediateDirectories: true)
+        fm.createFile(atPath: dir + "/.git/ignored.yaml", contents: Data("{{{".utf8))
+        let result = try loader.load(directory: dir)
+        #expect(result.files.map { URL(fileURLWithPath: $0).lastPathComponent }
+                == ["binary.yaml", "deep.yml", "empty.yaml", "huge.yaml", "latin1.yaml"])
+        let byFile = Dictionary(grouping: result.diagnostics) { URL(fileURLWithPath: $0.file).lastPathComponent }
+        #expect(byFile["binary.yaml"]?.first?.message.contains("binary") == true)
+        #expect(byFile["latin1.yaml"]?.first?.message.contains("invalid UTF-8") == true)
+        #expect(byFile["latin1.yaml"]?.first?.column == 10)
+        #expect(byFile["huge.yaml"]?.first?.message.contains("at most") == true)
+        #expect(byFile["deep.yml"]?.first?.message.contains("nesting") == true)
+        #expect(byFile["empty.yaml"] == nil)
+    }
+
+    @Test func documentsNeedTheirEnvelope() {
+        let result = load(["a.yaml": """
+            apiVersion: steward/v2
+            kind: Modle
+            metadata: {name: Bad_Name}
+            spec: {}
+            ---
+            - just a list
+            """])
+        #expect(result.diagnostics.map(\.description) == [
+            "a.yaml:1:13: error: apiVersion must be steward/v1, found 'steward/v2'",
+            "a.yaml:2:7: error: kind: 'Modle' is not one of Model, PromptTemplate, Rollout, AnalysisTemplate, Policy; did you mean 'Model'?",
+            "a.yaml:3:18: error: name: 'Bad_Name' is not a valid name (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)",
+            "a.yaml:6:1: error: a document must be a mapping, found a list",
+        ])
+    }
+
+    @Test func strategyNeedsExactlyOneKind() {
+        let result = load(["m.yaml": Self.model, "r.yaml": """
+            apiVersion: steward/v1
+            kind: Rollout
+            metadata: {name: r}
+            spec:
+              model: m
+              stable: 1.0.0
+              strategy:
+                canary: {steps: [{setWeight: 10}]}
+                blueGreen: {}
+            """])
+        #expect(result.diagnostics.map(\.description) == [
+            "r.yaml:8:5: error: strategy must have exactly one of canary, blueGreen or experiment; found canary and blueGreen",
+        ])
+    }
+
+    @Test func pauseStepsAreTimedOrIndefinite() throws {
+        let result = load(["m.yaml": Self.model, "r.yaml": """
+            apiVersion: steward/v1
+            kind: Rollout
+            metadata: {name: r}
+            spec:
+              model: m
+              stable: 1.0.0
+              canary: 1.1.0
+              strategy:
+                canary:
+                  steps:
+                    - setWeight: 10
+                    - pause: {duration: 1h30m}
+                    - pause: {}
+                    - setWeight: 5
+            """])
+        #expect(result.diagnostics.map(\.description) == [
+            "r.yaml:14:22: warning: setWeight 5 is lower than the step before it (10); canary weights should only rise",
+        ])
+        #expect(result.isValid)
+        guard case .canary(let canary)? = result.state.rollouts["r"]?.strategy else {
+            Issue.record("no canary strategy")
+            return
+        }
+        guard case .pause(let timed) = canary.steps[1].action, case .pause(let indefinite) = canary.steps[2].action else {
+            Issue.record("steps 1 and 2 are not pauses")
+            return
+        }
+        #expect(timed?.seconds == 5400)
+        #expect(indefinite == nil)
+    }
+
+    static let model = """
+        apiVersion: steward/v1
+        kind: Model
+        metadata: {name: m}
+        spec:
+          versions:
+            - {version: 1.0.0, baseModel: b, status: production}
+            - {version: 1.1.0, baseModel: b, status: candidate}
+        """
+}
