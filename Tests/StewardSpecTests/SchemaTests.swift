@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import StewardSpec
+
+/// Every example is valid by the JSON Schemas (checked by Python's
+/// jsonschema, a real validator) and by Steward's own loader.
+@Suite struct SchemaTests {
+    func checkSchemas(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Repo.path("scripts/check_schemas.py")] + arguments.map(Repo.path)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func examplesAndReferenceManifestsMatchTheirSchemas() throws {
+        let run = try checkSchemas(["examples/quickstart", "manifests"])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.hasSuffix(" passed, 0 failed\n"), "\(run.output)")
+    }
+
+    @Test func schemasRejectBrokenExamples() throws {
+        let run = try checkSchemas(["--expect-invalid", "examples/invalid/five-problems",
+                                    "examples/invalid/bad-versions", "examples/invalid/weights-and-durations"])
+        #expect(run.status == 0, "\(run.output)")
+    }
+
+    @Test(arguments: ["examples/quickstart", "manifests"])
+    func examplesAreValidBySteward(folder: String) throws {
+        let result = try DesiredStateLoader().load(directory: Repo.path(folder))
+        #expect(result.diagnostics.map(\.description) == [])
+        #expect(result.state.count >= 5)
+    }
+}
