@@ -5,10 +5,11 @@ import StewardSpec
 /// Every example is valid by the JSON Schemas (checked by Python's
 /// jsonschema, a real validator) and by Steward's own loader.
 @Suite struct SchemaTests {
-    func checkSchemas(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    func checkSchemas(_ folders: [String], expectInvalid: Bool = false) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Repo.path("scripts/check_schemas.py")] + arguments.map(Repo.path)
+        process.arguments = ["python3", Repo.path("scripts/check_schemas.py")]
+            + (expectInvalid ? ["--expect-invalid"] : []) + folders.map(Repo.path)
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -25,8 +26,8 @@ import StewardSpec
     }
 
     @Test func schemasRejectBrokenExamples() throws {
-        let run = try checkSchemas(["--expect-invalid", "examples/invalid/five-problems",
-                                    "examples/invalid/bad-versions", "examples/invalid/weights-and-durations"])
+        let run = try checkSchemas(["examples/invalid/five-problems", "examples/invalid/bad-versions",
+                                    "examples/invalid/weights-and-durations"], expectInvalid: true)
         #expect(run.status == 0, "\(run.output)")
     }
 
