@@ -29,16 +29,9 @@ public struct DesiredStateLoader: Sendable {
     public func load(_ files: [SourceFile]) -> LoadResult {
         let bag = DiagnosticBag()
         var state = DesiredState()
-        for file in files {
-            let documents: [YAMLDocument]
-            do {
-                documents = try parser.parse(file.bytes, file: file.path)
-            } catch {
-                bag.add(Diagnostic(error))
-                continue
-            }
-            for document in documents {
-                guard let resource = Resource.decode(document, bag: bag) else { continue }
+        for decoded in decodeConcurrently(files) {
+            for diagnostic in decoded.diagnostics { bag.add(diagnostic) }
+            for resource in decoded.resources {
                 if let first = state.insert(resource) {
                     let place = first.source.position(of: ["metadata", "name"])
                     bag.add(resource.source.diagnostic(
@@ -53,6 +46,27 @@ public struct DesiredStateLoader: Sendable {
             state: state,
             diagnostics: bag.diagnostics.sorted(by: Diagnostic.sourceOrder),
             files: files.map(\.path))
+    }
+
+    /// Parses and decodes each file on its own, on every core; the files
+    /// share nothing until their resources are merged.
+    private func decodeConcurrently(_ files: [SourceFile]) -> [(resources: [Resource], diagnostics: [Diagnostic])] {
+        // Each iteration writes only its own slot.
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<(resources: [Resource], diagnostics: [Diagnostic])>.allocate(capacity: files.count)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+            let bag = DiagnosticBag()
+            var documents: [YAMLDocument] = []
+            do throws(YAMLError) {
+                documents = try parser.parse(files[i].bytes, file: files[i].path)
+            } catch {
+                bag.add(Diagnostic(error))
+            }
+            let resources = documents.compactMap { Resource.decode($0, bag: bag) }
+            (results.baseAddress! + i).initialize(to: (resources, bag.diagnostics))
+        }
+        defer { _ = results.deinitialize() }
+        return Array(results)
     }
 
     /// Loads every `*.yaml` and `*.yml` file under `paths` of `directory`
@@ -94,16 +108,20 @@ public struct DesiredStateLoader: Sendable {
                 if Self.isYAML(path) { found.insert(Self.normalize(path)) }
                 continue
             }
-            guard let walker = FileManager.default.enumerator(
-                at: URL(fileURLWithPath: root),
-                includingPropertiesForKeys: [.isRegularFileKey],
-                options: [.skipsHiddenFiles]) else { throw .unreadable(root, "cannot list it") }
-            let base = URL(fileURLWithPath: directory).standardizedFileURL.path
-            for case let url as URL in walker where Self.isYAML(url.path) {
-                guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
-                let full = url.standardizedFileURL.path
-                let relative = full.hasPrefix(base + "/") ? String(full.dropFirst(base.count + 1)) : full
-                found.insert(relative)
+            guard let walker = FileManager.default.enumerator(atPath: root) else { throw .unreadable(root, "cannot list it") }
+            let prefix = Self.normalize(path) == "." ? "" : Self.normalize(path) + "/"
+            while let entry = walker.nextObject() as? String {
+                let name = entry.split(separator: "/").last ?? ""
+                var isFolder: ObjCBool = false
+                if name.hasPrefix(".") {
+                    // Hidden folders (.git, .github) are not desired state.
+                    walker.skipDescendants()
+                    continue
+                }
+                guard Self.isYAML(entry),
+                      FileManager.default.fileExists(atPath: root + "/" + entry, isDirectory: &isFolder),
+                      !isFolder.boolValue else { continue }
+                found.insert(prefix + entry)
             }
         }
         return found.sorted()

@@ -19,24 +19,21 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
 
     /// Parses `text`; nil when it is not a semantic version.
     public init?(_ text: String) {
-        var rest = Substring(text)
-        var build: [String] = []
-        if let plus = rest.firstIndex(of: "+") {
-            build = rest[rest.index(after: plus)...].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            guard build.allSatisfy(Self.isIdentifier) else { return nil }
-            rest = rest[..<plus]
+        let bytes = Array(text.utf8)
+        let plus = bytes.firstIndex(of: UInt8(ascii: "+")) ?? bytes.endIndex
+        let dash = bytes[..<plus].firstIndex(of: UInt8(ascii: "-")) ?? plus
+        let core = bytes[..<dash].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard core.count == 3 else { return nil }
+        var numbers: [Int] = []
+        for part in core {
+            guard Self.isNumeric(part), !Self.hasLeadingZero(part), part.count <= 18 else { return nil }
+            numbers.append(part.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) })
         }
-        var prerelease: [String] = []
-        if let dash = rest.firstIndex(of: "-") {
-            prerelease = rest[rest.index(after: dash)...].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            guard prerelease.allSatisfy({ Self.isIdentifier($0) && !Self.hasLeadingZero($0) }) else { return nil }
-            rest = rest[..<dash]
-        }
-        let core = rest.split(separator: ".", omittingEmptySubsequences: false)
-        guard core.count == 3,
-              core.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) && !Self.hasLeadingZero($0) }),
-              let major = Int(core[0]), let minor = Int(core[1]), let patch = Int(core[2]) else { return nil }
-        self.init(major, minor, patch, prerelease: prerelease, build: build)
+        let prerelease = dash < plus ? Self.identifiers(bytes[(dash + 1)..<plus]) : []
+        let build = plus < bytes.endIndex ? Self.identifiers(bytes[(plus + 1)...]) : []
+        guard let prerelease, let build,
+              prerelease.allSatisfy({ !Self.hasLeadingZero($0.utf8) }) else { return nil }
+        self.init(numbers[0], numbers[1], numbers[2], prerelease: prerelease, build: build)
     }
 
     public var description: String {
@@ -63,12 +60,24 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
         return a.prerelease.count < b.prerelease.count
     }
 
-    private static func isIdentifier(_ part: some StringProtocol) -> Bool {
-        !part.isEmpty && part.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" }
+    /// Dot-separated identifiers of `[0-9A-Za-z-]`, none empty; nil otherwise.
+    private static func identifiers(_ bytes: ArraySlice<UInt8>) -> [String]? {
+        let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(isIdentifierByte) }) else { return nil }
+        return parts.map { String(decoding: $0, as: UTF8.self) }
     }
 
-    private static func hasLeadingZero(_ part: some StringProtocol) -> Bool {
-        part.count > 1 && part.first == "0" && part.allSatisfy(\.isASCIIDigit)
+    private static func isIdentifierByte(_ b: UInt8) -> Bool {
+        (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z"))
+            || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) || b == UInt8(ascii: "-")
+    }
+
+    private static func isNumeric<C: Collection<UInt8>>(_ part: C) -> Bool {
+        !part.isEmpty && part.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    private static func hasLeadingZero<C: Collection<UInt8>>(_ part: C) -> Bool {
+        part.count > 1 && part.first == UInt8(ascii: "0") && isNumeric(part)
     }
 }
 

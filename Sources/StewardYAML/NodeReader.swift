@@ -203,7 +203,7 @@ public struct MappingReader: Sendable {
 
     /// The field's reader, or nil when it is absent or null.
     public func optional(_ key: String) -> NodeReader? {
-        precondition(fields.contains(key), "field '\(key)' missing from the declared fields")
+        assert(fields.contains(key), "field '\(key)' missing from the declared fields")
         guard let value = reader.node[key] else { return nil }
         if let scalar = value.scalar, scalar.isNull { return nil }
         return NodeReader(node: value, file: reader.file, path: reader.path.appending(key), bag: reader.bag)

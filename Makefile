@@ -1,0 +1,43 @@
+# Steward — `make demo` shows it working, `make test` runs every test.
+# Both install what is missing on a Debian machine first (as root), or print
+# the exact command to run when they cannot.
+
+SWIFT ?= swift
+DEBIAN_PACKAGES := pkg-config libyaml-dev libgit2-dev libsqlite3-dev
+PYTHON_PACKAGES := jsonschema pyyaml
+
+.PHONY: deps test demo bench build release clean
+
+deps:
+	@missing=""; \
+	for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "Missing Debian packages. Run:"; echo "  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+	@python3 -c 'import jsonschema, yaml' 2>/dev/null || { \
+	  echo "Installing Python packages: $(PYTHON_PACKAGES)"; \
+	  python3 -m pip install --quiet $(PYTHON_PACKAGES); }
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	@sh scripts/demo.sh
+
+bench: deps
+	$(SWIFT) package --allow-writing-to-package-directory benchmark
+
+clean:
+	rm -rf .build

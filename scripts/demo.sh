@@ -1,0 +1,17 @@
+#!/bin/sh
+# A tour of what Steward does today: check a good desired state, then a
+# broken one, the way a pull request's CI would.
+set -u
+steward=.build/debug/steward
+
+echo "== steward validate examples/quickstart"
+$steward validate examples/quickstart
+echo "(exit $?)"
+echo
+echo "== steward validate examples/invalid/five-problems"
+$steward validate examples/invalid/five-problems
+echo "(exit $?)"
+echo
+echo "== the same, as GitHub annotations"
+$steward validate examples/invalid/five-problems --format github
+exit 0
