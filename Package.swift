@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "steward", targets: ["steward"]),
         .library(name: "StewardYAML", targets: ["StewardYAML"]),
         .library(name: "StewardSpec", targets: ["StewardSpec"]),
+        .library(name: "StewardRouting", targets: ["StewardRouting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,18 +19,21 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        .target(name: "StewardRouting"),
         .target(name: "StewardYAML", dependencies: ["CYAML"]),
         .target(name: "StewardSpec", dependencies: ["StewardYAML"]),
         .target(
             name: "StewardCLI",
             dependencies: [
                 "StewardSpec",
+                "StewardRouting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "steward", dependencies: ["StewardCLI"]),
         .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
         .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec"]),
+        .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting"]),
         .testTarget(name: "StewardCLITests", dependencies: ["StewardCLI", "steward"]),
     ]
 )
