@@ -26,8 +26,17 @@ import Testing
     }
 
     func steward(_ arguments: String...) throws -> Run {
+        try steward(arguments)
+    }
+
+    func steward(_ arguments: [String]) throws -> Run {
+        try run(Self.binary, arguments)
+    }
+
+    /// Runs a program in the repository's root and collects what it printed.
+    func run(_ program: String, _ arguments: [String]) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: Self.root)
         let out = Pipe(), err = Pipe()
@@ -73,5 +82,33 @@ import Testing
         let bad = try steward("validate", "--format", "xml")
         #expect(bad.status != 0)
         #expect(bad.error.contains("xml"))
+    }
+}
+
+extension CommandLineTests {
+    /// Separate processes decide the same: no per-process hash seed.
+    @Test func routingIsStableAcrossProcessesAndMatchesPython() throws {
+        let keys = (0..<50).map { "user-\($0)" }
+        let table = "examples/gateway/routing-table.json"
+        let first = try steward(["route", "--table", table, "--model", "customer-support-agent"] + keys)
+        let second = try steward(["route", "--table", table, "--model", "customer-support-agent"] + keys)
+        #expect(first.status == 0)
+        #expect(first.output == second.output)
+        let versions = first.output.split(separator: "\n").map { $0.split(separator: "\t").last.map(String.init) ?? "" }
+        #expect(versions.count == 50)
+        #expect(Set(versions) == ["2.4.0", "2.3.1"])
+        for (key, version) in zip(keys, versions).prefix(10) {
+            let python = try run("/usr/bin/env", ["python3", "examples/gateway/steward_gateway.py", "route", table, "customer-support-agent", key])
+            #expect(python.output == version + "\n", "\(key)")
+        }
+    }
+
+    @Test func routeReportsUnknownModelsAndBadTables() throws {
+        let missing = try steward(["route", "--table", "examples/gateway/routing-table.json", "--model", "nope", "k"])
+        #expect(missing.status == 1)
+        #expect(missing.error.contains("has no model 'nope'"))
+        let bad = try steward(["route", "--table", "Package.swift", "--model", "m", "k"])
+        #expect(bad.status == 2)
+        #expect(bad.error.contains("not a routing table"))
     }
 }
