@@ -4,7 +4,7 @@
 Usage: check_schemas.py [--expect-invalid] PATH...
 Every *.yaml / *.yml under each PATH is read as YAML 1.2 would read it (no
 yes/no booleans, dates stay text) and validated against the schema of its
-kind. Exits 0 when every document is valid (or, with --expect-invalid, when
+kind; a *.json file named as a PATH is checked as a routing table. Exits 0 when every document is valid (or, with --expect-invalid, when
 every file has at least one invalid document), 1 otherwise.
 """
 import json
@@ -42,6 +42,10 @@ def validators():
 
 
 def problems(path, kinds):
+    if path.suffix == ".json":
+        schema = json.loads((ROOT / "manifests" / "routing-table.schema.json").read_text())
+        validator = jsonschema.Draft202012Validator(schema)
+        return [f"{path}: {e.message}" for e in validator.iter_errors(json.loads(path.read_text()))]
     found = []
     for document in yaml.load_all(path.read_text(), Loader=Yaml12Loader):
         if document is None:
