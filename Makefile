@@ -36,8 +36,11 @@ test: deps
 demo: build
 	@sh scripts/demo.sh
 
+BENCH_REPO := .build/bench-repo
+
 bench: deps
-	$(SWIFT) package --allow-writing-to-package-directory benchmark
+	@[ -d $(BENCH_REPO)/models ] || python3 scripts/generate_repo.py $(BENCH_REPO)
+	$(SWIFT) package --disable-sandbox benchmark
 
 clean:
 	rm -rf .build

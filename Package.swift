@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         .systemLibrary(
@@ -31,6 +32,18 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "steward", dependencies: ["StewardCLI"]),
+        .executableTarget(
+            name: "RoutingBenchmarks",
+            dependencies: ["StewardRouting", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/RoutingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "ValidateBenchmarks",
+            dependencies: ["StewardSpec", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/ValidateBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
         .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec"]),
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting"]),

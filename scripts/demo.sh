@@ -14,4 +14,7 @@ echo "(exit $?)"
 echo
 echo "== the same, as GitHub annotations"
 $steward validate examples/invalid/five-problems --format github
+echo
+echo "== which version do users get? (15% canary)"
+$steward route --table examples/gateway/routing-table.json --model customer-support-agent user-1 user-2 user-3 user-4
 exit 0

@@ -10,27 +10,54 @@ public struct RoutingTable: Sendable, Hashable, Codable {
     /// The git revision the table was computed from.
     public var revision: String
     public private(set) var models: [ModelRoute]
-    private var index: [String: Int]
+    /// Open-addressing index from model name to position in `models`,
+    /// hashed with the same FNV-1a: cheaper per lookup than `Dictionary`'s
+    /// seeded SipHash, which matters on the per-request path.
+    private var slots: [Int32]
 
     public init(generation: UInt64, revision: String, models: [ModelRoute]) throws(RoutingError) {
-        var index: [String: Int] = [:]
+        var capacity = 8
+        while capacity < models.count * 2 { capacity *= 2 }
+        var slots = [Int32](repeating: -1, count: capacity)
         for (i, route) in models.enumerated() {
-            guard index.updateValue(i, forKey: route.model) == nil else { throw .duplicateModel(route.model) }
+            var slot = Self.home(of: route.model, mask: capacity - 1)
+            while slots[slot] >= 0 {
+                guard models[Int(slots[slot])].model != route.model else { throw .duplicateModel(route.model) }
+                slot = (slot + 1) & (capacity - 1)
+            }
+            slots[slot] = Int32(i)
         }
         self.generation = generation
         self.revision = revision
         self.models = models
-        self.index = index
+        self.slots = slots
+    }
+
+    private static func home(of model: String, mask: Int) -> Int {
+        Int(truncatingIfNeeded: StickyHash.mix(StickyHash.fnv1a(model))) & mask
     }
 
     /// The route of a model, if the table has it.
     public subscript(model: String) -> ModelRoute? {
-        index[model].map { models[$0] }
+        position(of: model).map { models[$0] }
     }
 
     /// The version serving `model` for `key`; nil for an unknown model.
     public func route(model: String, key: String?) -> String? {
-        self[model]?.route(key: key)
+        // Borrow the route in place: copying it out would cost retains.
+        guard let position = position(of: model) else { return nil }
+        return models[position].route(key: key)
+    }
+
+    private func position(of model: String) -> Int? {
+        let mask = slots.count - 1
+        var slot = Self.home(of: model, mask: mask)
+        while slots[slot] >= 0 {
+            let position = Int(slots[slot])
+            if models[position].model == model { return position }
+            slot = (slot + 1) & mask
+        }
+        return nil
     }
 
     private enum CodingKeys: String, CodingKey { case schema, generation, revision, models }
