@@ -88,41 +88,40 @@ public struct NodeReader: Sendable {
 
     /// A decimal integer, optionally within `range`.
     public func int(in range: ClosedRange<Int>? = nil) -> Int? {
-        guard let scalar = node.scalar, scalar.style == .plain, !scalar.isNull else {
-            typeMismatch("a whole number")
-            return nil
+        numeric("a whole number", in: range, show: { $0 == .max ? nil : String($0) }) { text in
+            ScalarSyntax.isDecimalInteger(text) ? Int(text) : nil
         }
-        if let problem = ScalarSyntax.leadingZeroProblem(scalar.text) {
-            error("ambiguous-number", "\(fieldName): \(problem)")
-            return nil
-        }
-        guard ScalarSyntax.isDecimalInteger(scalar.text), let value = Int(scalar.text) else {
-            typeMismatch("a whole number")
-            return nil
-        }
-        if let range, !range.contains(value) {
-            error("out-of-range", "\(fieldName) must be between \(range.lowerBound) and \(range.upperBound), found \(value)")
-            return nil
-        }
-        return value
     }
 
     /// A finite decimal number (`0.3`, `1e3`), optionally within `range`.
     public func number(in range: ClosedRange<Double>? = nil) -> Double? {
+        numeric("a number", in: range, show: { $0 == .greatestFiniteMagnitude ? nil : ScalarSyntax.format($0) }) { text in
+            guard ScalarSyntax.isDecimalNumber(text), let value = Double(text), value.isFinite else { return nil }
+            return value
+        }
+    }
+
+    /// The shared rules of numbers: plain scalars only, no leading zero,
+    /// then `parse`, then the range (`show` gives nil for an open upper end).
+    private func numeric<Value: Comparable>(
+        _ expected: String, in range: ClosedRange<Value>?, show: (Value) -> String?, parse: (String) -> Value?
+    ) -> Value? {
         guard let scalar = node.scalar, scalar.style == .plain, !scalar.isNull else {
-            typeMismatch("a number")
+            typeMismatch(expected)
             return nil
         }
         if let problem = ScalarSyntax.leadingZeroProblem(scalar.text) {
             error("ambiguous-number", "\(fieldName): \(problem)")
             return nil
         }
-        guard ScalarSyntax.isDecimalNumber(scalar.text), let value = Double(scalar.text), value.isFinite else {
-            typeMismatch("a number")
+        guard let value = parse(scalar.text) else {
+            typeMismatch(expected)
             return nil
         }
         if let range, !range.contains(value) {
-            error("out-of-range", "\(fieldName) must be between \(ScalarSyntax.format(range.lowerBound)) and \(ScalarSyntax.format(range.upperBound)), found \(scalar.text)")
+            let lower = show(range.lowerBound) ?? "\(range.lowerBound)"
+            let bounds = show(range.upperBound).map { "between \(lower) and \($0)" } ?? "at least \(lower)"
+            error("out-of-range", "\(fieldName) must be \(bounds), found \(scalar.text)")
             return nil
         }
         return value

@@ -75,3 +75,13 @@ import Testing
         #expect(Suggestion.closest(to: "qqqqqq", among: ["stable", "canary"]) == nil)
     }
 }
+
+extension NodeReaderTests {
+    @Test func openRangesSayAtLeast() throws {
+        let (r, bag) = try reader("cost: -1\nn: 0\n")
+        let m = try #require(r.mapping(fields: ["cost", "n"]))
+        #expect(m.required("cost")?.number(in: 0...Double.greatestFiniteMagnitude) == nil)
+        #expect(m.required("n")?.int(in: 1...Int.max) == nil)
+        #expect(bag.diagnostics.map(\.message) == ["cost must be at least 0, found -1", "n must be at least 1, found 0"])
+    }
+}
