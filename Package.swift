@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "StewardRouting"),
         .target(name: "StewardYAML", dependencies: ["CYAML"]),
         .target(name: "StewardSpec", dependencies: ["StewardYAML"]),
+        .target(name: "StewardEngine", dependencies: ["StewardSpec"]),
         .target(
             name: "StewardCLI",
             dependencies: [
@@ -47,6 +48,7 @@ let package = Package(
         .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
         .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec"]),
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting"]),
+        .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine"]),
         .testTarget(name: "StewardCLITests", dependencies: ["StewardCLI", "steward"]),
     ]
 )

@@ -1,0 +1,46 @@
+import StewardSpec
+
+/// One measurement of one metric of one version over one window.
+public struct Measurement: Sendable, Hashable {
+    public var metric: String
+    public var version: SemanticVersion
+    public var windowStart: Moment
+    public var windowEnd: Moment
+    public var value: Double
+    public var samples: Int
+
+    public init(metric: String, version: SemanticVersion, windowStart: Moment, windowEnd: Moment, value: Double, samples: Int) {
+        self.metric = metric
+        self.version = version
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.value = value
+        self.samples = samples
+    }
+}
+
+/// What the metric providers measured, as values: the engine does no I/O.
+public struct Evidence: Sendable {
+    private var latestByKey: [Key: Measurement] = [:]
+
+    private struct Key: Hashable {
+        var metric: String
+        var version: SemanticVersion
+    }
+
+    public init(_ measurements: [Measurement] = []) {
+        for m in measurements { record(m) }
+    }
+
+    /// Adds a measurement; the one with the latest window wins.
+    public mutating func record(_ m: Measurement) {
+        let key = Key(metric: m.metric, version: m.version)
+        if let existing = latestByKey[key], existing.windowEnd > m.windowEnd { return }
+        latestByKey[key] = m
+    }
+
+    /// The latest window measured for a metric of a version.
+    public func latest(metric: String, version: SemanticVersion) -> Measurement? {
+        latestByKey[Key(metric: metric, version: version)]
+    }
+}

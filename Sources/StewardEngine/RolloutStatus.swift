@@ -1,0 +1,44 @@
+import StewardSpec
+
+/// What the agent last did for one rollout: the observed half of the diff.
+/// The agent commits it to git (`status/<rollout>.yaml`) so that a restarted
+/// agent resumes from it.
+public struct RolloutStatus: Sendable, Hashable {
+    public enum Phase: String, Sendable, Hashable, CaseIterable {
+        case progressing, paused, promoting, healthy, degraded, rolledBack
+    }
+
+    public var phase: Phase
+    public var stable: SemanticVersion
+    public var canary: SemanticVersion?
+    /// Index of the step being carried out; `steps.count` once all are done.
+    public var stepIndex: Int
+    /// Percentage of traffic on the canary; stable has the rest.
+    public var canaryWeight: Int
+    public var stepStartedAt: Moment
+    public var pauseReason: String?
+    /// Failures counted towards each metric's failure limit.
+    public var failures: [String: Int]
+    /// The end of the last window judged, per metric: a window is judged once.
+    public var lastJudged: [String: Moment]
+    /// The latest verdict per metric.
+    public var verdicts: [String: Verdict]
+    /// Metrics that passed since the current step began.
+    public var passedThisStep: Set<String>
+    /// Since when the evidence has been inconclusive, if it is.
+    public var inconclusiveSince: Moment?
+
+    /// A rollout with no canary: all traffic on `stable`.
+    public static func settled(on stable: SemanticVersion, at now: Moment) -> RolloutStatus {
+        RolloutStatus(phase: .healthy, stable: stable, canary: nil, stepIndex: 0, canaryWeight: 0, stepStartedAt: now,
+                      pauseReason: nil, failures: [:], lastJudged: [:], verdicts: [:], passedThisStep: [], inconclusiveSince: nil)
+    }
+
+    /// The first step of a canary rollout.
+    public static func starting(_ canary: SemanticVersion, over stable: SemanticVersion, at now: Moment) -> RolloutStatus {
+        var status = settled(on: stable, at: now)
+        status.phase = .progressing
+        status.canary = canary
+        return status
+    }
+}
