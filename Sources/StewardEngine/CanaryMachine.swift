@@ -24,10 +24,15 @@ struct CanaryMachine {
 
     mutating func run(observed: RolloutStatus?) -> [Action] {
         reconcileDesiredVersions()
-        if let canary = status.canary, status.phase == .progressing || status.phase == .paused {
-            if judge(canary: canary) {
-                walkSteps(canary: canary)
-            }
+        // Judge and walk until nothing changes, so that planning again on the
+        // same input asks for nothing more (a new weight changes what there
+        // is to judge; a finished step may start the next).
+        for _ in 0..<(strategy.steps.count + 2) {
+            guard let canary = status.canary, status.phase == .progressing || status.phase == .paused else { break }
+            let before = status
+            guard judge(canary: canary) else { break }
+            walkSteps(canary: canary)
+            if status == before { break }
         }
         if status != observed { actions.append(.writeStatus(rollout: name, status: status)) }
         return actions
@@ -84,10 +89,15 @@ struct CanaryMachine {
 
     /// Judges each new window; returns false when the rollout was rolled back.
     private mutating func judge(canary: SemanticVersion) -> Bool {
-        guard status.canaryWeight > 0 else { return true }  // no canary traffic, nothing to measure
         for metric in metricsInForce {
             let measured = evidence.latest(metric: metric.name, version: canary)
             if let end = measured?.windowEnd, let last = status.lastJudged[metric.name], end <= last { continue }
+            guard status.canaryWeight > 0 else {
+                // No canary traffic: nothing to judge, but the window is seen,
+                // so that each window counts once whatever the weight became.
+                if let end = measured?.windowEnd { status.lastJudged[metric.name] = end }
+                continue
+            }
             if measured == nil, status.verdicts[metric.name] != nil { continue }
             let verdict = AnalysisJudge.judge(metric, canary: measured, stable: evidence.latest(metric: metric.name, version: status.stable))
             if let end = measured?.windowEnd { status.lastJudged[metric.name] = end }
@@ -110,7 +120,7 @@ struct CanaryMachine {
                 status.failures[metric.name] = 0
             }
         }
-        trackInconclusive()
+        if status.canaryWeight > 0 { trackInconclusive() }
         return true
     }
 
