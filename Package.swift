@@ -45,6 +45,12 @@ let package = Package(
             path: "Benchmarks/ValidateBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "PlanBenchmarks",
+            dependencies: ["StewardEngine", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/PlanBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
         .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec"]),
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting"]),

@@ -1,0 +1,44 @@
+import Benchmark
+import Foundation
+import StewardEngine
+import StewardSpec
+
+/// Planning 1,000 canary rollouts with evidence for every metric of every
+/// version, mid-rollout (the generated repository of `make bench`).
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal],
+        maxDuration: .seconds(5)
+    )
+
+    let repo = ProcessInfo.processInfo.environment["STEWARD_BENCH_REPO"] ?? ".build/bench-repo"
+    guard let loaded = try? DesiredStateLoader().load(directory: repo), loaded.state.rollouts.count >= 1_000 else {
+        print("PlanBenchmarks: no repository at \(repo); run `make bench`")
+        return
+    }
+    let desired = loaded.state
+    let start = Moment(secondsSinceEpoch: 1_800_000_000)
+
+    // Walk every rollout to its first weight (5%, then a 30-minute pause);
+    // 31 minutes later the pause is over and the analysis step judges a
+    // window for every metric of both versions: the busy case.
+    let first = Planner.plan(desired: desired, observed: [:], evidence: Evidence(), now: start)
+    var observed: [String: RolloutStatus] = [:]
+    for case .writeStatus(let name, let status) in first { observed[name] = status }
+    let now = start + 31 * 60
+    var evidence = Evidence()
+    for rollout in desired.rollouts.values {
+        for version in [rollout.stable] + (rollout.canary.map { [$0] } ?? []) {
+            for metric in ["error-rate", "latency"] {
+                evidence.record(Measurement(metric: metric, version: version, windowStart: now + -60, windowEnd: now,
+                                            value: metric == "error-rate" ? 0.01 : 900, samples: 500))
+            }
+        }
+    }
+
+    Benchmark("plan 1,000 rollouts with evidence") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(Planner.plan(desired: desired, observed: observed, evidence: evidence, now: now))
+        }
+    }
+}
