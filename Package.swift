@@ -28,6 +28,7 @@ let package = Package(
             name: "StewardCLI",
             dependencies: [
                 "StewardSpec",
+                "StewardEngine",
                 "StewardRouting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

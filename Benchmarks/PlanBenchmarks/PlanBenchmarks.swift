@@ -30,7 +30,7 @@ let benchmarks: @Sendable () -> Void = {
     for rollout in desired.rollouts.values {
         for version in [rollout.stable] + (rollout.canary.map { [$0] } ?? []) {
             for metric in ["error-rate", "latency"] {
-                evidence.record(Measurement(metric: metric, version: version, windowStart: now + -60, windowEnd: now,
+                evidence.record(MetricReading(metric: metric, version: version, windowStart: now + -60, windowEnd: now,
                                             value: metric == "error-rate" ? 0.01 : 900, samples: 500))
             }
         }

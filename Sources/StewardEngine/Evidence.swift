@@ -1,7 +1,7 @@
 import StewardSpec
 
-/// One measurement of one metric of one version over one window.
-public struct Measurement: Sendable, Hashable {
+/// One metric of one version, measured over one window.
+public struct MetricReading: Sendable, Hashable {
     public var metric: String
     public var version: SemanticVersion
     public var windowStart: Moment
@@ -21,26 +21,26 @@ public struct Measurement: Sendable, Hashable {
 
 /// What the metric providers measured, as values: the engine does no I/O.
 public struct Evidence: Sendable {
-    private var latestByKey: [Key: Measurement] = [:]
+    private var latestByKey: [Key: MetricReading] = [:]
 
     private struct Key: Hashable {
         var metric: String
         var version: SemanticVersion
     }
 
-    public init(_ measurements: [Measurement] = []) {
+    public init(_ measurements: [MetricReading] = []) {
         for m in measurements { record(m) }
     }
 
     /// Adds a measurement; the one with the latest window wins.
-    public mutating func record(_ m: Measurement) {
+    public mutating func record(_ m: MetricReading) {
         let key = Key(metric: m.metric, version: m.version)
         if let existing = latestByKey[key], existing.windowEnd > m.windowEnd { return }
         latestByKey[key] = m
     }
 
     /// The latest window measured for a metric of a version.
-    public func latest(metric: String, version: SemanticVersion) -> Measurement? {
+    public func latest(metric: String, version: SemanticVersion) -> MetricReading? {
         latestByKey[Key(metric: metric, version: version)]
     }
 }

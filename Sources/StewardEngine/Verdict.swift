@@ -43,7 +43,7 @@ public struct Verdict: Sendable, Hashable, CustomStringConvertible {
 /// Judges metrics: absolute thresholds, or relative to the stable version
 /// measured over the same window; too few samples is inconclusive.
 public enum AnalysisJudge {
-    public static func judge(_ metric: MetricSpec, canary: Measurement?, stable: Measurement?) -> Verdict {
+    public static func judge(_ metric: MetricSpec, canary: MetricReading?, stable: MetricReading?) -> Verdict {
         let condition = metric.failWhen
         var verdict = Verdict(
             metric: metric.name, outcome: .inconclusive, severity: metric.severity, value: nil,

@@ -112,3 +112,37 @@ extension CommandLineTests {
         #expect(bad.error.contains("not a routing table"))
     }
 }
+
+extension CommandLineTests {
+    @Test func simulateShowsAHealthyWalkAndARollback() throws {
+        let healthy = try steward(["simulate", "--repo", "examples/quickstart", "--rollout", "customer-support-agent",
+                                   "--metrics", "examples/simulations/healthy-canary.csv"])
+        #expect(healthy.status == 0)
+        #expect(healthy.output.contains("   31m  weight   2.4.0 at 15%, 2.3.1 at 85%\n"))
+        #expect(healthy.output.contains("pause    waiting for a person at step 8"))
+        #expect(!healthy.output.contains("rollback"))
+
+        let spike = try steward(["simulate", "--repo", "examples/quickstart", "--rollout", "customer-support-agent",
+                                 "--metrics", "examples/simulations/error-spike.csv", "--format", "json"])
+        #expect(spike.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(spike.output.utf8)) as? [String: Any])
+        #expect(object["phase"] as? String == "rolledBack")
+        let events = try #require(object["events"] as? [[String: Any]])
+        let rollback = try #require(events.first { $0["action"] as? String == "rollback" })
+        #expect(rollback["minute"] as? Int == 45)
+        #expect(rollback["detail"] as? String == "2.4.0 -> 2.3.1 (revert): error-rate 0.091 > 0.05 (critical), 400 samples")
+    }
+
+    @Test func simulateReportsBadInput() throws {
+        let dir = NSTemporaryDirectory() + "steward-sim-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "minute,version,metric,value,samples\n1,2.4.0,error-rate,0.01\n".write(toFile: dir + "/short.csv", atomically: true, encoding: .utf8)
+        let short = try steward(["simulate", "--repo", "examples/quickstart", "--rollout", "customer-support-agent", "--metrics", dir + "/short.csv"])
+        #expect(short.status == 2)
+        #expect(short.error.contains("short.csv:2: expected 5 fields"))
+        let unknown = try steward(["simulate", "--repo", "examples/quickstart", "--rollout", "nope", "--metrics", dir + "/short.csv"])
+        #expect(unknown.status == 1)
+        #expect(unknown.error.contains("no Rollout named 'nope'"))
+    }
+}

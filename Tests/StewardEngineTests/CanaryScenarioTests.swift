@@ -7,7 +7,7 @@ let v110 = SemanticVersion(1, 1, 0)
 let v120 = SemanticVersion(1, 2, 0)
 
 /// Healthy traffic: 1% errors, same latency and cost as stable, 20 samples per percent of traffic.
-func healthy(_ version: SemanticVersion, _ weight: Int, _ minute: Int) -> [Measurement] {
+func healthy(_ version: SemanticVersion, _ weight: Int, _ minute: Int) -> [MetricReading] {
     [measured("error-rate", version, 0.01, samples: weight * 20),
      measured("latency", version, 800, samples: weight * 20),
      measured("cost", version, 0.001, samples: weight * 20)]

@@ -38,7 +38,7 @@ import StewardSpec
             if let status = s.observed["r"] {
                 for version in [status.stable] + (status.canary.map { [$0] } ?? []) {
                     for metric in ["error-rate", "latency", "cost"] where Int.random(in: 0..<5, using: &g) > 0 {
-                        evidence.record(Measurement(
+                        evidence.record(MetricReading(
                             metric: metric, version: version, windowStart: s.now + -60, windowEnd: s.now,
                             value: metric == "error-rate" ? Double.random(in: 0...0.08, using: &g) : Double.random(in: 1...3, using: &g),
                             samples: Int.random(in: 0...400, using: &g)))

@@ -33,7 +33,7 @@ struct Scenario {
     /// Advances the clock minute by minute for `minutes`, measuring each
     /// minute's window with `measure(version, minute)`.
     mutating func run(minutes: Int, rollout: String = "r",
-                      measure: (SemanticVersion, Int, Int) -> [Measurement]) {
+                      measure: (SemanticVersion, Int, Int) -> [MetricReading]) {
         for _ in 0..<minutes {
             let windowStart = now
             now = now + 60
@@ -49,7 +49,7 @@ struct Scenario {
         }
     }
 
-    private func window(_ m: Measurement, _ start: Moment) -> Measurement {
+    private func window(_ m: MetricReading, _ start: Moment) -> MetricReading {
         var m = m
         m.windowStart = start
         m.windowEnd = now
@@ -64,8 +64,8 @@ struct Scenario {
 }
 
 /// A measurement helper: `metric` with `value`, `samples` in the window.
-func measured(_ metric: String, _ version: SemanticVersion, _ value: Double, samples: Int) -> Measurement {
-    Measurement(metric: metric, version: version, windowStart: Moment(secondsSinceEpoch: 0),
+func measured(_ metric: String, _ version: SemanticVersion, _ value: Double, samples: Int) -> MetricReading {
+    MetricReading(metric: metric, version: version, windowStart: Moment(secondsSinceEpoch: 0),
                 windowEnd: Moment(secondsSinceEpoch: 0), value: value, samples: samples)
 }
 

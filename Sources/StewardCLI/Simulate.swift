@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import StewardEngine
+import StewardSpec
+
+/// `steward simulate`: replays metric series against a rollout on a
+/// virtual clock and prints every decision the agent would have made.
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay recorded or synthetic metrics against a rollout and show what the agent would decide.",
+        discussion: """
+            Loads the desired state from --repo (models, analysis templates, the \
+            rollout), then plans once a minute over the metric series, as the \
+            agent would, starting with no status. Use it to tune analysis before \
+            a real rollout.
+
+            The metrics file is CSV with the header minute,version,metric,value,samples \
+            (or a JSON array of such objects): each row is one window of one \
+            metric of one version, ending at that minute.
+            """
+    )
+
+    @Option(help: "The rollout to simulate (its metadata.name).")
+    var rollout: String
+
+    @Option(help: "The metric series, .csv or .json.")
+    var metrics: String
+
+    @Option(help: "The directory holding the desired state.")
+    var repo: String = "."
+
+    @Option(help: "How to print the timeline: text or json.")
+    var format: TimelineFormat = .text
+
+    enum TimelineFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    func run() throws {
+        let loaded: LoadResult
+        do {
+            loaded = try DesiredStateLoader().load(directory: repo)
+        } catch {
+            printError("steward: error: \(error)")
+            throw ExitCode(2)
+        }
+        guard loaded.isValid else {
+            print(ValidationReport(result: loaded).render(.text), terminator: "")
+            throw ExitCode(1)
+        }
+        guard loaded.state.rollouts[rollout] != nil else {
+            printError("steward: error: no Rollout named '\(rollout)' in \(repo)")
+            throw ExitCode(1)
+        }
+        var desired = loaded.state
+        desired.rollouts = desired.rollouts.filter { $0.key == rollout }
+
+        let start = Moment(secondsSinceEpoch: 0)
+        let series: [MetricReading]
+        do {
+            series = try MetricSeries.load(metrics, start: start, interval: 60)
+        } catch {
+            printError("steward: error: \(error)")
+            throw ExitCode(2)
+        }
+        let end = series.map(\.windowEnd).max() ?? start
+        let (events, status) = Simulator(desired: desired).run(measurements: series, from: start, to: end)
+        let timeline = Timeline(rollout: rollout, minutes: Int(end.since(start) / 60), events: events, final: status[rollout])
+        print(format == .json ? timeline.json() : timeline.text(), terminator: "")
+    }
+}
