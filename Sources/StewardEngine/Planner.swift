@@ -5,19 +5,28 @@ import StewardSpec
 /// the written status becomes the observed one) and planning again with the
 /// same evidence and time gives none.
 public enum Planner {
+    /// - Parameter utcOffsets: seconds east of UTC, as of `now`, of each
+    ///   named time zone the policies' change windows use (the engine reads
+    ///   no time-zone database). `UTC` and `UTC+02:00` need no entry.
     public static func plan(desired: DesiredState, observed: [String: RolloutStatus],
-                            evidence: Evidence, now: Moment) -> [Action] {
-        desired.rollouts.keys.sorted().flatMap { name -> [Action] in
+                            evidence: Evidence, now: Moment, utcOffsets: [String: Int] = [:]) -> [Action] {
+        let windows = ChangeWindows(policies: Array(desired.policies.values), utcOffsets: utcOffsets)
+        return desired.rollouts.keys.sorted().flatMap { name -> [Action] in
             let rollout = desired.rollouts[name]!
+            let round = RolloutRound(
+                rollout: rollout, templates: desired.analysisTemplates, evidence: evidence, now: now,
+                trafficMayAdvance: windows.allowForward(model: rollout.model, at: now),
+                status: observed[name] ?? .settled(on: rollout.stable, at: now))
             switch rollout.strategy {
-            case .canary(let canary):
-                var machine = CanaryMachine(rollout: rollout, strategy: canary, templates: desired.analysisTemplates,
-                                            evidence: evidence, now: now,
-                                            status: observed[name] ?? .settled(on: rollout.stable, at: now))
+            case .canary(let strategy):
+                var machine = CanaryMachine(round: round, strategy: strategy)
                 return machine.run(observed: observed[name])
-            case .blueGreen, .experiment:
+            case .blueGreen(let strategy):
+                var machine = BlueGreenMachine(round: round, strategy: strategy)
+                return machine.run(observed: observed[name])
+            case .experiment:
                 // Not planned yet: say so rather than act silently.
-                let message = "strategy not yet supported by this agent; traffic stays on \(rollout.stable)"
+                let message = "experiments are not yet planned by this agent; traffic stays on \(rollout.stable)"
                 return observed[name] == nil ? [.notify(rollout: name, message: message)] : []
             }
         }

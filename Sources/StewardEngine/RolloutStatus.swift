@@ -5,7 +5,7 @@ import StewardSpec
 /// agent resumes from it.
 public struct RolloutStatus: Sendable, Hashable {
     public enum Phase: String, Sendable, Hashable, CaseIterable {
-        case progressing, paused, promoting, healthy, degraded, rolledBack
+        case progressing, paused, promoting, healthy, degraded, rolledBack, aborted, stopped
     }
 
     public var phase: Phase
@@ -27,6 +27,8 @@ public struct RolloutStatus: Sendable, Hashable {
     public var passedThisStep: Set<String>
     /// Since when the evidence has been inconclusive, if it is.
     public var inconclusiveSince: Moment?
+    /// The token of each one-shot manual control already acted on.
+    public var handledControls: [String: String] = [:]
 
     /// A rollout with no canary: all traffic on `stable`.
     public static func settled(on stable: SemanticVersion, at now: Moment) -> RolloutStatus {
@@ -40,5 +42,14 @@ public struct RolloutStatus: Sendable, Hashable {
         status.phase = .progressing
         status.canary = canary
         return status
+    }
+
+    /// The same rollout started again from its first step; manual controls
+    /// already handled stay handled.
+    func restarted(at now: Moment) -> RolloutStatus {
+        guard let canary else { return self }
+        var fresh = RolloutStatus.starting(canary, over: stable, at: now)
+        fresh.handledControls = handledControls
+        return fresh
     }
 }

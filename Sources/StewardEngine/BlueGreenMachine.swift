@@ -1,0 +1,54 @@
+import StewardSpec
+
+/// Blue-green: the new colour is previewed with no live traffic and checked;
+/// then it takes 100% at once, and the old colour stays ready for an instant
+/// rollback until the scale-down delay has passed, when it is promoted.
+struct BlueGreenMachine {
+    var round: RolloutRound
+    let strategy: BlueGreenStrategy
+
+    /// `stepIndex` 0 is the preview, 1 the cut-over watched until the delay ends.
+    mutating func run(observed: RolloutStatus?) -> [Action] {
+        guard round.followDesiredState(), round.followManualControls(),
+              let canary = round.status.canary else { return round.finish(observed: observed) }
+        let promoteNow = round.take(.promote) || round.take(.promoteFull)
+        if round.status.stepIndex == 0 {
+            preview(canary, promoteNow: promoteNow)
+        }
+        if round.status.stepIndex == 1 {
+            watchCutOver(canary)
+        }
+        return round.finish(observed: observed)
+    }
+
+    private mutating func preview(_ canary: SemanticVersion, promoteNow: Bool) {
+        let references = [strategy.previewAnalysis].compactMap { $0 }
+        let metrics = round.metrics(references)
+        // Preview traffic (smoke tests) is measured though no users see it.
+        guard round.judge(metrics, canary: canary, judging: true, timeout: round.inconclusiveTimeout(references)) else { return }
+        let passed = metrics.allSatisfy { round.status.passedThisStep.contains($0.name) } && round.evidenceAllowsProgress(metrics)
+        if round.status.phase == .paused, round.resumed || promoteNow { round.resume() }
+        guard round.status.phase == .progressing else { return }
+        guard passed || promoteNow else {
+            round.checkDeadline()
+            return
+        }
+        guard strategy.autoPromote || promoteNow else {
+            round.pause("preview of \(canary) passed; run `steward promote \(round.name)` to cut over")
+            return
+        }
+        guard round.trafficMayAdvance else { return }
+        round.setCanaryWeight(100)
+        round.nextStep()
+    }
+
+    private mutating func watchCutOver(_ canary: SemanticVersion) {
+        let references = [strategy.postPromotionAnalysis].compactMap { $0 }
+        let metrics = round.metrics(references)
+        guard round.judge(metrics, canary: canary, judging: true, timeout: round.inconclusiveTimeout(references)) else { return }
+        guard round.now.since(round.status.stepStartedAt) >= strategy.scaleDownDelay.seconds,
+              round.evidenceAllowsProgress(metrics) else { return }
+        round.nextStep()
+        round.promote(canary)
+    }
+}
