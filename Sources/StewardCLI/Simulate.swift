@@ -12,7 +12,8 @@ struct Simulate: ParsableCommand {
             Loads the desired state from --repo (models, analysis templates, the \
             rollout), then plans once a minute over the metric series, as the \
             agent would, starting with no status. Use it to tune analysis before \
-            a real rollout.
+            a real rollout. Change windows are not applied: the virtual clock has \
+            no calendar.
 
             The metrics file is CSV with the header minute,version,metric,value,samples \
             (or a JSON array of such objects): each row is one window of one \
@@ -54,6 +55,8 @@ struct Simulate: ParsableCommand {
         }
         var desired = loaded.state
         desired.rollouts = desired.rollouts.filter { $0.key == rollout }
+        // The virtual clock has no calendar: change windows would only get in the way.
+        desired.policies = [:]
 
         let start = Moment(secondsSinceEpoch: 0)
         let series: [MetricReading]
