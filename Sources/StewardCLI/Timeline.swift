@@ -23,6 +23,8 @@ struct Timeline {
                 return Line(minute: minute, action: "weight", detail: "\(canary) at \(weight)%, \(stable) at \(100 - weight)%")
             case .setWeights(_, let stable, nil, _):
                 return Line(minute: minute, action: "weight", detail: "\(stable) at 100%")
+            case .setSplit(_, let shares):
+                return Line(minute: minute, action: "split", detail: shares.map { "\($0.version) at \($0.percent)%" }.joined(separator: ", "))
             case .pause(_, let reason):
                 return Line(minute: minute, action: "pause", detail: reason)
             case .promote(_, let version, let previous):

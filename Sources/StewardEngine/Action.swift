@@ -5,6 +5,8 @@ import StewardSpec
 public enum Action: Sendable, Hashable {
     /// Publish a routing table with this split (stable gets `100 - canaryWeight`).
     case setWeights(rollout: String, stable: SemanticVersion, canary: SemanticVersion?, canaryWeight: Int)
+    /// Publish a routing table that splits traffic between experiment variants.
+    case setSplit(rollout: String, shares: [VariantShare])
     /// Stop moving traffic until the reason clears or a person resumes.
     case pause(rollout: String, reason: String)
     /// Commit the canary as the new stable version.
@@ -18,4 +20,15 @@ public enum Action: Sendable, Hashable {
     case notify(rollout: String, message: String)
     /// Record the new observed state.
     case writeStatus(rollout: String, status: RolloutStatus)
+}
+
+/// One variant's share of traffic, in percent.
+public struct VariantShare: Sendable, Hashable {
+    public var version: SemanticVersion
+    public var percent: Int
+
+    public init(version: SemanticVersion, percent: Int) {
+        self.version = version
+        self.percent = percent
+    }
 }

@@ -8,14 +8,18 @@ public struct MetricReading: Sendable, Hashable {
     public var windowEnd: Moment
     public var value: Double
     public var samples: Int
+    /// The samples' standard deviation, for continuous metrics in experiments.
+    public var standardDeviation: Double?
 
-    public init(metric: String, version: SemanticVersion, windowStart: Moment, windowEnd: Moment, value: Double, samples: Int) {
+    public init(metric: String, version: SemanticVersion, windowStart: Moment, windowEnd: Moment, value: Double, samples: Int,
+                standardDeviation: Double? = nil) {
         self.metric = metric
         self.version = version
         self.windowStart = windowStart
         self.windowEnd = windowEnd
         self.value = value
         self.samples = samples
+        self.standardDeviation = standardDeviation
     }
 }
 

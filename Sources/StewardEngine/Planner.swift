@@ -24,10 +24,9 @@ public enum Planner {
             case .blueGreen(let strategy):
                 var machine = BlueGreenMachine(round: round, strategy: strategy)
                 return machine.run(observed: observed[name])
-            case .experiment:
-                // Not planned yet: say so rather than act silently.
-                let message = "experiments are not yet planned by this agent; traffic stays on \(rollout.stable)"
-                return observed[name] == nil ? [.notify(rollout: name, message: message)] : []
+            case .experiment(let strategy):
+                var machine = ExperimentMachine(round: round, strategy: strategy)
+                return machine.run(observed: observed[name])
             }
         }
     }

@@ -27,6 +27,8 @@ public struct RolloutStatus: Sendable, Hashable {
     public var passedThisStep: Set<String>
     /// Since when the evidence has been inconclusive, if it is.
     public var inconclusiveSince: Moment?
+    /// The traffic split of a running experiment; empty otherwise.
+    public var split: [VariantShare] = []
     /// The token of each one-shot manual control already acted on.
     public var handledControls: [String: String] = [:]
 
