@@ -27,9 +27,9 @@ struct Timeline {
                 return Line(minute: minute, action: "split", detail: shares.map { "\($0.version) at \($0.percent)%" }.joined(separator: ", "))
             case .pause(_, let reason):
                 return Line(minute: minute, action: "pause", detail: reason)
-            case .promote(_, let version, let previous):
+            case .promote(_, let version, let previous, _):
                 return Line(minute: minute, action: "promote", detail: "\(version) replaces \(previous) as stable")
-            case .rollback(_, let from, let to, let mode, let reason):
+            case .rollback(_, let from, let to, let mode, let reason, _):
                 return Line(minute: minute, action: "rollback", detail: "\(from) -> \(to) (\(mode.rawValue)): \(reason)")
             case .alert(_, let reason):
                 return Line(minute: minute, action: "alert", detail: reason)

@@ -9,11 +9,12 @@ public enum Action: Sendable, Hashable {
     case setSplit(rollout: String, shares: [VariantShare])
     /// Stop moving traffic until the reason clears or a person resumes.
     case pause(rollout: String, reason: String)
-    /// Commit the canary as the new stable version.
-    case promote(rollout: String, version: SemanticVersion, previous: SemanticVersion)
-    /// Traffic is already at 0%: revert the commit that introduced the canary
-    /// (or clear it by edit, in `abort` mode), with the evidence.
-    case rollback(rollout: String, from: SemanticVersion, to: SemanticVersion, mode: RollbackMode, reason: String)
+    /// Commit the canary as the new stable version, by these edits.
+    case promote(rollout: String, version: SemanticVersion, previous: SemanticVersion, edits: [FieldEdit])
+    /// Traffic is already at 0%: revert the commit that introduced the canary,
+    /// with the evidence; `edits` clear the canary instead in `abort` mode, or
+    /// when the revert does not apply cleanly.
+    case rollback(rollout: String, from: SemanticVersion, to: SemanticVersion, mode: RollbackMode, reason: String, edits: [FieldEdit])
     /// A warning metric failed: tell people, move on.
     case alert(rollout: String, reason: String)
     /// Something people should know that is not a failure.

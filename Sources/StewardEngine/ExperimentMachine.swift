@@ -110,7 +110,8 @@ struct ExperimentMachine {
         switch strategy.onWinner {
         case .promote:
             round.status.phase = .promoting
-            round.actions.append(.promote(rollout: name, version: winner, previous: round.rollout.stable))
+            round.actions.append(.promote(rollout: name, version: winner, previous: round.rollout.stable,
+                                          edits: Edits.promotion(of: winner, in: round.rollout, desired: round.desired)))
         case .report:
             round.status.phase = .healthy
             round.actions.append(.notify(rollout: name, message: "experiment winner \(winner): \(why)"))

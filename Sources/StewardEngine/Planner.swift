@@ -14,7 +14,7 @@ public enum Planner {
         return desired.rollouts.keys.sorted().flatMap { name -> [Action] in
             let rollout = desired.rollouts[name]!
             let round = RolloutRound(
-                rollout: rollout, templates: desired.analysisTemplates, evidence: evidence, now: now,
+                rollout: rollout, desired: desired, evidence: evidence, now: now,
                 trafficMayAdvance: windows.allowForward(model: rollout.model, at: now),
                 status: observed[name] ?? .settled(on: rollout.stable, at: now))
             switch rollout.strategy {

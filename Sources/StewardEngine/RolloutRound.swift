@@ -5,7 +5,8 @@ import StewardSpec
 /// actions and the new status.
 struct RolloutRound {
     let rollout: Rollout
-    let templates: [String: AnalysisTemplate]
+    let desired: DesiredState
+    var templates: [String: AnalysisTemplate] { desired.analysisTemplates }
     let evidence: Evidence
     let now: Moment
     /// False outside the policy's change windows: no traffic moves forward
@@ -123,7 +124,8 @@ struct RolloutRound {
 
     mutating func promote(_ canary: SemanticVersion) {
         status.phase = .promoting
-        actions.append(.promote(rollout: name, version: canary, previous: status.stable))
+        actions.append(.promote(rollout: name, version: canary, previous: status.stable,
+                                edits: Edits.promotion(of: canary, in: rollout, desired: desired)))
     }
 
     // MARK: - Analysis
@@ -199,7 +201,8 @@ struct RolloutRound {
 
     mutating func rollBack(_ canary: SemanticVersion, because reason: String) {
         actions.append(.setWeights(rollout: name, stable: status.stable, canary: canary, canaryWeight: 0))
-        actions.append(.rollback(rollout: name, from: canary, to: status.stable, mode: rollout.rollbackMode, reason: reason))
+        actions.append(.rollback(rollout: name, from: canary, to: status.stable, mode: rollout.rollbackMode, reason: reason,
+                                 edits: Edits.clearCanary(rollout)))
         status.canaryWeight = 0
         status.phase = .rolledBack
         status.pauseReason = nil

@@ -20,7 +20,7 @@ func healthy(_ version: SemanticVersion, _ weight: Int, _ minute: Int) -> [Metri
         #expect(s.weights == [5, 15, 35, 100])
         let promotions = s.actions { if case .promote = $0 { true } else { false } }
         #expect(promotions.count == 1)
-        #expect(promotions.first?.action == .promote(rollout: "r", version: v110, previous: v100))
+        #expect(promotions.compactMap { promoted($0.action) } == ["1.1.0 <- 1.0.0"])
         #expect(s.observed["r"]?.phase == .promoting)
         #expect(s.actions { if case .rollback = $0 { true } else { false } }.isEmpty)
         // At least the three 10-minute pauses passed before promotion.
@@ -40,7 +40,7 @@ func healthy(_ version: SemanticVersion, _ weight: Int, _ minute: Int) -> [Metri
         }
         let rollbacks = s.actions { if case .rollback = $0 { true } else { false } }
         #expect(rollbacks.count == 1)
-        guard case .rollback(_, let from, let to, let mode, let reason)? = rollbacks.first?.action else {
+        guard case .rollback(_, let from, let to, let mode, let reason, _)? = rollbacks.first?.action else {
             Issue.record("no rollback")
             return
         }

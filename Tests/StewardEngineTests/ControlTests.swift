@@ -173,7 +173,7 @@ extension Scenario {
             return m
         }
         #expect(s.weights == [100, 0])
-        guard case .rollback(_, let from, let to, _, let reason)? = s.actions({ if case .rollback = $0 { true } else { false } }).first?.action else {
+        guard case .rollback(_, let from, let to, _, let reason, _)? = s.actions({ if case .rollback = $0 { true } else { false } }).first?.action else {
             Issue.record("no rollback")
             return
         }

@@ -52,7 +52,7 @@ import StewardSpec
             s.tick(readings(minutes: minute, shares: (0.5, 0.5), errorRates: (0.03, 0.02), at: s.now))
         }
         let promotions = s.actions { if case .promote = $0 { true } else { false } }
-        #expect(promotions.map(\.action) == [.promote(rollout: "r", version: v110, previous: v100)])
+        #expect(promotions.compactMap { promoted($0.action) } == ["1.1.0 <- 1.0.0"])
         // Not before each variant had its 2,000 samples (40 minutes).
         #expect((promotions.first?.at ?? 0) >= 40 * 60)
     }
@@ -101,6 +101,6 @@ import StewardSpec
                                           value: mean, samples: 5000, standardDeviation: 300))
         }
         s.tick(evidence)
-        #expect(s.actions { if case .promote = $0 { true } else { false } }.map(\.action) == [.promote(rollout: "r", version: v110, previous: v100)])
+        #expect(s.actions { if case .promote = $0 { true } else { false } }.compactMap { promoted($0.action) } == ["1.1.0 <- 1.0.0"])
     }
 }

@@ -137,3 +137,8 @@ func rolloutYAML(canary: String? = "1.1.0", stable: String = "1.0.0", steps: Str
     \(steps)
     """
 }
+
+/// A promotion without its edits, for comparisons: "1.1.0 <- 1.0.0".
+func promoted(_ action: Action) -> String? {
+    if case .promote(_, let version, let previous, _) = action { "\(version) <- \(previous)" } else { nil }
+}

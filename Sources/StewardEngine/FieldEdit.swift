@@ -1,0 +1,66 @@
+import StewardSpec
+import StewardYAML
+
+/// A surgical change to one field of the desired state, as the agent will
+/// commit it: the file's other bytes, comments included, stay as they are.
+public struct FieldEdit: Sendable, Hashable, CustomStringConvertible {
+    public enum Change: Sendable, Hashable {
+        case set(String)
+        case remove
+    }
+
+    public var file: String
+    public var documentIndex: Int
+    public var path: FieldPath
+    public var change: Change
+
+    public init(file: String, documentIndex: Int, path: FieldPath, change: Change) {
+        self.file = file
+        self.documentIndex = documentIndex
+        self.path = path
+        self.change = change
+    }
+
+    init(_ source: ResourceSource, _ path: FieldPath, _ change: Change) {
+        self.init(file: source.file, documentIndex: source.documentIndex, path: path, change: change)
+    }
+
+    public var description: String {
+        switch change {
+        case .set(let value): "\(file): \(path) = \(value)"
+        case .remove: "\(file): remove \(path)"
+        }
+    }
+}
+
+/// The edits behind promotions and aborts, derived from the desired state.
+public enum Edits {
+    /// `stable` becomes `version`, the canary is cleared, the version's
+    /// status becomes production, and production versions beyond the
+    /// policy's `keepProductionVersions` (newest kept) become deprecated.
+    public static func promotion(of version: SemanticVersion, in rollout: Rollout, desired: DesiredState) -> [FieldEdit] {
+        var edits = [FieldEdit(rollout.source, ["spec", "stable"], .set(version.description))]
+        if rollout.canary != nil { edits.append(FieldEdit(rollout.source, ["spec", "canary"], .remove)) }
+        guard let model = desired.models[rollout.model] else { return edits }
+        let keep = desired.policies.keys.sorted().compactMap { desired.policies[$0] }
+            .first { $0.applies(to: model.metadata.name) }?.keepProductionVersions ?? 2
+        var production = model.versions.filter { $0.status == .production && $0.version != version }
+            .sorted { $0.version > $1.version }
+        if let promoted = model.version(version) {
+            if promoted.status != .production {
+                edits.append(FieldEdit(model.source, promoted.path.appending("status"), .set(LifecycleStatus.production.rawValue)))
+            }
+            production.insert(promoted, at: 0)
+        }
+        for retired in production.dropFirst(keep) {
+            edits.append(FieldEdit(model.source, retired.path.appending("status"), .set(LifecycleStatus.deprecated.rawValue)))
+        }
+        return edits
+    }
+
+    /// Clears the canary: what `abort` mode commits, and what `revert` mode
+    /// falls back to when the revert does not apply cleanly.
+    public static func clearCanary(_ rollout: Rollout) -> [FieldEdit] {
+        rollout.canary == nil ? [] : [FieldEdit(rollout.source, ["spec", "canary"], .remove)]
+    }
+}
