@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "StewardYAML", targets: ["StewardYAML"]),
         .library(name: "StewardSpec", targets: ["StewardSpec"]),
         .library(name: "StewardRouting", targets: ["StewardRouting"]),
+        .library(name: "StewardGit", targets: ["StewardGit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,6 +21,12 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        .systemLibrary(
+            name: "CGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        .target(name: "StewardGit", dependencies: ["CGit2", "StewardYAML"]),
         .target(name: "StewardRouting"),
         .target(name: "StewardYAML", dependencies: ["CYAML"]),
         .target(name: "StewardSpec", dependencies: ["StewardYAML"]),
@@ -29,6 +36,7 @@ let package = Package(
             dependencies: [
                 "StewardSpec",
                 "StewardEngine",
+                "StewardGit",
                 "StewardRouting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -56,6 +64,7 @@ let package = Package(
         .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec"]),
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting"]),
         .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine"]),
+        .testTarget(name: "StewardGitTests", dependencies: ["StewardGit"]),
         .testTarget(name: "StewardCLITests", dependencies: ["StewardCLI", "steward"]),
     ]
 )

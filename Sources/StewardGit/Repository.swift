@@ -1,0 +1,152 @@
+import CGit2
+import Foundation
+
+/// libgit2 is initialised once per process, on first use.
+private let libgit2: Void = { git_libgit2_init(); return () }()
+
+/// A git repository on disk, opened through libgit2. Every libgit2 object it
+/// creates is freed exactly once, by the `defer` next to its creation.
+///
+/// One repository may be shared between tasks: calls are serialised by an
+/// internal lock, because a `git_repository` must not be used by two
+/// threads at once.
+public final class Repository: @unchecked Sendable {
+    let pointer: OpaquePointer
+    /// The repository's git directory (`.git` of a work tree, or a bare repository).
+    public let gitDirectory: String
+    let lock = NSLock()
+    private var treeCache: [TreeCacheKey: [TreeFile]] = [:]
+
+    private struct TreeCacheKey: Hashable {
+        var commit: ObjectID
+        var paths: [String]
+    }
+
+    private init(_ pointer: OpaquePointer) {
+        self.pointer = pointer
+        gitDirectory = String(cString: git_repository_path(pointer))
+    }
+
+    deinit { git_repository_free(pointer) }
+
+    /// Opens the repository at `path` (a work tree or a git directory).
+    public static func open(_ path: String) throws(GitError) -> Repository {
+        _ = libgit2
+        var repo: OpaquePointer?
+        try check("open \(path)", git_repository_open_ext(&repo, path, 0, nil))
+        return Repository(repo!)
+    }
+
+    /// Creates an empty repository; `bare` for a remote that is only pushed to.
+    public static func create(_ path: String, bare: Bool) throws(GitError) -> Repository {
+        _ = libgit2
+        var repo: OpaquePointer?
+        try check("init \(path)", git_repository_init(&repo, path, bare ? 1 : 0))
+        return Repository(repo!)
+    }
+
+    /// Runs `body` holding the repository's lock.
+    func locked<T>(_ body: () throws(GitError) -> T) throws(GitError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// The commit a revision names: a branch, a tag, `HEAD~2`, a sha.
+    public func resolveCommit(_ revision: String) throws(GitError) -> ObjectID {
+        try locked { () throws(GitError) -> ObjectID in
+            var object: OpaquePointer?
+            try check("resolve \(revision)", git_revparse_single(&object, pointer, revision))
+            defer { git_object_free(object) }
+            var commit: OpaquePointer?
+            try check("resolve \(revision) to a commit", git_object_peel(&commit, object, GIT_OBJECT_COMMIT))
+            defer { git_object_free(commit) }
+            return ObjectID(git_object_id(commit)!.pointee)
+        }
+    }
+
+    /// Every `*.yaml` / `*.yml` file under `paths` in the tree of `commit`,
+    /// read straight from the object database (no work tree). Hidden files
+    /// and folders are skipped, as on disk. Reading a commit twice costs
+    /// nothing: results are cached by commit id.
+    public func yamlFiles(at commit: ObjectID, under paths: [String] = ["."]) throws(GitError) -> [TreeFile] {
+        let key = TreeCacheKey(commit: commit, paths: paths)
+        return try locked { () throws(GitError) -> [TreeFile] in
+            if let cached = treeCache[key] { return cached }
+            var oid = commit.raw
+            var commitObject: OpaquePointer?
+            try check("look up commit \(commit.short)", git_commit_lookup(&commitObject, pointer, &oid))
+            defer { git_commit_free(commitObject) }
+            var tree: OpaquePointer?
+            try check("read the tree of \(commit.short)", git_commit_tree(&tree, commitObject))
+            defer { git_tree_free(tree) }
+            var files: [TreeFile] = []
+            for path in paths {
+                let prefix = path == "." || path.isEmpty ? "" : (path.hasSuffix("/") ? String(path.dropLast()) : path)
+                try collect(tree!, at: prefix, into: &files)
+            }
+            files.sort { $0.path < $1.path }
+            treeCache[key] = files
+            return files
+        }
+    }
+
+    private func collect(_ root: OpaquePointer, at path: String, into files: inout [TreeFile]) throws(GitError) {
+        guard !path.isEmpty else {
+            try walk(root, prefix: "", into: &files)
+            return
+        }
+        var entry: OpaquePointer?
+        guard git_tree_entry_bypath(&entry, root, path) == 0 else { return }  // absent at this commit: nothing to read
+        defer { git_tree_entry_free(entry) }
+        switch git_tree_entry_type(entry) {
+        case GIT_OBJECT_TREE:
+            var subtree: OpaquePointer?
+            try check("read tree \(path)", git_tree_lookup(&subtree, pointer, git_tree_entry_id(entry)))
+            defer { git_tree_free(subtree) }
+            try walk(subtree!, prefix: path + "/", into: &files)
+        case GIT_OBJECT_BLOB where Self.isYAML(path):
+            files.append(TreeFile(path: path, bytes: try blob(git_tree_entry_id(entry)!, path: path)))
+        default:
+            break
+        }
+    }
+
+    private func walk(_ tree: OpaquePointer, prefix: String, into files: inout [TreeFile]) throws(GitError) {
+        for index in 0..<git_tree_entrycount(tree) {
+            let entry = git_tree_entry_byindex(tree, index)
+            let name = String(cString: git_tree_entry_name(entry))
+            guard !name.hasPrefix(".") else { continue }
+            let path = prefix + name
+            switch git_tree_entry_type(entry) {
+            case GIT_OBJECT_TREE:
+                var subtree: OpaquePointer?
+                try check("read tree \(path)", git_tree_lookup(&subtree, pointer, git_tree_entry_id(entry)))
+                defer { git_tree_free(subtree) }
+                try walk(subtree!, prefix: path + "/", into: &files)
+            case GIT_OBJECT_BLOB where Self.isYAML(name):
+                files.append(TreeFile(path: path, bytes: try blob(git_tree_entry_id(entry)!, path: path)))
+            default:
+                break
+            }
+        }
+    }
+
+    private func blob(_ id: UnsafePointer<git_oid>, path: String) throws(GitError) -> [UInt8] {
+        var blob: OpaquePointer?
+        try check("read \(path)", git_blob_lookup(&blob, pointer, id))
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        guard size > 0, let raw = git_blob_rawcontent(blob) else { return [] }
+        return [UInt8](UnsafeRawBufferPointer(start: raw, count: size))
+    }
+
+    static func isYAML(_ name: String) -> Bool { name.hasSuffix(".yaml") || name.hasSuffix(".yml") }
+}
+
+/// A file read from a commit's tree.
+public struct TreeFile: Sendable, Hashable {
+    /// The path inside the repository.
+    public var path: String
+    public var bytes: [UInt8]
+}
