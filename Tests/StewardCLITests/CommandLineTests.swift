@@ -146,3 +146,74 @@ extension CommandLineTests {
         #expect(unknown.error.contains("no Rollout named 'nope'"))
     }
 }
+
+/// `steward plan` against a real git repository made from examples/quickstart.
+extension CommandLineTests {
+    /// A git repository whose base commit is the quickstart without its
+    /// canary; the work tree is then edited by `change`.
+    func planRepository(_ change: (String) throws -> Void) throws -> String {
+        let dir = NSTemporaryDirectory() + "steward-plan-" + UUID().uuidString
+        try FileManager.default.copyItem(atPath: Self.root + "/examples/quickstart", toPath: dir)
+        let rollout = dir + "/rollouts/customer-support-agent.yaml"
+        let original = try String(contentsOfFile: rollout, encoding: .utf8)
+        try original.replacingOccurrences(of: "  canary: 2.4.0\n", with: "").write(toFile: rollout, atomically: true, encoding: .utf8)
+        for arguments in [["init", "-q", "-b", "main"], ["add", "-A"],
+                          ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base"]] {
+            let git = try run("/usr/bin/env", ["git", "-C", dir] + arguments)
+            #expect(git.status == 0, "\(git.error)")
+        }
+        try original.write(toFile: rollout, atomically: true, encoding: .utf8)
+        try change(dir)
+        return dir
+    }
+
+    @Test func planShowsARolloutStartingWithItsMinimumDuration() throws {
+        let dir = try planRepository { _ in }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try steward(["plan", "--repo", dir, "--base", "main"])
+        #expect(run.status == 2)
+        #expect(run.output.contains("Rollout customer-support-agent\n  starts: 2.4.0 as canary of 2.3.1; canary 5% → pause 30m → analysis llm-defaults → 15%"))
+        #expect(run.output.contains("takes at least 2h35m"))
+        let json = try steward(["plan", "--repo", dir, "--base", "main", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        let changes = try #require(object["changes"] as? [[String: Any]])
+        #expect(changes.map { $0["kind"] as? String } == ["rolloutStarts"])
+        let markdown = try steward(["plan", "--repo", dir, "--base", "main", "--format", "markdown"])
+        #expect(markdown.output.contains("|  | Rollout customer-support-agent | starts: 2.4.0 as canary of 2.3.1;"))
+    }
+
+    @Test func planWithNothingChangedExitsZero() throws {
+        let dir = try planRepository { dir in
+            let rollout = dir + "/rollouts/customer-support-agent.yaml"
+            let text = try String(contentsOfFile: rollout, encoding: .utf8)
+            try text.replacingOccurrences(of: "  canary: 2.4.0\n", with: "").write(toFile: rollout, atomically: true, encoding: .utf8)
+        }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try steward(["plan", "--repo", dir, "--base", "main"])
+        #expect(run.status == 0)
+        #expect(run.output.hasPrefix("steward plan: no changes against main ("))
+    }
+
+    @Test func planRefusesAnIllegalLifecycleTransition() throws {
+        let dir = try planRepository { dir in
+            let model = dir + "/models/customer-support-agent.yaml"
+            let text = try String(contentsOfFile: model, encoding: .utf8)
+            // 2.2.0 is deprecated; it may only return to production or be archived.
+            let edited = text.replacingOccurrences(of: "      status: deprecated\n      created: \"2026-02-11\"", with: "      status: development\n      created: \"2026-02-11\"")
+            #expect(edited != text)
+            try edited.write(toFile: model, atomically: true, encoding: .utf8)
+        }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try steward(["plan", "--repo", dir, "--base", "main"])
+        #expect(run.status == 1)
+        #expect(run.output.contains("error: Model customer-support-agent 2.2.0\n  deprecated → development is not allowed (from deprecated: archived, production)"))
+    }
+
+    @Test func planReportsAMissingBase() throws {
+        let dir = try planRepository { _ in }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try steward(["plan", "--repo", dir, "--base", "no-such-branch"])
+        #expect(run.status == 1)
+        #expect(run.error.contains("resolve no-such-branch"))
+    }
+}

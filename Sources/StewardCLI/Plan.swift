@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import StewardEngine
+import StewardGit
+import StewardSpec
+
+/// `steward plan`: what the agent will do once a pull request merges.
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what the agent will do once this change merges.",
+        discussion: """
+            Compares the desired state in the work tree at --repo (the pull \
+            request's head) with the one at --base (read from git, without \
+            checking it out) and lists which rollouts start, restart, change \
+            steps, promote or return to stable, which versions change status, \
+            and the least time each rollout will take.
+
+            Exit status, like `terraform plan -detailed-exitcode`: 0 nothing \
+            changes, 2 something changes, 1 an error (the head does not \
+            validate, a lifecycle transition is not allowed, git failed).
+            """
+    )
+
+    @Option(help: "The git work tree holding the desired state (the head).")
+    var repo: String = "."
+
+    @Option(help: "The revision to compare with, e.g. origin/main.")
+    var base: String = "HEAD"
+
+    @Option(name: .customLong("include"), help: ArgumentHelp("Read only these paths (repeatable).", valueName: "subpath"))
+    var includes: [String] = []
+
+    @Option(help: "text, markdown (for a pull-request comment) or json.")
+    var format: PlanFormat = .text
+
+    enum PlanFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, markdown, json
+    }
+
+    func run() throws {
+        let paths = includes.isEmpty ? ["."] : includes
+        let loader = DesiredStateLoader()
+        let head: LoadResult
+        let baseState: DesiredState
+        let baseCommit: ObjectID
+        do {
+            head = try loader.load(directory: repo, paths: paths)
+            let repository = try Repository.open(repo)
+            baseCommit = try repository.resolveCommit(base)
+            let files = try repository.yamlFiles(at: baseCommit, under: paths)
+            let loaded = loader.load(files.map { SourceFile(path: "\(base):\($0.path)", bytes: $0.bytes) })
+            for problem in loaded.diagnostics where problem.severity == .error {
+                printError("steward: warning: the base does not validate: \(problem)")
+            }
+            baseState = loaded.state
+        } catch {
+            printError("steward: error: \(error)")
+            throw ExitCode(1)
+        }
+        guard head.isValid else {
+            print(ValidationReport(result: head).render(.text), terminator: "")
+            throw ExitCode(1)
+        }
+        let changes = ChangePlanner.compare(base: baseState, head: head.state)
+        let report = PlanReport(base: base, commit: baseCommit.short, changes: changes)
+        print(report.render(format), terminator: "")
+        if changes.contains(where: \.isError) { throw ExitCode(1) }
+        if !changes.isEmpty { throw ExitCode(2) }
+    }
+}
+
+/// `steward plan`'s output.
+struct PlanReport {
+    let base: String
+    let commit: String
+    let changes: [PlannedChange]
+
+    func render(_ format: Plan.PlanFormat) -> String {
+        switch format {
+        case .text: text()
+        case .markdown: markdown()
+        case .json: json()
+        }
+    }
+
+    private var headline: String {
+        let errors = changes.filter(\.isError).count
+        let count = changes.count == 1 ? "1 change" : "\(changes.count) changes"
+        return changes.isEmpty ? "no changes against \(base) (\(commit))"
+            : "\(count) against \(base) (\(commit))" + (errors > 0 ? ", \(errors) not allowed" : "")
+    }
+
+    func text() -> String {
+        var out = "steward plan: \(headline)\n"
+        for change in changes {
+            out += "\n\(change.isError ? "error: " : "")\(change.subject)\n  \(change.summary)\n"
+            if let duration = change.minimumDuration { out += "  takes at least \(duration)\n" }
+        }
+        return out
+    }
+
+    func markdown() -> String {
+        var out = "### \(changes.contains(where: \.isError) ? "❌" : "📋") steward plan\n\n\(headline.prefix(1).uppercased() + headline.dropFirst()).\n"
+        guard !changes.isEmpty else { return out }
+        out += "\n| | Subject | What happens | At least |\n|---|---|---|---|\n"
+        for change in changes {
+            let summary = change.summary.replacingOccurrences(of: "|", with: "\\|")
+            out += "| \(change.isError ? "❌" : "") | \(change.subject) | \(summary) | \(change.minimumDuration ?? "") |\n"
+        }
+        return out
+    }
+
+    func json() -> String {
+        struct Output: Encodable {
+            var schema = 1
+            var base: String
+            var baseCommit: String
+            var changes: [PlannedChange]
+            var errors: Int
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let output = Output(base: base, baseCommit: commit, changes: changes, errors: changes.filter(\.isError).count)
+        return String(decoding: (try? encoder.encode(output)) ?? Data(), as: UTF8.self) + "\n"
+    }
+}
