@@ -3,6 +3,7 @@ import Foundation
 import StewardEngine
 import StewardGit
 import StewardSpec
+import StewardYAML
 
 /// `steward plan`: what the agent will do once a pull request merges.
 struct Plan: ParsableCommand {
@@ -29,6 +30,9 @@ struct Plan: ParsableCommand {
 
     @Option(name: .customLong("include"), help: ArgumentHelp("Read only these paths (repeatable).", valueName: "subpath"))
     var includes: [String] = []
+
+    @Option(help: "The agent's status: a status file, or a folder of them (status/<rollout>.yaml).")
+    var status: String?
 
     @Option(help: "text, markdown (for a pull-request comment) or json.")
     var format: PlanFormat = .text
@@ -61,11 +65,37 @@ struct Plan: ParsableCommand {
             print(ValidationReport(result: head).render(.text), terminator: "")
             throw ExitCode(1)
         }
-        let changes = ChangePlanner.compare(base: baseState, head: head.state)
+        let changes = ChangePlanner.compare(base: baseState, head: head.state, status: try currentStatus())
         let report = PlanReport(base: base, commit: baseCommit.short, changes: changes)
         print(report.render(format), terminator: "")
         if changes.contains(where: \.isError) { throw ExitCode(1) }
         if !changes.isEmpty { throw ExitCode(2) }
+    }
+}
+
+extension Plan {
+    /// The status files named by `--status`, by rollout.
+    func currentStatus() throws -> [String: RolloutStatus] {
+        guard let status else { return [:] }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: status, isDirectory: &isDirectory) else {
+            printError("steward: error: \(status): no such file or directory")
+            throw ExitCode(1)
+        }
+        let files = isDirectory.boolValue
+            ? ((try? FileManager.default.contentsOfDirectory(atPath: status)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted().map { status + "/" + $0 }
+            : [status]
+        let bag = DiagnosticBag()
+        var result: [String: RolloutStatus] = [:]
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            if let (rollout, decoded) = StatusFile.decode([UInt8](data), file: file, bag: bag) { result[rollout] = decoded }
+        }
+        guard !bag.hasErrors else {
+            for problem in bag.diagnostics { printError("\(problem)") }
+            throw ExitCode(1)
+        }
+        return result
     }
 }
 

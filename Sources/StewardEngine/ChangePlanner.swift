@@ -22,8 +22,22 @@ public struct PlannedChange: Sendable, Hashable, Encodable {
 /// Compares the desired state at a pull request's base with the one at its
 /// head, and says what the agent will do once it merges. Pure.
 public enum ChangePlanner {
-    public static func compare(base: DesiredState, head: DesiredState) -> [PlannedChange] {
-        rolloutChanges(base, head) + registryChanges(base, head)
+    /// - Parameter status: the agent's current status per rollout, when
+    ///   known: changes to a running rollout then say where it stands.
+    public static func compare(base: DesiredState, head: DesiredState, status: [String: RolloutStatus] = [:]) -> [PlannedChange] {
+        rolloutChanges(base, head).map { change in
+            guard let name = change.subject.split(separator: " ", maxSplits: 1).last.map(String.init),
+                  change.subject.hasPrefix("Rollout "), let current = status[name],
+                  change.kind != .rolloutStarts || current.canary != nil else { return change }
+            var change = change
+            change.summary += " (now \(standing(current)))"
+            return change
+        } + registryChanges(base, head)
+    }
+
+    static func standing(_ status: RolloutStatus) -> String {
+        guard let canary = status.canary else { return "\(status.phase.rawValue), all traffic on \(status.stable)" }
+        return "\(status.phase.rawValue) at step \(status.stepIndex + 1), \(status.canaryWeight)% on \(canary)"
     }
 
     private static func rolloutChanges(_ base: DesiredState, _ head: DesiredState) -> [PlannedChange] {

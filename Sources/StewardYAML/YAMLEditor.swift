@@ -101,7 +101,7 @@ public struct YAMLEditor: Sendable {
 }
 
 /// Writes a string as a YAML scalar.
-enum ScalarWriter {
+public enum ScalarWriter {
     static func render(_ value: String, preferring style: YAMLScalar.Style) -> String {
         switch style {
         case .plain where isPlainSafe(value): value
@@ -124,7 +124,8 @@ enum ScalarWriter {
         }
     }
 
-    static func doubleQuoted(_ value: String) -> String {
+    /// `value` as a double-quoted scalar, escaped so that it reads back exactly.
+    public static func doubleQuoted(_ value: String) -> String {
         var out = "\""
         for scalar in value.unicodeScalars {
             switch scalar {

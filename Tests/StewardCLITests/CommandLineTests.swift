@@ -217,3 +217,27 @@ extension CommandLineTests {
         #expect(run.error.contains("resolve no-such-branch"))
     }
 }
+
+extension CommandLineTests {
+    @Test func planWithStatusSaysWhereARunningRolloutStands() throws {
+        // The base runs 2.4.0 as canary; the pull request removes it.
+        let dir = try planRepository { _ in }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rollout = dir + "/rollouts/customer-support-agent.yaml"
+        _ = try run("/usr/bin/env", ["git", "-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "canary"])
+        let withCanary = try String(contentsOfFile: rollout, encoding: .utf8)
+        try withCanary.replacingOccurrences(of: "  canary: 2.4.0\n", with: "").write(toFile: rollout, atomically: true, encoding: .utf8)
+        let statusFile = NSTemporaryDirectory() + "steward-status-" + UUID().uuidString + ".yaml"
+        defer { try? FileManager.default.removeItem(atPath: statusFile) }
+        try """
+            apiVersion: steward/v1
+            kind: RolloutStatus
+            metadata: {name: customer-support-agent}
+            status: {phase: progressing, stable: "2.3.1", canary: "2.4.0", stepIndex: 3, canaryWeight: 15, stepStartedAt: 0}
+
+            """.write(toFile: statusFile, atomically: true, encoding: .utf8)
+        let plan = try steward(["plan", "--repo", dir, "--base", "HEAD", "--status", statusFile])
+        #expect(plan.status == 2)
+        #expect(plan.output.contains("canary 2.4.0 removed: all traffic returns to 2.3.1 (now progressing at step 4, 15% on 2.4.0)"), "\(plan.output)")
+    }
+}
