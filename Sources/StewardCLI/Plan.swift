@@ -43,16 +43,14 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         let paths = includes.isEmpty ? ["."] : includes
-        let loader = DesiredStateLoader()
-        let head: LoadResult
+        let head = try loadValid(directory: repo, paths: paths, unreadable: 1)
         let baseState: DesiredState
         let baseCommit: ObjectID
         do {
-            head = try loader.load(directory: repo, paths: paths)
             let repository = try Repository.open(repo)
             baseCommit = try repository.resolveCommit(base)
             let files = try repository.yamlFiles(at: baseCommit, under: paths)
-            let loaded = loader.load(files.map { SourceFile(path: "\(base):\($0.path)", bytes: $0.bytes) })
+            let loaded = DesiredStateLoader().load(files.map { SourceFile(path: "\(base):\($0.path)", bytes: $0.bytes) })
             for problem in loaded.diagnostics where problem.severity == .error {
                 printError("steward: warning: the base does not validate: \(problem)")
             }
@@ -61,11 +59,7 @@ struct Plan: ParsableCommand {
             printError("steward: error: \(error)")
             throw ExitCode(1)
         }
-        guard head.isValid else {
-            print(ValidationReport(result: head).render(.text), terminator: "")
-            throw ExitCode(1)
-        }
-        let changes = ChangePlanner.compare(base: baseState, head: head.state, status: try currentStatus())
+        let changes = ChangePlanner.compare(base: baseState, head: head, status: try currentStatus())
         let report = PlanReport(base: base, commit: baseCommit.short, changes: changes)
         print(report.render(format), terminator: "")
         if changes.contains(where: \.isError) { throw ExitCode(1) }

@@ -38,22 +38,11 @@ struct Simulate: ParsableCommand {
     }
 
     func run() throws {
-        let loaded: LoadResult
-        do {
-            loaded = try DesiredStateLoader().load(directory: repo)
-        } catch {
-            printError("steward: error: \(error)")
-            throw ExitCode(2)
-        }
-        guard loaded.isValid else {
-            print(ValidationReport(result: loaded).render(.text), terminator: "")
-            throw ExitCode(1)
-        }
-        guard loaded.state.rollouts[rollout] != nil else {
+        var desired = try loadValid(directory: repo, unreadable: 2)
+        guard desired.rollouts[rollout] != nil else {
             printError("steward: error: no Rollout named '\(rollout)' in \(repo)")
             throw ExitCode(1)
         }
-        var desired = loaded.state
         desired.rollouts = desired.rollouts.filter { $0.key == rollout }
         // The virtual clock has no calendar: change windows would only get in the way.
         desired.policies = [:]

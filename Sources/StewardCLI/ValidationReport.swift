@@ -102,6 +102,24 @@ public struct ValidationReport: Sendable {
     private func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 }
 
+/// Loads a desired state that commands act on: a directory that cannot be
+/// read exits with `unreadable`; one that does not validate prints its
+/// diagnostics and exits 1.
+func loadValid(directory: String, paths: [String] = ["."], unreadable: Int32) throws -> DesiredState {
+    let loaded: LoadResult
+    do {
+        loaded = try DesiredStateLoader().load(directory: directory, paths: paths)
+    } catch {
+        printError("steward: error: \(error)")
+        throw ExitCode(unreadable)
+    }
+    guard loaded.isValid else {
+        print(ValidationReport(result: loaded).render(.text), terminator: "")
+        throw ExitCode(1)
+    }
+    return loaded.state
+}
+
 /// Prints to standard error.
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))

@@ -99,6 +99,20 @@ public final class Repository: @unchecked Sendable {
         var entry: OpaquePointer?
         guard git_tree_entry_bypath(&entry, root, path) == 0 else { return }  // absent at this commit: nothing to read
         defer { git_tree_entry_free(entry) }
+        try visit(entry!, path: path, into: &files)
+    }
+
+    private func walk(_ tree: OpaquePointer, prefix: String, into files: inout [TreeFile]) throws(GitError) {
+        for index in 0..<git_tree_entrycount(tree) {
+            let entry = git_tree_entry_byindex(tree, index)!
+            let name = String(cString: git_tree_entry_name(entry))
+            guard !name.hasPrefix(".") else { continue }
+            try visit(entry, path: prefix + name, into: &files)
+        }
+    }
+
+    /// Descends into a folder, or reads a YAML file.
+    private func visit(_ entry: OpaquePointer, path: String, into files: inout [TreeFile]) throws(GitError) {
         switch git_tree_entry_type(entry) {
         case GIT_OBJECT_TREE:
             var subtree: OpaquePointer?
@@ -109,26 +123,6 @@ public final class Repository: @unchecked Sendable {
             files.append(TreeFile(path: path, bytes: try blob(git_tree_entry_id(entry)!, path: path)))
         default:
             break
-        }
-    }
-
-    private func walk(_ tree: OpaquePointer, prefix: String, into files: inout [TreeFile]) throws(GitError) {
-        for index in 0..<git_tree_entrycount(tree) {
-            let entry = git_tree_entry_byindex(tree, index)
-            let name = String(cString: git_tree_entry_name(entry))
-            guard !name.hasPrefix(".") else { continue }
-            let path = prefix + name
-            switch git_tree_entry_type(entry) {
-            case GIT_OBJECT_TREE:
-                var subtree: OpaquePointer?
-                try check("read tree \(path)", git_tree_lookup(&subtree, pointer, git_tree_entry_id(entry)))
-                defer { git_tree_free(subtree) }
-                try walk(subtree!, prefix: path + "/", into: &files)
-            case GIT_OBJECT_BLOB where Self.isYAML(name):
-                files.append(TreeFile(path: path, bytes: try blob(git_tree_entry_id(entry)!, path: path)))
-            default:
-                break
-            }
         }
     }
 
