@@ -11,7 +11,7 @@ public struct GitError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
 
     public init(operation: String, code: Int32, errorClass: Int32 = 0, message: String) {
-        self.operation = operation
+        self.operation = Redaction.scrub(operation)
         self.code = code
         self.errorClass = errorClass
         self.message = Redaction.scrub(message)

@@ -1,0 +1,30 @@
+import Foundation
+
+extension Repository {
+    /// Publishes a change to the remote's `branch`, never forcing.
+    ///
+    /// `change` builds the commit on top of the tip it is given: re-running
+    /// the edits, or reverting again. When the push is refused because the
+    /// branch moved, Steward fetches, builds the change again on the new tip
+    /// and retries, waiting a little longer each time, up to `attempts`
+    /// times. A change that no longer applies (a field gone, a conflicting
+    /// revert) is thrown as its own error; nothing is overwritten.
+    public func publish(to remote: RemoteOptions, branch: String, attempts: Int = 8, backoff: TimeInterval = 0.02,
+                        change: (ObjectID) throws(GitError) -> ObjectID) throws(GitError) -> ObjectID {
+        var lastRefusal: GitError?
+        for attempt in 0..<max(1, attempts) {
+            let tip = try fetch(remote, branch: branch).tip
+            let commit = try change(tip)
+            do {
+                try push(commit, to: remote, branch: branch)
+                return commit
+            } catch where error.isConflictOnReference {
+                lastRefusal = error
+                // Exponential backoff with jitter, so that two writers do not collide again in step.
+                Thread.sleep(forTimeInterval: backoff * Double(1 << min(attempt, 6)) * Double.random(in: 0.5...1.5))
+            }
+        }
+        throw GitError(operation: "publish to \(branch)", code: lastRefusal?.code ?? -1,
+                       message: "the branch kept moving; gave up after \(attempts) attempts (\(lastRefusal?.message ?? ""))")
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import StewardGit
+
+@Suite struct RemoteTests {
+    let agent = Signature(name: "Steward", email: "steward@example.com")
+
+    /// A bare "remote" with one commit on main, and an empty local mirror.
+    func setUp() throws -> (remote: GitFixture, seed: GitFixture, mirror: String) {
+        let remote = try GitFixture(bare: true)
+        let seed = try GitFixture()
+        try seed.commit(["rollouts/r.yaml": "stable: 1.0.0\n"], message: "seed")
+        try seed.git(["push", "-q", remote.path, "main"])
+        let mirror = NSTemporaryDirectory() + "steward-mirror-" + UUID().uuidString
+        return (remote, seed, mirror)
+    }
+
+    @Test func fetchFollowsTheBranchAndNoticesForcePushes() throws {
+        let (remote, seed, mirrorPath) = try setUp()
+        defer { remote.remove(); seed.remove(); try? FileManager.default.removeItem(atPath: mirrorPath) }
+        let mirror = try Repository.create(mirrorPath, bare: true)
+        let options = RemoteOptions(url: remote.path)
+        let first = try mirror.fetch(options, branch: "main")
+        #expect(first.previous == nil && !first.forced)
+        #expect(first.tip.description == (try seed.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)))
+        // Nothing new: same tip.
+        #expect(try mirror.fetch(options, branch: "main").tip == first.tip)
+        // A normal push, then a force push that rewrites history.
+        try seed.commit(["rollouts/r.yaml": "stable: 1.1.0\n"], message: "next")
+        try seed.git(["push", "-q", remote.path, "main"])
+        #expect(try mirror.fetch(options, branch: "main").forced == false)
+        try seed.git(["commit", "-q", "--amend", "-m", "rewritten"])
+        try seed.git(["push", "-q", "--force", remote.path, "main"])
+        let forced = try mirror.fetch(options, branch: "main")
+        #expect(forced.forced)
+        #expect(try mirror.file("rollouts/r.yaml", at: forced.tip) == Array("stable: 1.1.0\n".utf8))
+    }
+
+    @Test func pushNeverForces() throws {
+        let (remote, seed, mirrorPath) = try setUp()
+        defer { remote.remove(); seed.remove(); try? FileManager.default.removeItem(atPath: mirrorPath) }
+        let mirror = try Repository.create(mirrorPath, bare: true)
+        let options = RemoteOptions(url: remote.path)
+        let base = try mirror.fetch(options, branch: "main").tip
+        // Someone else pushes first.
+        try seed.commit(["people.yaml": "x: 1\n"], message: "a person's change")
+        try seed.git(["push", "-q", remote.path, "main"])
+        let mine = try mirror.createCommit(parent: base, changes: ["agent.yaml": .write(Array("y: 1\n".utf8))],
+                                           message: CommitMessage(subject: "agent change"), author: agent, committer: agent)
+        do {
+            try mirror.push(mine, to: options, branch: "main")
+            Issue.record("a non-fast-forward push went through")
+        } catch {
+            #expect(error.isConflictOnReference, "\(error)")
+        }
+        #expect(try remote.git(["log", "-1", "--format=%s", "main"]) == "a person's change\n")
+    }
+
+    @Test func twoWritersPushingAtOnceBothLand() throws {
+        let (remote, seed, _) = try setUp()
+        defer { remote.remove(); seed.remove() }
+        let rounds = 50
+        let writers = ["a", "b"]
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: writers.count) { index in
+            let name = writers[index]
+            let path = NSTemporaryDirectory() + "steward-writer-\(name)-" + UUID().uuidString
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            do {
+                let mirror = try Repository.create(path, bare: true)
+                let options = RemoteOptions(url: remote.path)
+                for round in 0..<rounds {
+                    _ = try mirror.publish(to: options, branch: "main") { (tip) throws(GitError) -> ObjectID in
+                        let file = "\(name).yaml"
+                        let current = try mirror.file(file, at: tip) ?? []
+                        return try mirror.createCommit(
+                            parent: tip, changes: [file: .write(current + Array("- \(round)\n".utf8))],
+                            message: CommitMessage(subject: "\(name) round \(round)", trailers: [(.actor, name)]),
+                            author: agent, committer: agent)
+                    }
+                }
+            } catch {
+                failures.add("\(name): \(error)")
+            }
+        }
+        #expect(failures.all.isEmpty, "\(failures.all)")
+        let subjects = try remote.git(["log", "--format=%s", "main"]).split(separator: "\n").map(String.init)
+        for name in writers {
+            #expect(subjects.filter { $0.hasPrefix("\(name) round ") }.count == rounds)
+            let lines = try remote.git(["show", "main:\(name).yaml"]).split(separator: "\n")
+            #expect(lines == (0..<rounds).map { "- \($0)"[...] })
+        }
+        _ = try remote.git(["fsck", "--strict"])
+    }
+
+    @Test func unreachableRemotesFailWithoutHanging() throws {
+        let mirror = try Repository.create(NSTemporaryDirectory() + "steward-mirror-" + UUID().uuidString, bare: true)
+        #expect(throws: GitError.self) {
+            try mirror.fetch(RemoteOptions(url: "/nonexistent/remote.git", timeout: 5), branch: "main")
+        }
+    }
+}
+
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ item: String) { lock.lock(); items.append(item); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+}
