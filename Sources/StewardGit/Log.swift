@@ -1,0 +1,99 @@
+import CGit2
+import Foundation
+
+/// One commit of the history, with its trailers parsed by libgit2.
+public struct CommitRecord: Sendable, Hashable {
+    public struct TrailerLine: Sendable, Hashable {
+        public var key: String
+        public var value: String
+    }
+
+    public var id: ObjectID
+    public var parents: [ObjectID]
+    public var authorName: String
+    public var authorEmail: String
+    public var date: Date
+    public var subject: String
+    public var message: String
+    public var trailers: [TrailerLine]
+    /// Files the commit changed against its first parent.
+    public var changedPaths: [String]
+
+    /// The value of one of Steward's trailers.
+    public func trailer(_ trailer: Trailer) -> String? {
+        trailers.last { $0.key == trailer.rawValue }?.value
+    }
+}
+
+extension Repository {
+    /// History from `tip`, newest first; with `paths`, only commits that
+    /// changed a file under one of them; with `since`, none older.
+    public func log(from tip: ObjectID, paths: [String] = [], since: Date? = nil, limit: Int = .max) throws(GitError) -> [CommitRecord] {
+        try locked { () throws(GitError) -> [CommitRecord] in
+            var walker: OpaquePointer?
+            try check("walk history", git_revwalk_new(&walker, pointer))
+            defer { git_revwalk_free(walker) }
+            git_revwalk_sorting(walker, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue)
+            var start = tip.raw
+            try check("walk from \(tip.short)", git_revwalk_push(walker, &start))
+            var records: [CommitRecord] = []
+            var oid = git_oid()
+            while records.count < limit, git_revwalk_next(&oid, walker) == 0 {
+                let record = try unlockedRecord(ObjectID(oid))
+                if let since, record.date < since { continue }
+                if !paths.isEmpty, !record.changedPaths.contains(where: { path in
+                    paths.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+                }) { continue }
+                records.append(record)
+            }
+            return records
+        }
+    }
+
+    private func unlockedRecord(_ id: ObjectID) throws(GitError) -> CommitRecord {
+        var oid = id.raw
+        var commit: OpaquePointer?
+        try check("look up commit \(id.short)", git_commit_lookup(&commit, pointer, &oid))
+        defer { git_commit_free(commit) }
+        let author = git_commit_author(commit)!.pointee
+        let message = String(cString: git_commit_message(commit))
+        var trailers: [CommitRecord.TrailerLine] = []
+        var array = git_message_trailer_array()
+        if git_message_trailers(&array, message) == 0 {
+            for i in 0..<array.count {
+                let line = array.trailers[i]
+                trailers.append(.init(key: String(cString: line.key), value: String(cString: line.value)))
+            }
+            git_message_trailer_array_free(&array)
+        }
+        let parents = (0..<git_commit_parentcount(commit)).map { ObjectID(git_commit_parent_id(commit, $0)!.pointee) }
+        return CommitRecord(
+            id: id, parents: parents,
+            authorName: String(cString: author.name), authorEmail: String(cString: author.email),
+            date: Date(timeIntervalSince1970: TimeInterval(author.when.time)),
+            subject: git_commit_summary(commit).map { String(cString: $0) } ?? "",
+            message: message, trailers: trailers,
+            changedPaths: try changedPaths(commit!))
+    }
+
+    private func changedPaths(_ commit: OpaquePointer) throws(GitError) -> [String] {
+        var tree: OpaquePointer?
+        try check("read a commit's tree", git_commit_tree(&tree, commit))
+        defer { git_tree_free(tree) }
+        var parentTree: OpaquePointer?
+        if git_commit_parentcount(commit) > 0 {
+            var parent: OpaquePointer?
+            try check("read a parent", git_commit_parent(&parent, commit, 0))
+            defer { git_commit_free(parent) }
+            try check("read a parent's tree", git_commit_tree(&parentTree, parent))
+        }
+        defer { git_tree_free(parentTree) }
+        var diff: OpaquePointer?
+        try check("diff a commit", git_diff_tree_to_tree(&diff, pointer, parentTree, tree, nil))
+        defer { git_diff_free(diff) }
+        return (0..<git_diff_num_deltas(diff)).compactMap { index in
+            guard let delta = git_diff_get_delta(diff, index)?.pointee else { return nil }
+            return (delta.new_file.path ?? delta.old_file.path).map { String(cString: $0) }
+        }
+    }
+}
