@@ -10,7 +10,7 @@ public struct StewardCommand: ParsableCommand {
             Steward checks it in pull requests and, as an agent, moves traffic \
             the way it asks, committing every action back to git.
             """,
-        subcommands: [Validate.self, Plan.self, Simulate.self, Route.self]
+        subcommands: [Validate.self, Plan.self, Simulate.self, Audit.self, Route.self]
     )
 
     public init() {}

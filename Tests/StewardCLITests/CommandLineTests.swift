@@ -241,3 +241,54 @@ extension CommandLineTests {
         #expect(plan.output.contains("canary 2.4.0 removed: all traffic returns to 2.3.1 (now progressing at step 4, 15% on 2.4.0)"), "\(plan.output)")
     }
 }
+
+extension CommandLineTests {
+    @Test func auditShowsPeopleAndTheAgentNewestFirst() throws {
+        // Base: the quickstart without a canary. Then a person starts the
+        // canary, and the agent rolls it back with a revert.
+        let dir = try planRepository { _ in }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let git = { (arguments: [String]) throws -> Run in
+            try self.run("/usr/bin/env", ["git", "-C", dir, "-c", "user.name=Priya", "-c", "user.email=priya@example.com"] + arguments)
+        }
+        #expect(try git(["commit", "-qam", "Start canary 2.4.0 for customer-support-agent"]).status == 0)
+        let revert = try git(["-c", "user.name=Steward", "-c", "user.email=steward@example.com", "revert", "--no-edit", "HEAD"])
+        #expect(revert.status == 0, "\(revert.error)")
+        #expect(try git(["-c", "user.name=Steward", "-c", "user.email=steward@example.com", "commit", "-q", "--amend", "-m", """
+            Revert "Start canary 2.4.0 for customer-support-agent"
+
+            Steward-Action: rollback
+            Steward-Rollout: customer-support-agent
+            Steward-From-Version: 2.4.0
+            Steward-To-Version: 2.3.1
+            Steward-Reason: error_rate 0.071 > 0.05 (critical), 1,204 samples
+            Steward-Actor: agent
+            """]).status == 0)
+
+        let run = try steward(["audit", "--repo", dir, "--format", "json"])
+        #expect(run.status == 0, "\(run.error)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [[String: Any]])
+        #expect(rows.count == 3)
+        #expect(rows[0]["kind"] as? String == "agent")
+        #expect(rows[0]["action"] as? String == "rollback")
+        #expect(rows[0]["from"] as? String == "2.4.0")
+        #expect(rows[0]["to"] as? String == "2.3.1")
+        #expect(rows[0]["reason"] as? String == "error_rate 0.071 > 0.05 (critical), 1,204 samples")
+        #expect(rows[0]["who"] as? String == "agent")
+        #expect(rows[1]["kind"] as? String == "person")
+        #expect(rows[1]["who"] as? String == "Priya <priya@example.com>")
+        let changes = try #require(rows[1]["changes"] as? [String])
+        #expect(changes.first?.hasPrefix("Rollout customer-support-agent: starts: 2.4.0 as canary of 2.3.1") == true)
+        #expect(rows[2]["summary"] as? String == "base")
+
+        let table = try steward(["audit", "--repo", dir, "--rollout", "customer-support-agent"])
+        let lines = table.output.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("COMMIT") == true)
+        #expect(lines.count == 4)  // header, the rollback, the canary's start, the base that added the rollout
+        #expect(lines[1].hasSuffix("rollback Rollout customer-support-agent 2.4.0 → 2.3.1: error_rate 0.071 > 0.05 (critical), 1,204 samples"))
+        let none = try steward(["audit", "--repo", dir, "--rollout", "code-review-assistant", "--since", "2000-01-01"])
+        #expect(none.output.split(separator: "\n").count == 2)  // header + the base commit that added it
+        let badDate = try steward(["audit", "--repo", dir, "--since", "yesterday"])
+        #expect(badDate.status == 2)
+    }
+}

@@ -1,0 +1,182 @@
+import ArgumentParser
+import Foundation
+import StewardEngine
+import StewardGit
+import StewardSpec
+
+/// `steward audit`: who or what changed each model, when, why, with which evidence.
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the timeline of changes to models and rollouts, from git.",
+        discussion: """
+            Reads the history of --repo, newest first: the agent's commits with \
+            their Steward-* trailers (action, versions, reason, evidence), and \
+            people's commits that changed the desired state, with what they \
+            changed. The same facts are in `git log --format='%(trailers)'`.
+            """
+    )
+
+    @Option(help: "The repository (work tree or bare).")
+    var repo: String = "."
+
+    @Option(help: "The revision whose history to read.")
+    var rev: String = "HEAD"
+
+    @Option(help: "Only this rollout (and its model).")
+    var rollout: String?
+
+    @Option(help: "Only commits since this date (YYYY-MM-DD, or ISO 8601).")
+    var since: String?
+
+    @Option(help: "table, json or markdown.")
+    var format: AuditFormat = .table
+
+    enum AuditFormat: String, ExpressibleByArgument, CaseIterable {
+        case table, json, markdown
+    }
+
+    func run() throws {
+        var sinceDate: Date?
+        if let since {
+            guard let parsed = Self.parseDate(since) else {
+                printError("steward: error: --since: '\(since)' is not a date; write YYYY-MM-DD or an ISO 8601 time")
+                throw ExitCode(2)
+            }
+            sinceDate = parsed
+        }
+        let rows: [AuditRow]
+        do {
+            let repository = try Repository.open(repo)
+            let tip = try repository.resolveCommit(rev)
+            rows = try AuditTrail(repository: repository).rows(from: tip, since: sinceDate, rollout: rollout)
+        } catch {
+            printError("steward: error: \(error)")
+            throw ExitCode(1)
+        }
+        print(AuditReport(rows: rows).render(format), terminator: "")
+    }
+
+    static func parseDate(_ text: String) -> Date? {
+        if let full = ISO8601DateFormatter().date(from: text) { return full }
+        let day = DateFormatter()
+        day.locale = Locale(identifier: "en_US_POSIX")
+        day.timeZone = TimeZone(identifier: "UTC")
+        day.dateFormat = "yyyy-MM-dd"
+        return day.date(from: text)
+    }
+}
+
+/// One line of the audit timeline.
+struct AuditRow: Encodable, Equatable {
+    var commit: String
+    var date: String
+    /// `agent` or `person`.
+    var kind: String
+    var who: String
+    var action: String
+    var subjects: [String]
+    var from: String?
+    var to: String?
+    var reason: String?
+    var changes: [String]
+    var summary: String
+}
+
+/// Builds the timeline from history.
+struct AuditTrail {
+    let repository: Repository
+
+    func rows(from tip: ObjectID, since: Date?, rollout: String?) throws(GitError) -> [AuditRow] {
+        var rows: [AuditRow] = []
+        for record in try repository.log(from: tip, since: since) {
+            if let row = try row(record, rollout: rollout) { rows.append(row) }
+        }
+        return rows
+    }
+
+    private func row(_ record: CommitRecord, rollout: String?) throws(GitError) -> AuditRow? {
+        let date = ISO8601DateFormatter().string(from: record.date)
+        if let action = record.trailer(.action) {
+            let name = record.trailer(.rollout)
+            if let rollout, name != rollout { return nil }
+            return AuditRow(
+                commit: record.id.short, date: date, kind: "agent",
+                who: record.trailer(.actor) ?? "\(record.authorName) <\(record.authorEmail)>", action: action,
+                subjects: name.map { ["Rollout \($0)"] } ?? [], from: record.trailer(.fromVersion), to: record.trailer(.toVersion),
+                reason: record.trailer(.reason), changes: [], summary: record.subject)
+        }
+        guard record.changedPaths.contains(where: { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }) else { return nil }
+        let changes = try desiredStateChanges(record)
+        let subjects = Array(Set(changes.map(\.subject))).sorted()
+        if let rollout, !subjects.contains("Rollout \(rollout)"), !subjects.contains(where: { $0.hasPrefix("Model \(rollout) ") }) {
+            return nil
+        }
+        guard !changes.isEmpty else { return nil }
+        return AuditRow(
+            commit: record.id.short, date: date, kind: "person",
+            who: "\(record.authorName) <\(record.authorEmail)>", action: "edit", subjects: subjects,
+            from: nil, to: nil, reason: nil, changes: changes.map { "\($0.subject): \($0.summary)" }, summary: record.subject)
+    }
+
+    /// What a person's commit changed in the desired state, against its first parent.
+    private func desiredStateChanges(_ record: CommitRecord) throws(GitError) -> [PlannedChange] {
+        let loader = DesiredStateLoader()
+        var states: [DesiredState] = []
+        for commit in [record.parents.first, Optional(record.id)] {
+            guard let commit else {
+                states.append(DesiredState())
+                continue
+            }
+            let files = try repository.yamlFiles(at: commit).map { SourceFile(path: $0.path, bytes: $0.bytes) }
+            states.append(loader.load(files).state)
+        }
+        return ChangePlanner.compare(base: states[0], head: states[1])
+    }
+}
+
+/// The audit timeline for a terminal, a program or a pull-request comment.
+struct AuditReport {
+    let rows: [AuditRow]
+
+    func render(_ format: Audit.AuditFormat) -> String {
+        switch format {
+        case .table: table()
+        case .json: json()
+        case .markdown: markdown()
+        }
+    }
+
+    private func what(_ row: AuditRow) -> String {
+        if row.kind == "agent" {
+            var text = "\(row.action) \(row.subjects.joined(separator: ", "))"
+            if let from = row.from, let to = row.to { text += " \(from) → \(to)" } else if let to = row.to { text += " → \(to)" }
+            if let reason = row.reason { text += ": \(reason)" }
+            return text
+        }
+        return row.changes.joined(separator: "; ")
+    }
+
+    func table() -> String {
+        guard !rows.isEmpty else { return "no changes to models or rollouts\n" }
+        let columns = [("COMMIT", rows.map(\.commit)), ("DATE", rows.map(\.date)), ("WHO", rows.map(\.who))]
+        let widths = columns.map { name, values in max(name.count, values.map(\.count).max() ?? 0) }
+        func line(_ cells: [String], _ last: String) -> String {
+            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + last + "\n"
+        }
+        return line(columns.map(\.0), "WHAT") + rows.map { line([$0.commit, $0.date, $0.who], what($0)) }.joined()
+    }
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(rows)) ?? Data("[]".utf8), as: UTF8.self) + "\n"
+    }
+
+    func markdown() -> String {
+        var out = "| Commit | Date | Who | What |\n|---|---|---|---|\n"
+        for row in rows {
+            out += "| `\(row.commit)` | \(row.date) | \(row.who) | \(what(row).replacingOccurrences(of: "|", with: "\\|")) |\n"
+        }
+        return out
+    }
+}
