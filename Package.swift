@@ -60,6 +60,12 @@ let package = Package(
             path: "Benchmarks/PlanBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "GitBenchmarks",
+            dependencies: ["StewardGit", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/GitBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
         .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec"]),
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting"]),
