@@ -9,8 +9,13 @@ public enum Credentials: Sendable, Hashable {
     /// `https://`: a user name and a token (or password) read from a file.
     case token(user: String, tokenFile: String)
     /// `ssh://`: a private key file, and the known_hosts file the server's
-    /// key must be in (checking is on unless `knownHosts` is nil).
+    /// key must be in (nil: `~/.ssh/known_hosts`). Host keys are always checked.
     case sshKey(user: String, privateKey: String, publicKey: String?, passphraseFile: String?, knownHosts: String?)
+
+    /// The known_hosts file used when none is named.
+    static var defaultKnownHosts: String {
+        (ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()) + "/.ssh/known_hosts"
+    }
 
     /// A secret as read just now from its file, trailing newline removed.
     static func readSecret(_ path: String, what: String) throws(GitError) -> String {

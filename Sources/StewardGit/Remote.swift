@@ -103,7 +103,11 @@ final class TransferContext {
         guard let cert, cert.pointee.cert_type == GIT_CERT_HOSTKEY_LIBSSH2 else {
             return GIT_PASSTHROUGH.rawValue  // TLS: libgit2 checks the chain against the system's store
         }
-        guard case .sshKey(_, _, _, _, let knownHostsFile?) = options.credentials else { return 0 }
+        guard case .sshKey(_, _, _, _, let named) = options.credentials else {
+            failure = GitError(operation: "check host key", code: GIT_ECERTIFICATE.rawValue, message: "an ssh remote needs ssh credentials and known_hosts")
+            return GIT_ECERTIFICATE.rawValue
+        }
+        let knownHostsFile = named ?? Credentials.defaultKnownHosts
         let hostkey = UnsafeRawPointer(cert).assumingMemoryBound(to: git_cert_hostkey.self).pointee
         guard hostkey.type.rawValue & GIT_CERT_SSH_RAW.rawValue != 0, let raw = hostkey.hostkey,
               let text = try? String(contentsOfFile: knownHostsFile, encoding: .utf8) else {
