@@ -32,22 +32,12 @@ extension Repository {
     }
 
     func unlockedFile(_ path: String, at commit: ObjectID) throws(GitError) -> [UInt8]? {
-        var oid = commit.raw
-        var commitObject: OpaquePointer?
-        try check("look up commit \(commit.short)", git_commit_lookup(&commitObject, pointer, &oid))
-        defer { git_commit_free(commitObject) }
-        var tree: OpaquePointer?
-        try check("read the tree of \(commit.short)", git_commit_tree(&tree, commitObject))
-        defer { git_tree_free(tree) }
-        var entry: OpaquePointer?
-        guard git_tree_entry_bypath(&entry, tree, path) == 0 else { return nil }
-        defer { git_tree_entry_free(entry) }
-        var blob: OpaquePointer?
-        try check("read \(path)", git_blob_lookup(&blob, pointer, git_tree_entry_id(entry)))
-        defer { git_blob_free(blob) }
-        let size = Int(git_blob_rawsize(blob))
-        guard size > 0, let raw = git_blob_rawcontent(blob) else { return [] }
-        return [UInt8](UnsafeRawBufferPointer(start: raw, count: size))
+        try withTree(of: commit) { (tree) throws(GitError) -> [UInt8]? in
+            var entry: OpaquePointer?
+            guard git_tree_entry_bypath(&entry, tree, path) == 0 else { return nil }
+            defer { git_tree_entry_free(entry) }
+            return try blob(git_tree_entry_id(entry)!, path: path)
+        }
     }
 
     /// Creates a commit on top of `parent` that applies `changes`; moves no
@@ -79,17 +69,12 @@ extension Repository {
 
     /// Builds a tree: the parent's, with files replaced (nil deletes).
     private func unlockedTree(basedOn parent: ObjectID, replacing contents: [String: [UInt8]?]) throws(GitError) -> ObjectID {
-        var oid = parent.raw
-        var commitObject: OpaquePointer?
-        try check("look up commit \(parent.short)", git_commit_lookup(&commitObject, pointer, &oid))
-        defer { git_commit_free(commitObject) }
-        var tree: OpaquePointer?
-        try check("read the tree of \(parent.short)", git_commit_tree(&tree, commitObject))
-        defer { git_tree_free(tree) }
         var index: OpaquePointer?
         try check("create an index", git_index_new(&index))
         defer { git_index_free(index) }
-        try check("read the tree into the index", git_index_read_tree(index, tree))
+        try withTree(of: parent) { (tree) throws(GitError) in
+            try check("read the tree into the index", git_index_read_tree(index, tree))
+        }
         for (path, bytes) in contents.sorted(by: { $0.key < $1.key }) {
             guard let bytes else {
                 try check("remove \(path)", git_index_remove_bypath(index, path))

@@ -73,22 +73,29 @@ public final class Repository: @unchecked Sendable {
         let key = TreeCacheKey(commit: commit, paths: paths)
         return try locked { () throws(GitError) -> [TreeFile] in
             if let cached = treeCache[key] { return cached }
-            var oid = commit.raw
-            var commitObject: OpaquePointer?
-            try check("look up commit \(commit.short)", git_commit_lookup(&commitObject, pointer, &oid))
-            defer { git_commit_free(commitObject) }
-            var tree: OpaquePointer?
-            try check("read the tree of \(commit.short)", git_commit_tree(&tree, commitObject))
-            defer { git_tree_free(tree) }
             var files: [TreeFile] = []
-            for path in paths {
-                let prefix = path == "." || path.isEmpty ? "" : (path.hasSuffix("/") ? String(path.dropLast()) : path)
-                try collect(tree!, at: prefix, into: &files)
+            try withTree(of: commit) { (tree) throws(GitError) in
+                for path in paths {
+                    let prefix = path == "." || path.isEmpty ? "" : (path.hasSuffix("/") ? String(path.dropLast()) : path)
+                    try collect(tree, at: prefix, into: &files)
+                }
             }
             files.sort { $0.path < $1.path }
             treeCache[key] = files
             return files
         }
+    }
+
+    /// Runs `body` with the tree of `commit`.
+    func withTree<T>(of commit: ObjectID, _ body: (OpaquePointer) throws(GitError) -> T) throws(GitError) -> T {
+        var oid = commit.raw
+        var commitObject: OpaquePointer?
+        try check("look up commit \(commit.short)", git_commit_lookup(&commitObject, pointer, &oid))
+        defer { git_commit_free(commitObject) }
+        var tree: OpaquePointer?
+        try check("read the tree of \(commit.short)", git_commit_tree(&tree, commitObject))
+        defer { git_tree_free(tree) }
+        return try body(tree!)
     }
 
     private func collect(_ root: OpaquePointer, at path: String, into files: inout [TreeFile]) throws(GitError) {
@@ -126,7 +133,7 @@ public final class Repository: @unchecked Sendable {
         }
     }
 
-    private func blob(_ id: UnsafePointer<git_oid>, path: String) throws(GitError) -> [UInt8] {
+    func blob(_ id: UnsafePointer<git_oid>, path: String) throws(GitError) -> [UInt8] {
         var blob: OpaquePointer?
         try check("read \(path)", git_blob_lookup(&blob, pointer, id))
         defer { git_blob_free(blob) }
