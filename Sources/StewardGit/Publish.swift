@@ -16,7 +16,7 @@ extension Repository {
             let tip = try fetch(remote, branch: branch).tip
             let commit = try change(tip)
             do {
-                try push(commit, to: remote, branch: branch)
+                try push(commit, to: remote, branch: branch, expected: tip)
                 return commit
             } catch where error.isConflictOnReference {
                 lastRefusal = error

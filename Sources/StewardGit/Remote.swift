@@ -133,8 +133,7 @@ extension Repository {
         try locked { () throws(GitError) -> FetchResult in
             let previous = try unlockedTip(Self.trackingRef(branch))
             let context = TransferContext(remote)
-            var handle: OpaquePointer?
-            try check("connect to \(remote.url)", git_remote_create_anonymous(&handle, pointer, remote.url))
+            let handle = try unlockedRemote(remote.url)
             defer { git_remote_free(handle) }
             var options = git_fetch_options()
             git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
@@ -156,33 +155,85 @@ extension Repository {
         }
     }
 
-    /// Pushes `commit` to the remote's `branch`, never forcing. A branch that
+    /// Pushes `commit` to the remote's `branch`, never forcing: the branch
+    /// must still be at `expected` (nil: as last fetched). A branch that
     /// moved meanwhile is refused with an error whose
     /// ``GitError/isConflictOnReference`` is true.
-    public func push(_ commit: ObjectID, to remote: RemoteOptions, branch: String) throws(GitError) {
+    public func push(_ commit: ObjectID, to remote: RemoteOptions, branch: String, expected: ObjectID? = nil) throws(GitError) {
         try locked { () throws(GitError) in
-            // Push from a private ref so that no local branch is touched.
-            let source = "refs/steward/push/\(branch)"
+            if let path = Self.localPath(remote.url) {
+                // libgit2's local transport moves the ref without checking its old
+                // value under a lock, so two writers could overwrite each other:
+                // send the objects to a private ref, then move the branch by
+                // compare-and-swap, under git's own ref lock.
+                let incoming = "refs/steward/incoming/\(UUID().uuidString)"
+                try unlockedPush(commit, to: remote, ref: incoming)
+                let target = try Repository.open(path)
+                defer { try? target.deleteReference(incoming) }
+                var old = expected
+                if old == nil { old = try unlockedTip(Self.trackingRef(branch)) }
+                do throws(GitError) {
+                    try target.moveBranch(branch, from: old, to: commit, reason: "steward: push")
+                } catch where error.isConflictOnReference || error.code == GIT_EEXISTS.rawValue {
+                    throw GitError(operation: "push \(branch)", code: GIT_ENONFASTFORWARD.rawValue, message: "rejected: \(branch) moved")
+                }
+            } else {
+                try unlockedPush(commit, to: remote, ref: "refs/heads/\(branch)")
+            }
+            // The remote now has it: so does our view of the remote.
             var reference: OpaquePointer?
             var target = commit.raw
-            try check("stage the push", git_reference_create(&reference, pointer, source, &target, 1, "steward: push"))
-            git_reference_free(reference)
-            let context = TransferContext(remote)
-            var handle: OpaquePointer?
-            try check("connect to \(remote.url)", git_remote_create_anonymous(&handle, pointer, remote.url))
-            defer { git_remote_free(handle) }
-            var options = git_push_options()
-            git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION))
-            options.callbacks = context.callbacks()
-            let result = withStringArray(["\(source):refs/heads/\(branch)"]) { specs in git_remote_push(handle, specs, &options) }
-            if let failure = context.failure { throw failure }
-            if let status = context.rejected["refs/heads/\(branch)"] {
-                throw GitError(operation: "push \(branch)", code: GIT_ENONFASTFORWARD.rawValue, message: "rejected: \(status)")
-            }
-            try check("push \(branch) to \(remote.url)", result)
-            // The remote now has it: so does our view of the remote.
             try check("record the pushed tip", git_reference_create(&reference, pointer, Self.trackingRef(branch), &target, 1, "steward: pushed"))
             git_reference_free(reference)
+        }
+    }
+
+    /// Pushes `commit` to `ref` on the remote, as a fast-forward only.
+    private func unlockedPush(_ commit: ObjectID, to remote: RemoteOptions, ref: String) throws(GitError) {
+        // Push from a private ref so that no local branch is touched.
+        let source = "refs/steward/push/\(ref.split(separator: "/").last ?? "tip")"
+        var reference: OpaquePointer?
+        var target = commit.raw
+        try check("stage the push", git_reference_create(&reference, pointer, source, &target, 1, "steward: push"))
+        git_reference_free(reference)
+        let context = TransferContext(remote)
+        let handle = try unlockedRemote(remote.url)
+        defer { git_remote_free(handle) }
+        var options = git_push_options()
+        git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION))
+        options.callbacks = context.callbacks()
+        let result = withStringArray(["\(source):\(ref)"]) { specs in git_remote_push(handle, specs, &options) }
+        if let failure = context.failure { throw failure }
+        if let status = context.rejected[ref] {
+            throw GitError(operation: "push \(ref)", code: GIT_ENONFASTFORWARD.rawValue, message: "rejected: \(status)")
+        }
+        try check("push \(ref) to \(remote.url)", result)
+    }
+
+    /// An anonymous remote for `url`. `url.*.insteadOf` rewriting is skipped:
+    /// Steward uses the URL it is given (and libgit2 1.5 leaks memory on
+    /// every config entry that rule's pattern does not match).
+    private func unlockedRemote(_ url: String) throws(GitError) -> OpaquePointer? {
+        var options = git_remote_create_options()
+        git_remote_create_options_init(&options, UInt32(GIT_REMOTE_CREATE_OPTIONS_VERSION))
+        options.repository = pointer
+        options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF.rawValue | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC.rawValue
+        var handle: OpaquePointer?
+        try check("connect to \(url)", git_remote_create_with_opts(&handle, url, &options))
+        return handle
+    }
+
+    /// The directory of a local remote, or nil for a network URL.
+    static func localPath(_ url: String) -> String? {
+        if url.hasPrefix("file://") { return String(url.dropFirst("file://".count)) }
+        return url.contains("://") || url.contains("@") && url.contains(":") ? nil : url
+    }
+
+    /// Deletes a reference, if it exists.
+    func deleteReference(_ name: String) throws(GitError) {
+        try locked { () throws(GitError) in
+            let result = git_reference_remove(pointer, name)
+            if result != GIT_ENOTFOUND.rawValue { try check("delete \(name)", result) }
         }
     }
 

@@ -56,41 +56,73 @@ import Testing
         #expect(try remote.git(["log", "-1", "--format=%s", "main"]) == "a person's change\n")
     }
 
-    @Test func twoWritersPushingAtOnceBothLand() throws {
+    /// Two agents (through StewardGit) and a person (through the git CLI)
+    /// push to one branch at the same moments: every commit of each ends up
+    /// in history, nothing is forced, nothing is lost.
+    @Test func concurrentWritersAllLand() throws {
         let (remote, seed, _) = try setUp()
         defer { remote.remove(); seed.remove() }
-        let rounds = 50
-        let writers = ["a", "b"]
+        let rounds = 50, personRounds = 15
+        let agents = ["a", "b"]
         let failures = Failures()
-        DispatchQueue.concurrentPerform(iterations: writers.count) { index in
-            let name = writers[index]
-            let path = NSTemporaryDirectory() + "steward-writer-\(name)-" + UUID().uuidString
-            defer { try? FileManager.default.removeItem(atPath: path) }
+        DispatchQueue.concurrentPerform(iterations: agents.count + 1) { index in
             do {
-                let mirror = try Repository.create(path, bare: true)
-                let options = RemoteOptions(url: remote.path)
-                for round in 0..<rounds {
-                    _ = try mirror.publish(to: options, branch: "main") { (tip) throws(GitError) -> ObjectID in
-                        let file = "\(name).yaml"
-                        let current = try mirror.file(file, at: tip) ?? []
-                        return try mirror.createCommit(
-                            parent: tip, changes: [file: .write(current + Array("- \(round)\n".utf8))],
-                            message: CommitMessage(subject: "\(name) round \(round)", trailers: [(.actor, name)]),
-                            author: agent, committer: agent)
-                    }
+                if index == agents.count {
+                    try personPushes(rounds: personRounds, remote: remote.path)
+                } else {
+                    try agentPushes(agents[index], rounds: rounds, remote: remote.path)
                 }
             } catch {
-                failures.add("\(name): \(error)")
+                failures.add("\(index): \(error)")
             }
         }
         #expect(failures.all.isEmpty, "\(failures.all)")
         let subjects = try remote.git(["log", "--format=%s", "main"]).split(separator: "\n").map(String.init)
-        for name in writers {
-            #expect(subjects.filter { $0.hasPrefix("\(name) round ") }.count == rounds)
+        for (name, count) in agents.map({ ($0, rounds) }) + [("person", personRounds)] {
+            #expect(subjects.filter { $0.hasPrefix("\(name) round ") }.count == count, "\(name)")
             let lines = try remote.git(["show", "main:\(name).yaml"]).split(separator: "\n")
-            #expect(lines == (0..<rounds).map { "- \($0)"[...] })
+            #expect(lines == (0..<count).map { "- \($0)"[...] }, "\(name)")
         }
         _ = try remote.git(["fsck", "--strict"])
+    }
+
+    private func agentPushes(_ name: String, rounds: Int, remote: String) throws {
+        let path = NSTemporaryDirectory() + "steward-writer-\(name)-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let mirror = try Repository.create(path, bare: true)
+        let options = RemoteOptions(url: remote)
+        for round in 0..<rounds {
+            _ = try mirror.publish(to: options, branch: "main", attempts: 50) { (tip) throws(GitError) -> ObjectID in
+                let file = "\(name).yaml"
+                let current = try mirror.file(file, at: tip) ?? []
+                return try mirror.createCommit(
+                    parent: tip, changes: [file: .write(current + Array("- \(round)\n".utf8))],
+                    message: CommitMessage(subject: "\(name) round \(round)", trailers: [(.actor, name)]),
+                    author: agent, committer: agent)
+            }
+        }
+    }
+
+    /// A person with a clone: commit, then pull --rebase and push until it goes through.
+    private func personPushes(rounds: Int, remote: String) throws {
+        let clone = try GitFixture()
+        defer { clone.remove() }
+        try clone.git(["fetch", "-q", remote, "main"])
+        try clone.git(["reset", "-q", "--hard", "FETCH_HEAD"])
+        for round in 0..<rounds {
+            let existing = (try? String(contentsOfFile: clone.path + "/person.yaml", encoding: .utf8)) ?? ""
+            try clone.commit(["person.yaml": existing + "- \(round)\n"], message: "person round \(round)")
+            var pushed = false
+            for _ in 0..<100 where !pushed {
+                do {
+                    try clone.git(["push", "-q", remote, "HEAD:main"])
+                    pushed = true
+                } catch {
+                    try clone.git(["pull", "-q", "--rebase", remote, "main"])
+                }
+            }
+            guard pushed else { throw GitFixture.Failure(command: "push", output: "never went through") }
+        }
     }
 
     @Test func unreachableRemotesFailWithoutHanging() throws {
