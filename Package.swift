@@ -1,6 +1,16 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// A suite for `swift package benchmark` (ordo-one/benchmark) in Benchmarks/<name>.
+func benchmark(_ name: String, measuring module: Target.Dependency) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [module, .product(name: "Benchmark", package: "benchmark")],
+        path: "Benchmarks/\(name)",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    )
+}
+
 let package = Package(
     name: "Steward",
     platforms: [.macOS(.v14)],
@@ -42,30 +52,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "steward", dependencies: ["StewardCLI"]),
-        .executableTarget(
-            name: "RoutingBenchmarks",
-            dependencies: ["StewardRouting", .product(name: "Benchmark", package: "benchmark")],
-            path: "Benchmarks/RoutingBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "ValidateBenchmarks",
-            dependencies: ["StewardSpec", .product(name: "Benchmark", package: "benchmark")],
-            path: "Benchmarks/ValidateBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "PlanBenchmarks",
-            dependencies: ["StewardEngine", .product(name: "Benchmark", package: "benchmark")],
-            path: "Benchmarks/PlanBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "GitBenchmarks",
-            dependencies: ["StewardGit", .product(name: "Benchmark", package: "benchmark")],
-            path: "Benchmarks/GitBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmark("RoutingBenchmarks", measuring: "StewardRouting"),
+        benchmark("ValidateBenchmarks", measuring: "StewardSpec"),
+        benchmark("PlanBenchmarks", measuring: "StewardEngine"),
+        benchmark("GitBenchmarks", measuring: "StewardGit"),
         .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
         .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec"]),
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting"]),
