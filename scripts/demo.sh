@@ -15,6 +15,21 @@ echo
 echo "== the same, as GitHub annotations"
 $steward validate examples/invalid/five-problems --format github
 echo
+echo "== a pull request that starts a canary: what will it do? (steward plan)"
+repo=$(mktemp -d)/repo
+cp -r examples/quickstart "$repo"
+sed -i '/^  canary: 2.4.0$/d' "$repo/rollouts/customer-support-agent.yaml"
+g() { git -C "$repo" -c user.name="Priya" -c user.email=priya@example.com "$@"; }
+g init -q -b main && g add -A && g commit -qm "Registry and rollouts, stable only"
+cp examples/quickstart/rollouts/customer-support-agent.yaml "$repo/rollouts/"
+$steward plan --repo "$repo" --base main
+echo "(exit $?: 2 means something changes)"
+g commit -qam "Start canary 2.4.0 for customer-support-agent"
+echo
+echo "== once merged, the audit trail (steward audit)"
+$steward audit --repo "$repo"
+rm -rf "$(dirname "$repo")"
+echo
 echo "== what would the agent do if 2.4.0's error rate jumped at 15%?"
 $steward simulate --repo examples/quickstart --rollout customer-support-agent --metrics examples/simulations/error-spike.csv
 echo
