@@ -9,11 +9,22 @@ public struct RoutingTable: Sendable, Hashable, Codable {
     public var generation: UInt64
     /// The git revision the table was computed from.
     public var revision: String
-    public private(set) var models: [ModelRoute]
+    /// Every model's route, in the order given.
+    public var models: [ModelRoute] { boxes.map(\.route) }
     /// Open-addressing index from model name to position in `models`,
     /// hashed with the same FNV-1a: cheaper per lookup than `Dictionary`'s
     /// seeded SipHash, which matters on the per-request path.
     private var slots: [Int32]
+    /// The routes, each boxed: reaching one on the per-request path then
+    /// costs one reference count, not one per field of the route.
+    private var boxes: [Box]
+
+    private final class Box: Sendable, Hashable {
+        let route: ModelRoute
+        init(_ route: ModelRoute) { self.route = route }
+        static func == (a: Box, b: Box) -> Bool { a.route == b.route }
+        func hash(into hasher: inout Hasher) { hasher.combine(route) }
+    }
 
     public init(generation: UInt64, revision: String, models: [ModelRoute]) throws(RoutingError) {
         var capacity = 8
@@ -29,8 +40,8 @@ public struct RoutingTable: Sendable, Hashable, Codable {
         }
         self.generation = generation
         self.revision = revision
-        self.models = models
         self.slots = slots
+        self.boxes = models.map(Box.init)
     }
 
     private static func home(of model: String, mask: Int) -> Int {
@@ -39,14 +50,14 @@ public struct RoutingTable: Sendable, Hashable, Codable {
 
     /// The route of a model, if the table has it.
     public subscript(model: String) -> ModelRoute? {
-        position(of: model).map { models[$0] }
+        position(of: model).map { boxes[$0].route }
     }
 
     /// The version serving `model` for `key`; nil for an unknown model.
     public func route(model: String, key: String?) -> String? {
         // Borrow the route in place: copying it out would cost retains.
         guard let position = position(of: model) else { return nil }
-        return models[position].route(key: key)
+        return boxes[position].route.route(key: key)
     }
 
     private func position(of model: String) -> Int? {
@@ -54,7 +65,7 @@ public struct RoutingTable: Sendable, Hashable, Codable {
         var slot = Self.home(of: model, mask: mask)
         while slots[slot] >= 0 {
             let position = Int(slots[slot])
-            if models[position].model == model { return position }
+            if boxes[position].route.model == model { return position }
             slot = (slot + 1) & mask
         }
         return nil
