@@ -9,22 +9,11 @@ public struct RoutingTable: Sendable, Hashable, Codable {
     public var generation: UInt64
     /// The git revision the table was computed from.
     public var revision: String
-    /// Every model's route, in the order given.
-    public var models: [ModelRoute] { boxes.map(\.route) }
+    public private(set) var models: [ModelRoute]
     /// Open-addressing index from model name to position in `models`,
     /// hashed with the same FNV-1a: cheaper per lookup than `Dictionary`'s
     /// seeded SipHash, which matters on the per-request path.
     private var slots: [Int32]
-    /// The routes, each boxed: reaching one on the per-request path then
-    /// costs one reference count, not one per field of the route.
-    private var boxes: [Box]
-
-    private final class Box: Sendable, Hashable {
-        let route: ModelRoute
-        init(_ route: ModelRoute) { self.route = route }
-        static func == (a: Box, b: Box) -> Bool { a.route == b.route }
-        func hash(into hasher: inout Hasher) { hasher.combine(route) }
-    }
 
     public init(generation: UInt64, revision: String, models: [ModelRoute]) throws(RoutingError) {
         var capacity = 8
@@ -40,8 +29,8 @@ public struct RoutingTable: Sendable, Hashable, Codable {
         }
         self.generation = generation
         self.revision = revision
+        self.models = models
         self.slots = slots
-        self.boxes = models.map(Box.init)
     }
 
     private static func home(of model: String, mask: Int) -> Int {
@@ -50,14 +39,14 @@ public struct RoutingTable: Sendable, Hashable, Codable {
 
     /// The route of a model, if the table has it.
     public subscript(model: String) -> ModelRoute? {
-        position(of: model).map { boxes[$0].route }
+        position(of: model).map { models[$0] }
     }
 
     /// The version serving `model` for `key`; nil for an unknown model.
     public func route(model: String, key: String?) -> String? {
         // Borrow the route in place: copying it out would cost retains.
         guard let position = position(of: model) else { return nil }
-        return boxes[position].route.route(key: key)
+        return models[position].route(key: key)
     }
 
     private func position(of model: String) -> Int? {
@@ -65,7 +54,7 @@ public struct RoutingTable: Sendable, Hashable, Codable {
         var slot = Self.home(of: model, mask: mask)
         while slots[slot] >= 0 {
             let position = Int(slots[slot])
-            if boxes[position].route.model == model { return position }
+            if models[position].model == model { return position }
             slot = (slot + 1) & mask
         }
         return nil
