@@ -3,6 +3,7 @@ import StewardSpec
 /// One thing the agent will do, or one change people should see, once a
 /// pull request merges.
 public struct PlannedChange: Sendable, Hashable, Encodable {
+    /// What kind of change it is; stable names for the JSON output.
     public enum Kind: String, Sendable, Hashable, Encodable {
         case rolloutStarts, rolloutRestarts, canaryRemoved, promotionRecorded, stableSwitched, stepsChanged,
              rolloutAdded, rolloutRemoved, statusChanged, illegalTransition, versionAdded, versionRemoved

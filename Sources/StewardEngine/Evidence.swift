@@ -32,6 +32,7 @@ public struct Evidence: Sendable {
         var version: SemanticVersion
     }
 
+    /// Evidence holding the latest window of each metric of each version among `measurements`.
     public init(_ measurements: [MetricReading] = []) {
         for m in measurements { record(m) }
     }

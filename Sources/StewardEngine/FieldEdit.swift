@@ -4,6 +4,7 @@ import StewardYAML
 /// A surgical change to one field of the desired state, as the agent will
 /// commit it: the file's other bytes, comments included, stay as they are.
 public struct FieldEdit: Sendable, Hashable, CustomStringConvertible {
+    /// A new value for the field, or its removal.
     public enum Change: Sendable, Hashable {
         case set(String)
         case remove

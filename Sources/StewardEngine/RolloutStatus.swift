@@ -4,6 +4,7 @@ import StewardSpec
 /// The agent commits it to git (`status/<rollout>.yaml`) so that a restarted
 /// agent resumes from it.
 public struct RolloutStatus: Sendable, Hashable {
+    /// Where a rollout is: moving, held, handing over, done, or stopped and why.
     public enum Phase: String, Sendable, Hashable, CaseIterable {
         case progressing, paused, promoting, healthy, degraded, rolledBack, aborted, stopped
     }

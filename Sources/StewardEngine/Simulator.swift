@@ -13,6 +13,7 @@ public struct Simulator: Sendable {
     /// Time between planning rounds.
     public var tick: Double
 
+    /// A simulator planning every `tick` seconds over `desired`.
     public init(desired: DesiredState, tick: Double = 60) {
         self.desired = desired
         self.tick = tick

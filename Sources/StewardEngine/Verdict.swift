@@ -3,6 +3,7 @@ import StewardSpec
 /// The judgement of one metric over one window, with its evidence, so that
 /// a commit message or a status line can say exactly why.
 public struct Verdict: Sendable, Hashable, CustomStringConvertible {
+    /// What the window showed.
     public enum Outcome: String, Sendable, Hashable {
         case pass, fail
         /// Too few samples (or no data): never a pass.
@@ -43,6 +44,8 @@ public struct Verdict: Sendable, Hashable, CustomStringConvertible {
 /// Judges metrics: absolute thresholds, or relative to the stable version
 /// measured over the same window; too few samples is inconclusive.
 public enum AnalysisJudge {
+    /// The verdict on `metric` for the canary's latest window; a relative
+    /// condition compares it with `stable` over the same window.
     public static func judge(_ metric: MetricSpec, canary: MetricReading?, stable: MetricReading?) -> Verdict {
         let condition = metric.failWhen
         var verdict = Verdict(

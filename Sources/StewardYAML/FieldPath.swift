@@ -11,7 +11,9 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible, Expressibl
 
     public init(arrayLiteral elements: Component...) { components = elements }
 
+    /// This path, then `key`.
     public func appending(_ key: String) -> FieldPath { FieldPath(components + [.key(key)]) }
+    /// This path, then item `index`.
     public func appending(_ index: Int) -> FieldPath { FieldPath(components + [.index(index)]) }
 
     public var description: String {

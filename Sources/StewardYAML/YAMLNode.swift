@@ -5,6 +5,7 @@
 /// boolean until a decoder asks for one, so `no`, `0755` or `2.10` stay
 /// exactly what they were written as.
 public struct YAMLNode: Sendable {
+    /// A scalar, a list or a mapping.
     public enum Content: Sendable {
         case scalar(YAMLScalar)
         case sequence([YAMLNode])
@@ -31,16 +32,19 @@ public struct YAMLNode: Sendable {
         self.range = range
     }
 
+    /// The scalar, when this node is one.
     public var scalar: YAMLScalar? {
         if case .scalar(let s) = content { return s }
         return nil
     }
 
+    /// The items, when this node is a list.
     public var items: [YAMLNode]? {
         if case .sequence(let items) = content { return items }
         return nil
     }
 
+    /// The entries in source order, when this node is a mapping.
     public var pairs: [Pair]? {
         if case .mapping(let pairs) = content { return pairs }
         return nil
