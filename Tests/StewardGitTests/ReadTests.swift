@@ -43,3 +43,20 @@ import Testing
         #expect(Redaction.scrub("ssh://git@host/x and file:///tmp/y") == "ssh://***@host/x and file:///tmp/y")
     }
 }
+
+extension ReadTests {
+    /// A second read of the same commit comes from the cache: it works even
+    /// when the object database is gone.
+    @Test func readingACommitTwiceIsCached() throws {
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        try fixture.commit(["models/a.yaml": "a: 1\n"], message: "first")
+        let repo = try Repository.open(fixture.path)
+        let head = try repo.resolveCommit("HEAD")
+        let first = try repo.yamlFiles(at: head)
+        try FileManager.default.removeItem(atPath: fixture.path + "/.git/objects")
+        #expect(try repo.yamlFiles(at: head) == first)
+        // A different selection is not cached, and now cannot be read.
+        #expect(throws: GitError.self) { try repo.yamlFiles(at: head, under: ["models"]) }
+    }
+}
