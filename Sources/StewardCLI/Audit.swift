@@ -88,13 +88,15 @@ struct AuditTrail {
 
     func rows(from tip: ObjectID, since: Date?, rollout: String?) throws(GitError) -> [AuditRow] {
         var rows: [AuditRow] = []
+        // A commit is one row's head and the next row's base: load it once.
+        var states: [ObjectID: DesiredState] = [:]
         for record in try repository.log(from: tip, since: since) {
-            if let row = try row(record, rollout: rollout) { rows.append(row) }
+            if let row = try row(record, rollout: rollout, states: &states) { rows.append(row) }
         }
         return rows
     }
 
-    private func row(_ record: CommitRecord, rollout: String?) throws(GitError) -> AuditRow? {
+    private func row(_ record: CommitRecord, rollout: String?, states: inout [ObjectID: DesiredState]) throws(GitError) -> AuditRow? {
         let date = ISO8601DateFormatter().string(from: record.date)
         if let action = record.trailer(.action) {
             let name = record.trailer(.rollout)
@@ -106,7 +108,8 @@ struct AuditTrail {
                 reason: record.trailer(.reason), changes: [], summary: record.subject)
         }
         guard record.changedPaths.contains(where: { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }) else { return nil }
-        let changes = try desiredStateChanges(record)
+        let changes = ChangePlanner.compare(base: try state(at: record.parents.first, cache: &states),
+                                            head: try state(at: record.id, cache: &states))
         let subjects = Array(Set(changes.map(\.subject))).sorted()
         if let rollout, !subjects.contains("Rollout \(rollout)"), !subjects.contains(where: { $0.hasPrefix("Model \(rollout) ") }) {
             return nil
@@ -118,19 +121,14 @@ struct AuditTrail {
             from: nil, to: nil, reason: nil, changes: changes.map { "\($0.subject): \($0.summary)" }, summary: record.subject)
     }
 
-    /// What a person's commit changed in the desired state, against its first parent.
-    private func desiredStateChanges(_ record: CommitRecord) throws(GitError) -> [PlannedChange] {
-        let loader = DesiredStateLoader()
-        var states: [DesiredState] = []
-        for commit in [record.parents.first, Optional(record.id)] {
-            guard let commit else {
-                states.append(DesiredState())
-                continue
-            }
-            let files = try repository.yamlFiles(at: commit).map { SourceFile(path: $0.path, bytes: $0.bytes) }
-            states.append(loader.load(files).state)
-        }
-        return ChangePlanner.compare(base: states[0], head: states[1])
+    /// The desired state at `commit` (empty before the first commit).
+    private func state(at commit: ObjectID?, cache: inout [ObjectID: DesiredState]) throws(GitError) -> DesiredState {
+        guard let commit else { return DesiredState() }
+        if let known = cache[commit] { return known }
+        let files = try repository.yamlFiles(at: commit).map { SourceFile(path: $0.path, bytes: $0.bytes) }
+        let state = DesiredStateLoader().load(files).state
+        cache[commit] = state
+        return state
     }
 }
 
