@@ -165,15 +165,13 @@ struct AuditReport {
     }
 
     func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(rows)) ?? Data("[]".utf8), as: UTF8.self) + "\n"
+        prettyJSON(rows)
     }
 
     func markdown() -> String {
         var out = "| Commit | Date | Who | What |\n|---|---|---|---|\n"
         for row in rows {
-            out += "| `\(row.commit)` | \(row.date) | \(row.who) | \(what(row).replacingOccurrences(of: "|", with: "\\|")) |\n"
+            out += "| `\(row.commit)` | \(row.date) | \(row.who) | \(markdownCell(what(row))) |\n"
         }
         return out
     }

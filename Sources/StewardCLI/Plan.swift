@@ -128,7 +128,7 @@ struct PlanReport {
         guard !changes.isEmpty else { return out }
         out += "\n| | Subject | What happens | At least |\n|---|---|---|---|\n"
         for change in changes {
-            let summary = change.summary.replacingOccurrences(of: "|", with: "\\|")
+            let summary = markdownCell(change.summary)
             out += "| \(change.isError ? "❌" : "") | \(change.subject) | \(summary) | \(change.minimumDuration ?? "") |\n"
         }
         return out
@@ -142,9 +142,6 @@ struct PlanReport {
             var changes: [PlannedChange]
             var errors: Int
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let output = Output(base: base, baseCommit: commit, changes: changes, errors: changes.filter(\.isError).count)
-        return String(decoding: (try? encoder.encode(output)) ?? Data(), as: UTF8.self) + "\n"
+        return prettyJSON(Output(base: base, baseCommit: commit, changes: changes, errors: changes.filter(\.isError).count))
     }
 }

@@ -65,9 +65,6 @@ struct Timeline {
             var outcome: String
             var phase: String?
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let output = Output(rollout: rollout, minutes: minutes, events: lines, outcome: outcome, phase: final?.phase.rawValue)
-        return String(decoding: (try? encoder.encode(output)) ?? Data(), as: UTF8.self) + "\n"
+        return prettyJSON(Output(rollout: rollout, minutes: minutes, events: lines, outcome: outcome, phase: final?.phase.rawValue))
     }
 }

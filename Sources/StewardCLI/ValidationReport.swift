@@ -56,10 +56,7 @@ public struct ValidationReport: Sendable {
             valid: result.isValid,
             summary: .init(files: result.files.count, resources: result.state.count, errors: errors, warnings: warnings),
             diagnostics: result.diagnostics)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(output)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return prettyJSON(output)
     }
 
     /// GitHub Actions workflow commands, which annotate the pull request's diff.
@@ -81,8 +78,7 @@ public struct ValidationReport: Sendable {
         var out = "### \(errors > 0 ? "❌" : "⚠️") steward validate\n\n\(summary).\n\n"
         out += "| Severity | Location | Problem |\n|---|---|---|\n"
         for d in result.diagnostics {
-            let message = d.message.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
-            out += "| \(d.severity.rawValue) | `\(d.file):\(d.line):\(d.column)` | \(message) (`\(d.code)`) |\n"
+            out += "| \(d.severity.rawValue) | `\(d.file):\(d.line):\(d.column)` | \(markdownCell(d.message)) (`\(d.code)`) |\n"
         }
         return out
     }

@@ -244,11 +244,6 @@ extension Repository {
         try check("read \(ref)", result)
         return ObjectID(oid)
     }
-
-    /// The tip of `branch` as last fetched or pushed.
-    public func remoteTip(_ branch: String) throws(GitError) -> ObjectID? {
-        try locked { () throws(GitError) -> ObjectID? in try unlockedTip(Self.trackingRef(branch)) }
-    }
 }
 
 /// Calls `body` with a `git_strarray` of `strings`.

@@ -45,15 +45,4 @@ extension Repository {
         }
         return paths.sorted()
     }
-
-    /// The one-line summary of a commit.
-    public func summary(of commit: ObjectID) throws(GitError) -> String {
-        try locked { () throws(GitError) -> String in
-            var oid = commit.raw
-            var object: OpaquePointer?
-            try check("look up commit \(commit.short)", git_commit_lookup(&object, pointer, &oid))
-            defer { git_commit_free(object) }
-            return git_commit_summary(object).map { String(cString: $0) } ?? ""
-        }
-    }
 }

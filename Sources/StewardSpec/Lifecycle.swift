@@ -1,6 +1,6 @@
 /// Where a model version is in its life. Versions move forward only, along
 /// the edges of ``legalSuccessors``.
-public enum LifecycleStatus: String, Sendable, Hashable, CaseIterable, Comparable {
+public enum LifecycleStatus: String, Sendable, Hashable, CaseIterable {
     case development, staging, candidate, production, deprecated, archived
 
     /// The statuses a version may move to from this one.
@@ -24,8 +24,4 @@ public enum LifecycleStatus: String, Sendable, Hashable, CaseIterable, Comparabl
     /// Statuses a stable version may have. Deprecated versions still serve
     /// until they are archived; that is what a fast rollback goes back to.
     public var canBeStable: Bool { self == .production || self == .deprecated }
-
-    public static func < (a: LifecycleStatus, b: LifecycleStatus) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
 }

@@ -1,10 +1,8 @@
 /// A problem found in the desired state, with its place and, where it
 /// concerns one field, that field's path (`spec.versions[2].status`).
 public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
-    public enum Severity: String, Sendable, Codable, Comparable {
+    public enum Severity: String, Sendable, Codable {
         case error, warning
-
-        public static func < (a: Severity, b: Severity) -> Bool { a == .error && b == .warning }
     }
 
     public var severity: Severity
