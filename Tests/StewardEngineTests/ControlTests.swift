@@ -126,23 +126,13 @@ extension Scenario {
 
 @Suite struct BlueGreenTests {
     func blueGreen(autoPromote: Bool) -> String {
-        baseYAML() + """
-
-            ---
-            apiVersion: steward/v1
-            kind: Rollout
-            metadata: {name: r}
-            spec:
-              model: m
-              stable: 1.0.0
-              canary: 1.1.0
-              strategy:
+        baseYAML() + rolloutDocument(strategy: """
                 blueGreen:
                   previewAnalysis: {templates: [checks]}
                   postPromotionAnalysis: {templates: [checks]}
                   autoPromote: \(autoPromote)
                   scaleDownDelay: 30m
-            """
+            """)
     }
 
     @Test func previewPassesThenCutsOverThenPromotesAfterTheDelay() throws {

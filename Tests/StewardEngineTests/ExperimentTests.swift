@@ -4,16 +4,7 @@ import StewardSpec
 
 @Suite struct ExperimentTests {
     func experiment(weights: (Int, Int) = (50, 50), onWinner: String = "promote", metric: String = "error-rate") -> String {
-        baseYAML() + """
-
-            ---
-            apiVersion: steward/v1
-            kind: Rollout
-            metadata: {name: r}
-            spec:
-              model: m
-              stable: 1.0.0
-              strategy:
+        baseYAML() + rolloutDocument(canary: nil, strategy: """
                 experiment:
                   variants:
                     - {version: 1.0.0, weight: \(weights.0)}
@@ -24,7 +15,7 @@ import StewardSpec
                   confidence: 0.95
                   onWinner: \(onWinner)
                   maxDuration: 7d
-            """
+            """)
     }
 
     /// Cumulative readings after `minutes`: 100 requests a minute in all, split by `shares`.

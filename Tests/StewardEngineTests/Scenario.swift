@@ -119,6 +119,17 @@ func rolloutYAML(canary: String? = "1.1.0", stable: String = "1.0.0", steps: Str
             - pause: {duration: 10m}
             - setWeight: 100
     """, deadline: String = "") -> String {
+    rolloutDocument(canary: canary, stable: stable, extra: deadline, strategy: """
+        canary:
+          analysis: {templates: [checks]}
+          steps:
+    \(steps)
+    """)
+}
+
+/// Rollout `r` of model `m`; `strategy` is the YAML under `strategy:`,
+/// indented by four spaces.
+func rolloutDocument(canary: String? = "1.1.0", stable: String = "1.0.0", extra: String = "", strategy: String) -> String {
     """
 
     ---
@@ -129,12 +140,9 @@ func rolloutYAML(canary: String? = "1.1.0", stable: String = "1.0.0", steps: Str
       model: m
       stable: \(stable)
     \(canary.map { "  canary: \($0)" } ?? "")
-    \(deadline)
+    \(extra)
       strategy:
-        canary:
-          analysis: {templates: [checks]}
-          steps:
-    \(steps)
+    \(strategy)
     """
 }
 
