@@ -24,6 +24,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,7 +41,10 @@ let package = Package(
         .target(name: "StewardRouting"),
         .target(name: "StewardYAML", dependencies: ["CYAML"]),
         .target(name: "StewardSpec", dependencies: ["StewardYAML"]),
-        .target(name: "StewardEngine", dependencies: ["StewardSpec"]),
+        .target(
+            name: "StewardEngine",
+            dependencies: ["StewardSpec", "StewardYAML", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
         .target(
             name: "StewardCLI",
             dependencies: [

@@ -17,15 +17,30 @@ struct Simulate: ParsableCommand {
 
             The metrics file is CSV with the header minute,version,metric,value,samples \
             (or a JSON array of such objects): each row is one window of one \
-            metric of one version, ending at that minute.
+            metric of one version, ending at that minute. Optional columns make \
+            a window exact: events (a rate's events among the samples) or sd \
+            (a mean's standard deviation).
+
+            With --scenario instead, the simulation is closed-loop: a scenario \
+            file gives the traffic and each version's true behaviour over time, \
+            the traffic is routed by the weights the engine chooses, and \
+            outcomes are drawn at random (seeded). --runs N repeats it and \
+            prints a power analysis: how often the rollout is rolled back or \
+            promoted, how fast, and how many requests a regressed canary served.
             """
     )
 
-    @Option(help: "The rollout to simulate (its metadata.name).")
-    var rollout: String
+    @Option(help: "The rollout to simulate (its metadata.name); a scenario names its own.")
+    var rollout: String?
 
     @Option(help: "The metric series, .csv or .json.")
-    var metrics: String
+    var metrics: String?
+
+    @Option(help: "A traffic scenario (YAML, kind: Scenario) for a closed-loop simulation.")
+    var scenario: String?
+
+    @Option(help: "How many seeded runs of the scenario.")
+    var runs: Int = 1
 
     @Option(help: "The directory holding the desired state.")
     var repo: String = "."
@@ -37,8 +52,28 @@ struct Simulate: ParsableCommand {
         case text, json
     }
 
+    func validate() throws {
+        guard (metrics == nil) != (scenario == nil) else {
+            throw ValidationError("give exactly one of --metrics (a replay) or --scenario (a closed-loop simulation)")
+        }
+        guard scenario != nil || rollout != nil else { throw ValidationError("--metrics needs --rollout") }
+        guard (1...100_000).contains(runs) else { throw ValidationError("--runs must be between 1 and 100000") }
+    }
+
     func run() throws {
         var desired = try loadValid(directory: repo, unreadable: 2)
+        if let scenario {
+            let loaded = try ScenarioRuns.load(scenario)
+            guard desired.rollouts[rollout ?? loaded.rollout] != nil else {
+                printError("steward: error: no Rollout named '\(rollout ?? loaded.rollout)' in \(repo)")
+                throw ExitCode(1)
+            }
+            var named = loaded
+            named.rollout = rollout ?? loaded.rollout
+            print(PowerSummary(scenario: named, runs: ScenarioRuns.run(named, desired: desired, runs: runs)).text, terminator: "")
+            return
+        }
+        guard let rollout, let metrics else { return }
         guard desired.rollouts[rollout] != nil else {
             printError("steward: error: no Rollout named '\(rollout)' in \(repo)")
             throw ExitCode(1)

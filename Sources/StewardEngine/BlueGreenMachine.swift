@@ -25,12 +25,14 @@ struct BlueGreenMachine {
         let references = [strategy.previewAnalysis].compactMap { $0 }
         let metrics = round.metrics(references)
         // Preview traffic (smoke tests) is measured though no users see it.
-        guard round.judge(metrics, canary: canary, judging: true, timeout: round.inconclusiveTimeout(references)) else { return }
-        let passed = metrics.allSatisfy { round.status.passedThisStep.contains($0.name) } && round.evidenceAllowsProgress(metrics)
+        guard round.judge(metrics, canary: canary, preview: true) else { return }
+        round.liftDeadlineHold(metrics)
+        let passed = metrics.filter(\.gatesProgress).allSatisfy { round.status.passedThisStep.contains($0.name) }
+            && round.evidenceAllowsProgress(metrics)
         if round.status.phase == .paused, round.resumed || promoteNow { round.resume() }
         guard round.status.phase == .progressing else { return }
         guard passed || promoteNow else {
-            round.checkDeadline()
+            round.checkDeadline(metrics)
             return
         }
         guard strategy.autoPromote || promoteNow else {
@@ -45,7 +47,7 @@ struct BlueGreenMachine {
     private mutating func watchCutOver(_ canary: SemanticVersion) {
         let references = [strategy.postPromotionAnalysis].compactMap { $0 }
         let metrics = round.metrics(references)
-        guard round.judge(metrics, canary: canary, judging: true, timeout: round.inconclusiveTimeout(references)) else { return }
+        guard round.judge(metrics, canary: canary) else { return }
         guard round.now.since(round.status.stepStartedAt) >= strategy.scaleDownDelay.seconds,
               round.evidenceAllowsProgress(metrics) else { return }
         round.nextStep()

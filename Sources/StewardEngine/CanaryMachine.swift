@@ -26,8 +26,8 @@ struct CanaryMachine {
                   round.status.phase == .progressing || round.status.phase == .paused else { break }
             let before = round.status
             let metrics = round.metrics(referencesInForce)
-            let judging = round.status.canaryWeight > 0
-            guard round.judge(metrics, canary: canary, judging: judging, timeout: round.inconclusiveTimeout(allReferences)) else { break }
+            guard round.judge(metrics, canary: canary) else { break }
+            round.liftDeadlineHold(metrics)
             if pass == 0, skipStep, round.status.phase == .progressing, round.status.stepIndex < strategy.steps.count {
                 if case .setWeight(let weight) = strategy.steps[round.status.stepIndex].action { round.setCanaryWeight(weight) }
                 round.nextStep()
@@ -47,13 +47,7 @@ struct CanaryMachine {
         return references
     }
 
-    private var allReferences: [AnalysisReference] {
-        (strategy.analysis.map { [$0] } ?? []) + strategy.steps.compactMap { step in
-            if case .analysis(let reference) = step.action { reference } else { nil }
-        }
-    }
-
-    private mutating func walkSteps(canary: SemanticVersion, metrics: [MetricSpec]) {
+    private mutating func walkSteps(canary: SemanticVersion, metrics: [RolloutRound.JudgedMetric]) {
         while round.status.phase == .progressing {
             guard round.status.stepIndex < strategy.steps.count else {
                 if round.trafficMayAdvance { round.promote(canary) }
@@ -64,7 +58,7 @@ struct CanaryMachine {
                 let forward = weight > round.status.canaryWeight
                 if forward, !round.trafficMayAdvance { return }
                 if forward, round.status.canaryWeight > 0, !round.evidenceAllowsProgress(metrics) {
-                    round.checkDeadline()
+                    round.checkDeadline(metrics)
                     return
                 }
                 round.setCanaryWeight(weight)
@@ -76,9 +70,9 @@ struct CanaryMachine {
                 round.pause("waiting for a person at step \(round.status.stepIndex + 1): run `steward resume \(round.name)`")
                 return
             case .analysis(let reference):
-                let names = round.metrics([reference]).map(\.name)
+                let names = round.metrics([reference]).filter(\.gatesProgress).map(\.name)
                 guard names.allSatisfy(round.status.passedThisStep.contains), round.evidenceAllowsProgress(metrics) else {
-                    round.checkDeadline()
+                    round.checkDeadline(metrics)
                     return
                 }
                 round.nextStep()

@@ -1,51 +1,72 @@
 import StewardSpec
 
-/// One metric of one version, measured over one window.
-public struct MetricReading: Sendable, Hashable {
+/// One metric of one version, measured over one window of time.
+public struct MetricReading: Sendable {
     public var metric: String
     public var version: SemanticVersion
     public var windowStart: Moment
     public var windowEnd: Moment
-    public var value: Double
-    public var samples: Int
-    /// The samples' standard deviation, for continuous metrics in experiments.
-    public var standardDeviation: Double?
+    public var statistics: MetricStatistics
 
-    public init(metric: String, version: SemanticVersion, windowStart: Moment, windowEnd: Moment, value: Double, samples: Int,
-                standardDeviation: Double? = nil) {
+    public init(metric: String, version: SemanticVersion, windowStart: Moment, windowEnd: Moment, statistics: MetricStatistics) {
         self.metric = metric
         self.version = version
         self.windowStart = windowStart
         self.windowEnd = windowEnd
-        self.value = value
-        self.samples = samples
-        self.standardDeviation = standardDeviation
+        self.statistics = statistics
     }
+
+    /// A reading of a provider that gives one number per window; with a
+    /// standard deviation it is a mean over `samples` requests.
+    public init(metric: String, version: SemanticVersion, windowStart: Moment, windowEnd: Moment, value: Double, samples: Int,
+                standardDeviation: Double? = nil) {
+        let n = Double(samples)
+        let statistics: MetricStatistics = if let sd = standardDeviation {
+            .mean(count: n, sum: value * n, sumOfSquares: sd * sd * max(0, n - 1) + value * value * n)
+        } else {
+            .value(value, samples: n)
+        }
+        self.init(metric: metric, version: version, windowStart: windowStart, windowEnd: windowEnd, statistics: statistics)
+    }
+
+    /// The requests measured.
+    public var samples: Int { statistics.samples.isFinite ? Int(min(statistics.samples, Double(Int.max / 2))) : 0 }
 }
 
 /// What the metric providers measured, as values: the engine does no I/O.
+/// Windows of any length; the engine pools those inside the spans it judges
+/// (all of the canary's exposure, each span at one weight), so a provider
+/// may hand over fine windows or one already pooled per span.
 public struct Evidence: Sendable {
-    private var latestByKey: [Key: MetricReading] = [:]
+    private var windows: [Key: [MetricReading]] = [:]
 
     private struct Key: Hashable {
         var metric: String
         var version: SemanticVersion
     }
 
-    /// Evidence holding the latest window of each metric of each version among `measurements`.
     public init(_ measurements: [MetricReading] = []) {
         for m in measurements { record(m) }
     }
 
-    /// Adds a measurement; the one with the latest window wins.
+    /// Adds a window.
     public mutating func record(_ m: MetricReading) {
-        let key = Key(metric: m.metric, version: m.version)
-        if let existing = latestByKey[key], existing.windowEnd > m.windowEnd { return }
-        latestByKey[key] = m
+        windows[Key(metric: m.metric, version: m.version), default: []].append(m)
     }
 
-    /// The latest window measured for a metric of a version.
+    /// Every window of a metric of a version inside `from...to`, pooled; nil
+    /// when there is none, when their kinds differ, or when the latest is not
+    /// well formed: a NaN from a provider holds the rollout (inconclusive)
+    /// until a good window follows it, and is never pooled. With `asRate`,
+    /// windows given as a number and a sample count are read as rates.
+    public func pooled(metric: String, version: SemanticVersion, from: Moment, to: Moment, asRate: Bool = false) -> MetricStatistics? {
+        let inside = (windows[Key(metric: metric, version: version)] ?? []).filter { $0.windowStart >= from && $0.windowEnd <= to }
+        guard let last = inside.max(by: { $0.windowEnd < $1.windowEnd }), last.statistics.isWellFormed else { return nil }
+        return MetricStatistics.pooled(inside.lazy.map(\.statistics).filter(\.isWellFormed).map { asRate ? $0.asRate : $0 })
+    }
+
+    /// The window of a metric of a version that ended last.
     public func latest(metric: String, version: SemanticVersion) -> MetricReading? {
-        latestByKey[Key(metric: metric, version: version)]
+        windows[Key(metric: metric, version: version)]?.max { $0.windowEnd < $1.windowEnd }
     }
 }

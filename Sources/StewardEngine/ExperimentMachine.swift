@@ -2,12 +2,11 @@ import StewardSpec
 
 /// Experiments (A/B): variants share traffic until one wins on the primary
 /// metric, with at least the minimum samples per variant and at the
-/// configured confidence. Rates are compared with the two-proportion z-test,
-/// continuous metrics with Welch's t-test (readings must carry a standard
-/// deviation); every variant is compared with the control (the stable
-/// version, or the first variant), Bonferroni-corrected. A split that does
-/// not match its configuration (chi-squared, p < 0.001) invalidates the
-/// experiment. Readings of the primary metric cover the experiment so far.
+/// configured confidence, on all the evidence since the experiment began.
+/// Every variant is compared with the control (the stable version, or the
+/// first variant) by an anytime-valid confidence sequence, Bonferroni-
+/// corrected, so the experiment may be checked every minute. A split that
+/// does not match its configuration (chi-squared, p < 0.001) invalidates it.
 struct ExperimentMachine {
     var round: RolloutRound
     let strategy: ExperimentStrategy
@@ -37,14 +36,19 @@ struct ExperimentMachine {
         return round.finish(observed: observed)
     }
 
-    private var primary: MetricSpec? {
+    private var primary: RolloutRound.JudgedMetric? {
         round.metrics([strategy.analysis]).first { $0.name == strategy.primaryMetric }
     }
 
     private mutating func judge() {
         guard let metric = primary else { return }
-        let readings = strategy.variants.map { round.evidence.latest(metric: metric.name, version: $0.version) }
-        let samples = readings.map { Double($0?.samples ?? 0) }
+        let from = round.status.stepStartedAt
+        var asRate = false
+        if case .ingest(let measure) = metric.spec.provider { asRate = measure.isRate }
+        let pooled = strategy.variants.map {
+            round.evidence.pooled(metric: metric.name, version: $0.version, from: from, to: round.now, asRate: asRate)
+        }
+        let samples = pooled.map { $0?.samples ?? 0 }
         if strategy.sampleRatioCheck, samples.reduce(0, +) >= 100 {
             let p = Statistics.sampleRatioMismatch(observed: samples, expectedShares: strategy.variants.map { Double($0.weight) })
             if p < 0.001 {
@@ -56,49 +60,67 @@ struct ExperimentMachine {
                 return
             }
         }
-        let expired = strategy.maxDuration.map { round.now.since(round.status.stepStartedAt) >= $0.seconds } ?? false
-        guard readings.allSatisfy({ ($0?.samples ?? 0) >= strategy.minSamplesPerVariant }),
-              let winner = winner(metric, readings.map { $0! }) else {
+        let expired = strategy.maxDuration.map { round.now.since(from) >= $0.seconds } ?? false
+        let comparisons = compare(metric, pooled)
+        for comparison in comparisons { round.status.verdicts[comparison.verdict.metric] = comparison.verdict }
+        let enough = samples.allSatisfy { $0 >= Double(strategy.minSamplesPerVariant) }
+        guard enough, let winner = best(comparisons, lowerIsBetter: metric.spec.failWhen.comparison == .above) else {
             if expired { conclude(nil, why: "no variant beat the control before maxDuration") }
             return
         }
-        conclude(winner.version, why: winner.why)
+        conclude(winner.version, why: winner.verdict.description)
     }
 
-    /// The best variant that is significantly better than the control.
-    private func winner(_ metric: MetricSpec, _ readings: [MetricReading]) -> (version: SemanticVersion, why: String)? {
+    /// One variant against the control: the difference (or rate ratio) with
+    /// its anytime-valid interval, and whether it is wholly on one side.
+    private struct Comparison {
+        var version: SemanticVersion
+        var verdict: Verdict
+        /// −1 wholly below the control, +1 wholly above, 0 undecided.
+        var side: Int
+    }
+
+    /// Each variant against the control, on all the evidence since the
+    /// experiment began, by the same confidence sequences as canary analysis
+    /// (a rate ratio for rates, a difference of means otherwise), at
+    /// 1 − confidence split across the comparisons: looking every minute
+    /// does not make a winner of noise.
+    private func compare(_ metric: RolloutRound.JudgedMetric, _ pooled: [MetricStatistics?]) -> [Comparison] {
         let controlIndex = strategy.variants.firstIndex { $0.version == round.rollout.stable } ?? 0
-        let control = readings[controlIndex]
-        let lowerIsBetter = metric.failWhen.comparison == .above
-        let alpha = (1 - strategy.confidence) / Double(max(1, readings.count - 1))
-        var best: (reading: MetricReading, p: Double)?
-        for (index, reading) in readings.enumerated() where index != controlIndex {
-            guard let p = pValue(metric, reading, control) else { continue }
-            let better = lowerIsBetter ? reading.value < control.value : reading.value > control.value
-            guard better, p < alpha else { continue }
-            if let current = best, lowerIsBetter ? current.reading.value <= reading.value : current.reading.value >= reading.value { continue }
-            best = (reading, p)
+        let alpha = (1 - strategy.confidence) / Double(max(1, strategy.variants.count - 1))
+        guard let control = pooled[controlIndex] else { return [] }
+        return strategy.variants.indices.compactMap { index -> Comparison? in
+            guard index != controlIndex, let variant = pooled[index] else { return nil }
+            let version = strategy.variants[index].version
+            var verdict = Verdict(metric: "\(metric.name) \(version) vs \(strategy.variants[controlIndex].version)",
+                                  outcome: .inconclusive, severity: metric.spec.severity, threshold: 1, comparison: metric.spec.failWhen.comparison,
+                                  relativeToStable: true, samples: Int(variant.samples), windowEnd: round.now)
+            switch (variant, control) {
+            case let (.rate(ve, vt), .rate(ce, ct)):
+                let counts = ConfidenceSequence.SplitCounts(canaryEvents: ve, canaryTrials: vt, stableEvents: ce, stableTrials: ct)
+                guard let ratio = ConfidenceSequence.rateRatio([counts], alpha: alpha) else { return nil }
+                verdict.value = vt > 0 && ct > 0 && ce > 0 ? (ve / vt) / (ce / ct) : ratio.estimate
+                verdict.interval = ratio.interval
+            default:
+                guard let v = variant.meanAndVariance, let c = control.meanAndVariance, c.mean != 0 else { return nil }
+                let variance = v.variance / v.count + c.variance / c.count
+                let d = ConfidenceSequence.gaussian(estimate: v.mean - c.mean, variance: variance, alpha: alpha,
+                                                    tau: max(0.05 * abs(c.mean), variance.squareRoot()))
+                verdict.value = v.mean / c.mean
+                verdict.interval = .init(lower: 1 + d.lower / c.mean, upper: 1 + d.upper / c.mean)
+            }
+            guard let interval = verdict.interval else { return nil }
+            let side = interval.upper < 1 ? -1 : interval.lower > 1 ? 1 : 0
+            verdict.outcome = side == 0 ? .inconclusive : .pass
+            verdict.note = side == 0 ? "no difference shown yet" : nil
+            return Comparison(version: version, verdict: verdict, side: side)
         }
-        guard let best else { return nil }
-        let why = "\(metric.name) \(format(best.reading.value)) vs \(format(control.value)) for control \(control.version), p = \(format(best.p)) (\(testName(metric))), \(best.reading.samples) and \(control.samples) samples"
-        return (best.reading.version, why)
     }
 
-    private func isRate(_ metric: MetricSpec) -> Bool {
-        if case .ingest(let measure) = metric.provider { return measure == .errorRate || measure == .hallucinationRate }
-        return false
-    }
-
-    private func testName(_ metric: MetricSpec) -> String { isRate(metric) ? "two-proportion z-test" : "Welch's t-test" }
-
-    private func pValue(_ metric: MetricSpec, _ a: MetricReading, _ b: MetricReading) -> Double? {
-        if isRate(metric) {
-            return Statistics.twoProportionZTest(successesA: a.value * Double(a.samples), trialsA: Double(a.samples),
-                                                 successesB: b.value * Double(b.samples), trialsB: Double(b.samples))
-        }
-        guard let sdA = a.standardDeviation, let sdB = b.standardDeviation else { return nil }
-        return Statistics.welchTTest(meanA: a.value, sdA: sdA, countA: Double(a.samples),
-                                     meanB: b.value, sdB: sdB, countB: Double(b.samples))
+    /// The variant that beat the control by the most, if any did.
+    private func best(_ comparisons: [Comparison], lowerIsBetter: Bool) -> Comparison? {
+        comparisons.filter { $0.side == (lowerIsBetter ? -1 : 1) }
+            .min { lowerIsBetter ? ($0.verdict.value ?? 1) < ($1.verdict.value ?? 1) : ($0.verdict.value ?? 1) > ($1.verdict.value ?? 1) }
     }
 
     private mutating func conclude(_ winner: SemanticVersion?, why: String) {

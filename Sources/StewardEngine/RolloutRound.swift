@@ -101,12 +101,14 @@ struct RolloutRound {
     mutating func setCanaryWeight(_ weight: Int) {
         guard weight != status.canaryWeight, let canary = status.canary else { return }
         status.canaryWeight = weight
+        status.exposure.append(WeightChange(weight: weight, at: now))
         actions.append(.setWeights(rollout: name, stable: status.stable, canary: canary, canaryWeight: weight))
     }
 
     mutating func dropCanaryTraffic() {
         guard status.canaryWeight > 0 else { return }
         status.canaryWeight = 0
+        status.exposure.append(WeightChange(weight: 0, at: now))
         actions.append(.setWeights(rollout: name, stable: status.stable, canary: nil, canaryWeight: 0))
     }
 
@@ -130,44 +132,75 @@ struct RolloutRound {
 
     // MARK: - Analysis
 
-    /// The metrics of these references, each once.
-    func metrics(_ references: [AnalysisReference]) -> [MetricSpec] {
-        var seen: Set<String> = []
-        return references.flatMap(\.templates).compactMap { templates[$0] }.flatMap(\.metrics)
-            .filter { seen.insert($0.name).inserted }
+    /// A metric with the error levels of its decisions.
+    struct JudgedMetric {
+        let spec: MetricSpec
+        /// The chance of ever failing a metric that is in truth fine: the
+        /// template's 1 − confidence, split across its kind (critical or
+        /// warning) among all the metrics the rollout references.
+        let failAlpha: Double
+        /// The chance of ever passing a metric that is in truth failing.
+        let passAlpha: Double
+        var name: String { spec.name }
+        var isCritical: Bool { spec.severity == .critical }
+        /// Whether traffic waits for it to pass.
+        var gatesProgress: Bool { isCritical && spec.role == .gate }
     }
 
-    /// The shortest inconclusive timeout of these references' templates.
-    func inconclusiveTimeout(_ references: [AnalysisReference]) -> Double {
-        references.flatMap(\.templates).compactMap { templates[$0]?.inconclusiveTimeout.seconds }.min() ?? 3600
-    }
-
-    /// Judges each window not judged before. Returns false when a critical
-    /// failure rolled the canary back. Windows seen while `judging` is false
-    /// (no traffic to measure) are marked seen, so each counts once.
-    mutating func judge(_ metrics: [MetricSpec], canary: SemanticVersion, judging: Bool, timeout: Double) -> Bool {
-        for metric in metrics {
-            let measured = evidence.latest(metric: metric.name, version: canary)
-            if let end = measured?.windowEnd, let last = status.lastJudged[metric.name], end <= last { continue }
-            guard judging else {
-                if let end = measured?.windowEnd { status.lastJudged[metric.name] = end }
-                continue
+    /// Every analysis the strategy references, in steps and in the background.
+    var allReferences: [AnalysisReference] {
+        switch rollout.strategy {
+        case .canary(let s):
+            (s.analysis.map { [$0] } ?? []) + s.steps.compactMap { step in
+                if case .analysis(let reference) = step.action { reference } else { nil }
             }
-            if measured == nil, status.verdicts[metric.name] != nil { continue }
-            let verdict = AnalysisJudge.judge(metric, canary: measured, stable: evidence.latest(metric: metric.name, version: status.stable))
-            if let end = measured?.windowEnd { status.lastJudged[metric.name] = end }
+        case .blueGreen(let s): [s.previewAnalysis, s.postPromotionAnalysis].compactMap { $0 }
+        case .experiment(let s): [s.analysis]
+        }
+    }
+
+    /// The metrics of these references, each once, with their error levels.
+    func metrics(_ references: [AnalysisReference]) -> [JudgedMetric] {
+        let all = Self.unique(allReferences, templates)
+        let critical = Double(max(1, all.filter { $0.spec.severity == .critical }.count))
+        let warnings = Double(max(1, all.count - Int(critical)))
+        return Self.unique(references, templates).map { metric, template in
+            let share = metric.severity == .critical ? critical : warnings
+            return JudgedMetric(spec: metric, failAlpha: (1 - template.confidence) / share, passAlpha: 1 - template.passConfidence)
+        }
+    }
+
+    private static func unique(_ references: [AnalysisReference], _ templates: [String: AnalysisTemplate]) -> [(spec: MetricSpec, template: AnalysisTemplate)] {
+        var seen: Set<String> = []
+        return references.flatMap(\.templates).compactMap { templates[$0] }
+            .flatMap { template in template.metrics.map { ($0, template) } }
+            .filter { seen.insert($0.0.name).inserted }
+    }
+
+    /// Judges each metric whose interval has passed since its last look, on
+    /// all the evidence since the canary's exposure began (or, in a preview,
+    /// since the step began). Returns false when a critical failure rolled
+    /// the canary back.
+    mutating func judge(_ metrics: [JudgedMetric], canary: SemanticVersion, preview: Bool = false) -> Bool {
+        let spans = preview ? [WeightChange(weight: 0, at: status.stepStartedAt)] : status.exposure
+        guard preview || status.canaryWeight > 0, !spans.isEmpty else { return true }
+        for metric in metrics {
+            if let last = status.lastJudged[metric.name], now.since(last) < metric.spec.interval.seconds { continue }
+            let verdict = SequentialJudge.judge(metric.spec, spans: exposureSpans(metric.spec, canary: canary, spans, preview: preview),
+                                                failAlpha: metric.failAlpha, passAlpha: metric.passAlpha, at: now)
+            status.lastJudged[metric.name] = now
             status.verdicts[metric.name] = verdict
             switch verdict.outcome {
             case .pass:
                 status.passedThisStep.insert(metric.name)
-                if metric.failureCounting == .consecutive { status.failures[metric.name] = 0 }
+                if metric.spec.failureCounting == .consecutive { status.failures[metric.name] = 0 }
             case .inconclusive:
                 break
             case .fail:
                 let count = (status.failures[metric.name] ?? 0) + 1
                 status.failures[metric.name] = count
-                guard count >= metric.failureLimit else { continue }
-                if metric.severity == .critical {
+                guard count >= metric.spec.failureLimit else { continue }
+                if metric.isCritical {
                     rollBack(canary, because: verdict.description)
                     return false
                 }
@@ -175,28 +208,37 @@ struct RolloutRound {
                 status.failures[metric.name] = 0
             }
         }
-        if judging { trackInconclusive(metrics, timeout: timeout) }
+        let waiting = metrics.contains { $0.gatesProgress && status.verdicts[$0.name]?.outcome != .pass }
+        status.inconclusiveSince = waiting ? (status.inconclusiveSince ?? now) : nil
         return true
     }
 
-    private mutating func trackInconclusive(_ metrics: [MetricSpec], timeout: Double) {
-        let inconclusive = metrics.filter { (status.verdicts[$0.name]?.outcome ?? .inconclusive) == .inconclusive }
-        guard let first = inconclusive.first else {
-            status.inconclusiveSince = nil
-            return
-        }
-        let since = status.inconclusiveSince ?? now
-        status.inconclusiveSince = since
-        if now.since(since) >= timeout, status.phase == .progressing {
-            let why = status.verdicts[first.name]?.description ?? "\(first.name) has no data"
-            pause("analysis inconclusive for \(StewardDuration(seconds: now.since(since))): \(why)")
+    /// The evidence of each span at one weight, for both versions.
+    private func exposureSpans(_ metric: MetricSpec, canary: SemanticVersion, _ changes: [WeightChange], preview: Bool) -> [ExposureSpan] {
+        var asRate = false
+        if case .ingest(let measure) = metric.provider { asRate = measure.isRate }
+        return changes.indices.compactMap { i in
+            guard preview || changes[i].weight > 0 else { return nil }
+            let from = changes[i].at, to = i + 1 < changes.count ? changes[i + 1].at : now
+            return ExposureSpan(canary: evidence.pooled(metric: metric.name, version: canary, from: from, to: to, asRate: asRate),
+                                stable: evidence.pooled(metric: metric.name, version: status.stable, from: from, to: to, asRate: asRate),
+                                seconds: to.since(from))
         }
     }
 
-    /// Whether these metrics let traffic move forward: every one passed its
-    /// latest window and none is counting failures.
-    func evidenceAllowsProgress(_ metrics: [MetricSpec]) -> Bool {
-        metrics.allSatisfy { status.verdicts[$0.name]?.outcome == .pass && (status.failures[$0.name] ?? 0) == 0 }
+    /// Whether these metrics let traffic move forward: every critical gate
+    /// passed its latest look, and no critical metric is counting failures.
+    func evidenceAllowsProgress(_ metrics: [JudgedMetric]) -> Bool {
+        metrics.filter(\.gatesProgress).allSatisfy { status.verdicts[$0.name]?.outcome == .pass }
+            && metrics.filter(\.isCritical).allSatisfy { (status.failures[$0.name] ?? 0) == 0 }
+    }
+
+    /// Lifts a pause at the progress deadline once the evidence it waited for has come.
+    mutating func liftDeadlineHold(_ metrics: [JudgedMetric]) {
+        guard status.phase == .paused, status.pauseReason?.hasPrefix(Self.deadlinePrefix) == true,
+              evidenceAllowsProgress(metrics) else { return }
+        resume()
+        actions.append(.notify(rollout: name, message: "evidence arrived: resuming after the progress deadline"))
     }
 
     mutating func rollBack(_ canary: SemanticVersion, because reason: String) {
@@ -208,10 +250,26 @@ struct RolloutRound {
         status.pauseReason = nil
     }
 
-    /// Pauses when the current step has outlasted the progress deadline.
-    mutating func checkDeadline() {
-        guard let deadline = rollout.progressDeadline, now.since(status.stepStartedAt) > deadline.seconds else { return }
-        pause("progress deadline: step \(status.stepIndex + 1) has not finished in \(deadline)")
+    static let deadlinePrefix = "progress deadline"
+
+    /// At the progress deadline, pauses (or aborts, where the rollout says
+    /// so) and says what the evidence still needs. The pause lifts by itself
+    /// when the evidence arrives.
+    mutating func checkDeadline(_ metrics: [JudgedMetric]) {
+        guard let deadline = rollout.progressDeadline, now.since(status.stepStartedAt) > deadline.seconds,
+              status.phase == .progressing else { return }
+        let waiting = metrics.filter { $0.gatesProgress && status.verdicts[$0.name]?.outcome != .pass }
+            .map { status.verdicts[$0.name]?.description ?? "\($0.name) has no verdict yet" }
+        let why = waiting.isEmpty ? "" : ": " + waiting.joined(separator: "; ")
+        let reason = "\(Self.deadlinePrefix): step \(status.stepIndex + 1) has waited \(deadline) for evidence\(why)"
+        guard rollout.progressDeadlineAbort else {
+            pause(reason)
+            return
+        }
+        dropCanaryTraffic()
+        status.phase = .aborted
+        status.pauseReason = reason
+        actions.append(.notify(rollout: name, message: "aborted: \(reason)"))
     }
 
     mutating func nextStep() {

@@ -30,6 +30,9 @@ public struct RolloutStatus: Sendable, Hashable {
     public var inconclusiveSince: Moment?
     /// The traffic split of a running experiment; empty otherwise.
     public var split: [VariantShare] = []
+    /// Each change of the canary's weight since its exposure began: the
+    /// evidence is pooled over all of it, span by span.
+    public var exposure: [WeightChange] = []
     /// The token of each one-shot manual control already acted on.
     public var handledControls: [String: String] = [:]
 
@@ -54,5 +57,16 @@ public struct RolloutStatus: Sendable, Hashable {
         var fresh = RolloutStatus.starting(canary, over: stable, at: now)
         fresh.handledControls = handledControls
         return fresh
+    }
+}
+
+/// The canary's weight from a moment on.
+public struct WeightChange: Sendable, Hashable {
+    public var weight: Int
+    public var at: Moment
+
+    public init(weight: Int, at: Moment) {
+        self.weight = weight
+        self.at = at
     }
 }

@@ -19,17 +19,17 @@ public struct Simulator: Sendable {
         self.tick = tick
     }
 
-    /// Plans every `tick` from `start` to `end`, feeding each round the
-    /// measurements whose window ended since the round before, and carrying
-    /// the written status forward as the agent would.
+    /// Plans every `tick` from `start` to `end`, feeding each round every
+    /// measurement whose window has ended (the engine pools them), and
+    /// carrying the written status forward as the agent would.
     public func run(measurements: [MetricReading], from start: Moment, to end: Moment) -> (events: [Event], status: [String: RolloutStatus]) {
         let ordered = measurements.sorted { $0.windowEnd < $1.windowEnd }
         var next = ordered.startIndex
         var observed: [String: RolloutStatus] = [:]
         var events: [Event] = []
         var now = start
+        var evidence = Evidence()
         while now <= end {
-            var evidence = Evidence()
             while next < ordered.endIndex, ordered[next].windowEnd <= now {
                 evidence.record(ordered[next])
                 next += 1

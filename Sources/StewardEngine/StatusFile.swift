@@ -36,6 +36,10 @@ public enum StatusFile {
             lines.append("  passedThisStep: [\(status.passedThisStep.sorted().map(quote).joined(separator: ", "))]")
         }
         lines += map("handledControls", status.handledControls.mapValues(quote))
+        if !status.exposure.isEmpty {
+            lines.append("  exposure:")
+            lines += status.exposure.map { "    - {weight: \($0.weight), at: \(number($0.at.secondsSinceEpoch))}" }
+        }
         if !status.verdicts.isEmpty {
             lines.append("  verdicts:")
             for (name, v) in status.verdicts.sorted(by: { $0.key < $1.key }) {
@@ -43,6 +47,13 @@ public enum StatusFile {
                               "comparison: \(v.comparison.rawValue)", "threshold: \(number(v.threshold))",
                               "relativeToStable: \(v.relativeToStable)", "samples: \(v.samples)"]
                 if let value = v.value { fields.append("value: \(number(value))") }
+                // An unbounded end is left out (YAML numbers here are finite).
+                if let interval = v.interval {
+                    if interval.lower.isFinite { fields.append("lower: \(number(interval.lower))") }
+                    if interval.upper.isFinite { fields.append("upper: \(number(interval.upper))") }
+                }
+                if let needed = v.samplesNeeded { fields.append("samplesNeeded: \(needed)") }
+                if let note = v.note { fields.append("note: \(quote(note))") }
                 if let end = v.windowEnd { fields.append("windowEnd: \(number(end.secondsSinceEpoch))") }
                 lines.append("    \(quote(name)): {\(fields.joined(separator: ", "))}")
             }
@@ -89,22 +100,33 @@ public enum StatusFile {
         status.passedThisStep = Set(s.optional("passedThisStep")?.strings() ?? [])
         for (key, value) in s.optional("handledControls")?.entries() ?? [] { status.handledControls[key] = value.string() }
         for (key, value) in s.optional("verdicts")?.entries() ?? [] { status.verdicts[key] = verdict(key, value) }
+        status.exposure = s.optional("exposure")?.list { item -> WeightChange? in
+            guard let e = item.mapping(fields: ["weight", "at"]),
+                  let weight = e.required("weight")?.int(in: 0...100),
+                  let at = moment(e.required("at")) else { return nil }
+            return WeightChange(weight: weight, at: at)
+        } ?? []
         return (name, status)
     }
 
     private static let fields = ["phase", "stable", "canary", "stepIndex", "canaryWeight", "stepStartedAt", "pauseReason",
-                                 "inconclusiveSince", "split", "failures", "lastJudged", "passedThisStep", "handledControls", "verdicts"]
+                                 "inconclusiveSince", "split", "failures", "lastJudged", "passedThisStep", "handledControls", "verdicts", "exposure"]
 
     private static func verdict(_ metric: String, _ r: NodeReader) -> Verdict? {
-        guard let m = r.mapping(fields: ["outcome", "severity", "comparison", "threshold", "relativeToStable", "samples", "value", "windowEnd"]),
+        guard let m = r.mapping(fields: ["outcome", "severity", "comparison", "threshold", "relativeToStable", "samples", "value",
+                                         "lower", "upper", "samplesNeeded", "note", "windowEnd"]),
               let outcome = m.required("outcome")?.string().flatMap(Verdict.Outcome.init(rawValue:)),
               let severity = m.required("severity")?.oneOf(MetricSpec.Severity.self),
               let comparison = m.required("comparison")?.string().flatMap(FailCondition.Comparison.init(rawValue:)),
               let threshold = m.required("threshold")?.number(),
               let relative = m.required("relativeToStable")?.bool(),
               let samples = m.required("samples")?.int(in: 0...Int.max) else { return nil }
-        return Verdict(metric: metric, outcome: outcome, severity: severity, value: m.optional("value")?.number(),
+        let lower = m.optional("lower")?.number(), upper = m.optional("upper")?.number()
+        let interval = lower == nil && upper == nil ? nil
+            : ConfidenceSequence.Interval(lower: lower ?? -.infinity, upper: upper ?? .infinity)
+        return Verdict(metric: metric, outcome: outcome, severity: severity, value: m.optional("value")?.number(), interval: interval,
                        threshold: threshold, comparison: comparison, relativeToStable: relative, samples: samples,
+                       samplesNeeded: m.optional("samplesNeeded")?.int(in: 0...Int.max), note: m.optional("note")?.string(),
                        windowEnd: moment(m.optional("windowEnd")))
     }
 

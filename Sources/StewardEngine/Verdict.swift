@@ -1,12 +1,16 @@
 import StewardSpec
 
-/// The judgement of one metric over one window, with its evidence, so that
-/// a commit message or a status line can say exactly why.
+/// The judgement of one metric on all the evidence pooled so far, with that
+/// evidence, so that a commit message or a status line can say exactly why.
 public struct Verdict: Sendable, Hashable, CustomStringConvertible {
-    /// What the window showed.
+    /// What the evidence showed.
     public enum Outcome: String, Sendable, Hashable {
-        case pass, fail
-        /// Too few samples (or no data): never a pass.
+        /// The interval lies wholly on the good side of the threshold.
+        case pass
+        /// The interval lies wholly on the bad side.
+        case fail
+        /// Not enough evidence either way (or no data, or a value that is
+        /// not a number): never a pass; traffic holds.
         case inconclusive
     }
 
@@ -15,55 +19,64 @@ public struct Verdict: Sendable, Hashable, CustomStringConvertible {
     public var severity: MetricSpec.Severity
     /// The canary's value; for a relative condition, its ratio to stable.
     public var value: Double?
+    /// Where the value lies at the confidence of the decision at hand.
+    public var interval: ConfidenceSequence.Interval?
     /// The threshold the value was compared with.
     public var threshold: Double
     public var comparison: FailCondition.Comparison
     public var relativeToStable: Bool
+    /// The canary's samples pooled.
     public var samples: Int
+    /// About how many more samples a decision needs at the current estimate, when inconclusive.
+    public var samplesNeeded: Int?
+    /// Why an inconclusive verdict could not be decided ("no data", …).
+    public var note: String?
+    /// When the verdict was reached.
     public var windowEnd: Moment?
+
+    public init(metric: String, outcome: Outcome, severity: MetricSpec.Severity, value: Double? = nil,
+                interval: ConfidenceSequence.Interval? = nil, threshold: Double, comparison: FailCondition.Comparison,
+                relativeToStable: Bool, samples: Int, samplesNeeded: Int? = nil, note: String? = nil, windowEnd: Moment? = nil) {
+        self.metric = metric
+        self.outcome = outcome
+        self.severity = severity
+        self.value = value
+        self.interval = interval
+        self.threshold = threshold
+        self.comparison = comparison
+        self.relativeToStable = relativeToStable
+        self.samples = samples
+        self.samplesNeeded = samplesNeeded
+        self.note = note
+        self.windowEnd = windowEnd
+    }
 
     public var description: String {
         let sign = comparison == .above ? ">" : "<"
-        let bound = relativeToStable ? "\(format(threshold)) x stable" : format(threshold)
+        let bound = relativeToStable ? "\(Self.format(threshold)) x stable" : Self.format(threshold)
+        let shown = value.map { relativeToStable ? "\(Self.format($0)) x stable" : Self.format($0) } ?? "?"
+        let range = interval.map { " (\(Self.format($0.lower))–\(Self.format($0.upper)))" } ?? ""
+        let samplesText = "\(samples) samples"
         switch outcome {
         case .inconclusive:
-            return "\(metric) inconclusive: \(samples) samples, \(relativeToStable ? "needs both versions measured" : "too few")"
+            let why = note ?? samplesNeeded.map { "needs about \($0) more samples" } ?? "not enough evidence"
+            let measured = value == nil ? "" : " \(shown)\(range) vs \(bound)"
+            return "\(metric)\(measured) inconclusive: \(why), \(samplesText)"
         case .pass, .fail:
-            let shown = value.map { relativeToStable ? "\(format($0)) x stable" : format($0) } ?? "?"
             let verb = outcome == .fail ? sign : (comparison == .above ? "<=" : ">=")
-            return "\(metric) \(shown) \(verb) \(bound) (\(severity.rawValue)), \(samples) samples"
+            return "\(metric) \(shown)\(range) \(verb) \(bound) (\(severity.rawValue)), \(samplesText)"
         }
     }
 
-    private func format(_ x: Double) -> String {
+    /// Three significant decimals, no trailing zeros; ∞ for an unbounded interval.
+    static func format(_ x: Double) -> String {
+        guard x.isFinite else { return x > 0 ? "∞" : "-∞" }
+        if x != 0, abs(x) < 0.001 {
+            var scale = 1.0
+            while abs(x) * scale < 100 { scale *= 10 }
+            return String((x * scale).rounded() / scale)
+        }
         let rounded = (x * 1000).rounded() / 1000
-        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
-    }
-}
-
-/// Judges metrics: absolute thresholds, or relative to the stable version
-/// measured over the same window; too few samples is inconclusive.
-public enum AnalysisJudge {
-    /// The verdict on `metric` for the canary's latest window; a relative
-    /// condition compares it with `stable` over the same window.
-    public static func judge(_ metric: MetricSpec, canary: MetricReading?, stable: MetricReading?) -> Verdict {
-        let condition = metric.failWhen
-        var verdict = Verdict(
-            metric: metric.name, outcome: .inconclusive, severity: metric.severity, value: nil,
-            threshold: condition.threshold, comparison: condition.comparison,
-            relativeToStable: condition.relativeTo == .stable, samples: canary?.samples ?? 0, windowEnd: canary?.windowEnd)
-        guard let canary, canary.samples >= metric.minSamples else { return verdict }
-        var value = canary.value
-        if verdict.relativeToStable {
-            // Same window, enough samples, and a non-zero base, or no verdict.
-            guard let stable, stable.windowEnd == canary.windowEnd, stable.samples >= metric.minSamples, stable.value > 0 else {
-                return verdict
-            }
-            value = canary.value / stable.value
-        }
-        verdict.value = value
-        let failed = condition.comparison == .above ? value > condition.threshold : value < condition.threshold
-        verdict.outcome = failed ? .fail : .pass
-        return verdict
+        return rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int(rounded)) : String(rounded)
     }
 }

@@ -6,13 +6,20 @@ public struct AnalysisTemplate: Sendable {
     public var metadata: Metadata
     public var source: ResourceSource
     public var metrics: [MetricSpec]
-    /// How long a metric may stay inconclusive (too few samples) before the
-    /// rollout pauses and says so.
-    public var inconclusiveTimeout: StewardDuration
+    /// How sure the evidence must be before a metric fails (and a critical
+    /// one rolls back): the chance that a healthy canary is ever rolled back,
+    /// however often the agent looks, stays within 1 − confidence, split
+    /// across the critical metrics.
+    public var confidence: Double
+    /// How sure the evidence must be before a metric passes and lets traffic
+    /// move one step forward; lower than `confidence` because a pass only
+    /// widens the canary while its failures are still watched.
+    public var passConfidence: Double
 
     init?(spec r: NodeReader, metadata: Metadata, source: ResourceSource) {
-        guard let m = r.mapping(fields: ["metrics", "inconclusiveTimeout"]) else { return nil }
-        inconclusiveTimeout = m.optional("inconclusiveTimeout")?.duration() ?? StewardDuration(seconds: 3600)
+        guard let m = r.mapping(fields: ["metrics", "confidence", "passConfidence"]) else { return nil }
+        confidence = m.optional("confidence")?.number(in: 0.5...0.999999) ?? 0.99
+        passConfidence = m.optional("passConfidence")?.number(in: 0.5...0.999999) ?? 0.9
         guard let metricsReader = m.required("metrics"),
               let metrics = metricsReader.list(MetricSpec.init(reading:)) else { return nil }
         if metricsReader.node.items?.isEmpty == true {
@@ -42,18 +49,30 @@ public struct MetricSpec: Sendable {
         case cumulative
     }
 
+    /// What a critical metric does to traffic.
+    public enum Role: String, Sendable, CaseIterable {
+        /// Traffic moves forward only once it has passed.
+        case gate
+        /// It rolls back on evidence of a regression but does not hold
+        /// traffic while inconclusive: for events too rare to pass at a
+        /// small weight (one safety violation an hour at 5% of the traffic).
+        case `guard`
+    }
+
     public var name: String
     public var provider: MetricProvider
     public var failWhen: FailCondition
-    /// Fewer samples than this in a window make the metric inconclusive.
+    /// Fewer samples than this, pooled over the canary's exposure, make the
+    /// metric inconclusive whatever the interval says.
     public var minSamples: Int
     public var interval: StewardDuration
     public var failureLimit: Int
     public var failureCounting: FailureCounting
     public var severity: Severity
+    public var role: Role
     public var path: FieldPath
 
-    static let fields = ["name", "provider", "failWhen", "minSamples", "interval", "failureLimit", "failureCounting", "severity"]
+    static let fields = ["name", "provider", "failWhen", "minSamples", "interval", "failureLimit", "failureCounting", "severity", "role"]
 
     init?(reading r: NodeReader) {
         guard let m = r.mapping(fields: Self.fields) else { return nil }
@@ -62,6 +81,7 @@ public struct MetricSpec: Sendable {
         interval = m.optional("interval")?.duration() ?? StewardDuration(seconds: 60)
         failureLimit = m.optional("failureLimit")?.int(in: 1...10_000) ?? 1
         failureCounting = m.optional("failureCounting")?.oneOf(FailureCounting.self) ?? .consecutive
+        role = m.optional("role")?.oneOf(Role.self) ?? .gate
         let name = m.required("name")?.resourceName()
         let provider = m.required("provider").flatMap(MetricProvider.init(reading:))
         let failWhen = m.required("failWhen").flatMap(FailCondition.init(reading:))
@@ -118,10 +138,24 @@ public enum IngestMeasure: String, Sendable, CaseIterable {
     case errorRate, latencyP50, latencyP95, latencyP99, rating, hallucinationRate,
          safetyViolations, costPerRequest, tokensPerRequest
 
+    /// The quantile a latency measure reads, or nil.
+    public var quantile: Double? {
+        switch self {
+        case .latencyP50: 0.5
+        case .latencyP95: 0.95
+        case .latencyP99: 0.99
+        default: nil
+        }
+    }
+
+    /// Whether the measure counts events among requests (so its evidence is
+    /// a rate, judged exactly even with few events).
+    public var isRate: Bool { self == .errorRate || self == .hallucinationRate || self == .safetyViolations }
+
     /// The values the measure can take; a threshold outside them can never be crossed.
     public var possibleValues: ClosedRange<Double> {
         switch self {
-        case .errorRate, .hallucinationRate: 0...1
+        case .errorRate, .hallucinationRate, .safetyViolations: 0...1
         case .rating: 1...5
         default: 0...Double.greatestFiniteMagnitude
         }

@@ -13,10 +13,13 @@ public struct Rollout: Sendable {
     public var stickyKey: String
     public var strategy: RolloutStrategy
     public var rollbackMode: RollbackMode
+    /// How long one step may wait for its evidence before the rollout pauses.
     public var progressDeadline: StewardDuration?
+    /// At the deadline, abort (all traffic back to stable) instead of pausing.
+    public var progressDeadlineAbort: Bool
     public var gates: Gates
 
-    static let fields = ["model", "stable", "canary", "stickyKey", "strategy", "rollbackMode", "progressDeadline", "gates"]
+    static let fields = ["model", "stable", "canary", "stickyKey", "strategy", "rollbackMode", "progressDeadline", "progressDeadlineAbort", "gates"]
 
     init?(spec r: NodeReader, metadata: Metadata, source: ResourceSource) {
         guard let m = r.mapping(fields: Self.fields) else { return nil }
@@ -24,6 +27,7 @@ public struct Rollout: Sendable {
         stickyKey = m.optional("stickyKey")?.string() ?? "user_id"
         rollbackMode = m.optional("rollbackMode")?.oneOf(RollbackMode.self) ?? .revert
         progressDeadline = m.optional("progressDeadline")?.duration()
+        progressDeadlineAbort = m.optional("progressDeadlineAbort")?.bool() ?? false
         gates = m.optional("gates").flatMap(Gates.init(reading:)) ?? Gates()
         let model = m.required("model")?.resourceName()
         let stable = m.required("stable")?.semanticVersion()

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import StewardEngine
+import StewardSpec
+import StewardYAML
+
+/// Closed-loop runs of traffic scenarios for `steward simulate --scenario`.
+enum ScenarioRuns {
+    /// Reads a scenario file, or prints its problems and exits 1.
+    static func load(_ path: String) throws -> TrafficScenario {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            printError("steward: error: cannot read \(path)")
+            throw ExitCode(2)
+        }
+        let bag = DiagnosticBag()
+        guard let scenario = TrafficScenario.decode(Array(data), file: path, bag: bag) else {
+            for diagnostic in bag.diagnostics { printError(diagnostic.description) }
+            throw ExitCode(1)
+        }
+        return scenario
+    }
+
+    /// `runs` seeded runs of `scenario` (seeds from the scenario's own), on every core.
+    static func run(_ scenario: TrafficScenario, desired: DesiredState, runs: Int) -> [ClosedLoopSimulator.Run] {
+        let results = Results(count: runs)
+        DispatchQueue.concurrentPerform(iterations: runs) { index in
+            var controller = PlannerController(desired: desired, rollout: scenario.rollout)
+            results.set(index, ClosedLoopSimulator.run(scenario, controller: &controller, seed: scenario.seed &+ UInt64(index)))
+        }
+        return results.all
+    }
+
+    /// Runs written from several threads, each to its own slot.
+    private final class Results: @unchecked Sendable {
+        private var runs: [ClosedLoopSimulator.Run?]
+        private let lock = NSLock()
+        init(count: Int) { runs = Array(repeating: nil, count: count) }
+        func set(_ index: Int, _ run: ClosedLoopSimulator.Run) { lock.withLock { runs[index] = run } }
+        var all: [ClosedLoopSimulator.Run] { lock.withLock { runs.compactMap { $0 } } }
+    }
+}

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Anytime-valid confidence sequences: intervals that hold the true value at
+/// every moment at once with probability at least 1 − α, so they may be
+/// looked at after every request without the error growing. Each one is the
+/// set of values a mixture likelihood-ratio martingale has not rejected
+/// (Robbins 1970; Howard, Ramdas, McAuliffe, Sekhon, "Time-uniform,
+/// nonparametric, nonasymptotic confidence sequences", Ann. Statist. 2021),
+/// which is how Netflix's canary analysis judges pooled evidence (Lindon,
+/// Sanden, Shirikian, "Rapid Regression Detection in Software Deployments
+/// through Sequential Testing", KDD 2022).
+public enum ConfidenceSequence {
+    /// Where a value lies, with confidence 1 − α at every look.
+    public struct Interval: Sendable, Hashable {
+        public var lower: Double
+        public var upper: Double
+        public init(lower: Double, upper: Double) {
+            self.lower = lower
+            self.upper = upper
+        }
+        public var halfWidth: Double { (upper - lower) / 2 }
+    }
+
+    /// A rate: `events` among `trials`. The beta-binomial mixture (the
+    /// conjugate mixture of Howard et al., section 3.2), its Beta prior
+    /// centred on `priorMean` with the weight of `priorTrials` trials.
+    /// Exact for any number of trials, so one safety violation is evidence.
+    public static func rate(events: Double, trials: Double, alpha: Double, priorMean: Double, priorTrials: Double = 20) -> Interval {
+        guard trials > 0 else { return Interval(lower: 0, upper: 1) }
+        let center = min(max(priorMean, 0.001), 0.999)
+        let a = center * priorTrials, b = (1 - center) * priorTrials
+        let failures = trials - events
+        let logMixture = logBeta(a + events, b + failures) - logBeta(a, b)
+        // The set where the likelihood exceeds the mixture's by less than 1/α.
+        let floor = logMixture - log(1 / alpha)
+        func logLikelihood(_ q: Double) -> Double {
+            (events > 0 ? events * log(q) : 0) + (failures > 0 ? failures * log1p(-q) : 0)
+        }
+        let estimate = events / trials
+        let lower = events == 0 ? 0 : bisect(from: 0, to: estimate) { logLikelihood($0) > floor }
+        let upper = failures == 0 ? 1 : bisect(from: 1, to: estimate) { logLikelihood($0) > floor }
+        return Interval(lower: lower, upper: upper)
+    }
+
+    /// The same span at one traffic split: events and trials of the canary and of stable.
+    public struct SplitCounts: Sendable, Hashable {
+        public var canaryEvents, canaryTrials, stableEvents, stableTrials: Double
+        public init(canaryEvents: Double, canaryTrials: Double, stableEvents: Double, stableTrials: Double) {
+            self.canaryEvents = canaryEvents
+            self.canaryTrials = canaryTrials
+            self.stableEvents = stableEvents
+            self.stableTrials = stableTrials
+        }
+    }
+
+    /// The ratio of the canary's event rate to stable's, from spans during
+    /// which the split stayed the same. Given the events of a span, each is
+    /// the canary's with probability ρn/(ρn + m) whatever the common rate
+    /// did meanwhile (the conditional test of Poisson rates that Lindon et
+    /// al. use for count data), so an incident that hits both versions is
+    /// not blamed on the canary. Mixture over log ρ ~ N(log `priorRatio`, 1)
+    /// on a fine grid. Returns the interval and the maximum-likelihood ratio.
+    public static func rateRatio(_ spans: [SplitCounts], alpha: Double, priorRatio: Double = 1) -> (interval: Interval, estimate: Double)? {
+        let spans = spans.filter { $0.canaryTrials > 0 && $0.stableTrials > 0 && $0.canaryEvents + $0.stableEvents > 0 }
+        guard !spans.isEmpty else { return nil }
+        func logLikelihood(_ logRatio: Double) -> Double {
+            var total = 0.0
+            for s in spans {
+                // log π and log(1 − π) with π = ρn/(ρn + m), computed stably.
+                let z = logRatio + log(s.canaryTrials) - log(s.stableTrials)
+                total -= s.canaryEvents * softplus(-z) + s.stableEvents * softplus(z)
+            }
+            return total
+        }
+        let center = log(max(priorRatio, 1e-6))
+        let step = 0.05, reach = 8.0
+        var logTerms: [Double] = []
+        var best = (logRatio: center, value: -Double.infinity)
+        var x = center - reach
+        while x <= center + reach {
+            let value = logLikelihood(x)
+            let d = x - center
+            logTerms.append(value - d * d / 2 + log(step / (2 * Double.pi).squareRoot()))
+            if value > best.value { best = (x, value) }
+            x += step
+        }
+        let logMixture = logSumExp(logTerms)
+        let floor = logMixture - log(1 / alpha)
+        let lowEnd = center - 3 * reach, highEnd = center + 3 * reach
+        let lower = logLikelihood(lowEnd) > floor ? 0 : exp(bisect(from: lowEnd, to: best.logRatio) { logLikelihood($0) > floor })
+        let upper = logLikelihood(highEnd) > floor ? Double.infinity : exp(bisect(from: highEnd, to: best.logRatio) { logLikelihood($0) > floor })
+        return (Interval(lower: lower, upper: upper), exp(best.logRatio))
+    }
+
+    /// A mean (or a difference of means) estimated by `estimate` with
+    /// variance `variance`: the normal mixture with prior N(0, τ²) on the
+    /// effect, with the variance plugged in (an asymptotic confidence
+    /// sequence: Waudby-Smith, Arbour, Sinha, Kennedy, Ramdas, "Time-uniform
+    /// central limit theory and asymptotic confidence sequences", 2021).
+    public static func gaussian(estimate: Double, variance: Double, alpha: Double, tau: Double) -> Interval {
+        guard variance > 0, tau > 0 else { return Interval(lower: estimate, upper: estimate) }
+        let t2 = tau * tau
+        let radius = (variance * (variance + t2) / t2 * log((variance + t2) / (variance * alpha * alpha))).squareRoot()
+        return Interval(lower: estimate - radius, upper: estimate + radius)
+    }
+
+    // MARK: - Numerics
+
+    static func logBeta(_ a: Double, _ b: Double) -> Double { lgamma(a) + lgamma(b) - lgamma(a + b) }
+
+    /// log(1 + e^x) without overflow.
+    static func softplus(_ x: Double) -> Double { x > 30 ? x : log1p(exp(x)) }
+
+    static func logSumExp(_ xs: [Double]) -> Double {
+        guard let top = xs.max(), top.isFinite else { return -Double.infinity }
+        return top + log(xs.reduce(0) { $0 + exp($1 - top) })
+    }
+
+    /// The boundary between `outside` (where `inside` is false) and
+    /// `center` (where it is true), to 1e-10 of their distance.
+    static func bisect(from outside: Double, to center: Double, inside: (Double) -> Bool) -> Double {
+        var out = outside, inn = center
+        for _ in 0..<64 {
+            let middle = (out + inn) / 2
+            if inside(middle) { inn = middle } else { out = middle }
+            if abs(out - inn) <= 1e-10 * max(1, abs(inn)) { break }
+        }
+        return inn
+    }
+}

@@ -1,0 +1,85 @@
+import StewardSpec
+
+/// The engine steering a simulated rollout as the agent would: evidence
+/// pooled per span of exposure, the written status carried forward, and a
+/// person who resumes a step that waits for one at once.
+public struct PlannerController: RolloutController {
+    public private(set) var desired: DesiredState
+    public let rollout: String
+    public private(set) var status: RolloutStatus?
+    /// Outcomes per span (by the moment it began), per version.
+    private var spans: [Moment: (stable: OutcomeTally, canary: OutcomeTally)] = [:]
+    private var resumes = 0
+
+    /// - Parameter desired: the desired state; only `rollout` is planned,
+    ///   and change windows are not applied (a virtual clock has no calendar).
+    public init(desired: DesiredState, rollout: String) {
+        var desired = desired
+        desired.rollouts = desired.rollouts.filter { $0.key == rollout }
+        desired.policies = [:]
+        self.desired = desired
+        self.rollout = rollout
+    }
+
+    public var canaryWeight: Int { status?.canaryWeight ?? 0 }
+
+    public var heldAtDeadline: Bool {
+        status?.phase == .paused && status?.pauseReason?.hasPrefix(RolloutRound.deadlinePrefix) == true
+    }
+
+    public var standing: [String] {
+        guard let status else { return [] }
+        var lines = ["\(status.phase.rawValue) at step \(status.stepIndex + 1), canary at \(status.canaryWeight)%"]
+        if let reason = status.pauseReason { lines.append("paused: \(reason)") }
+        lines += status.verdicts.keys.sorted().map { "\(status.verdicts[$0]!)" }
+        return lines
+    }
+
+    private var measures: [(name: String, measure: IngestMeasure)] {
+        desired.analysisTemplates.values.flatMap(\.metrics).compactMap { metric in
+            if case .ingest(let measure) = metric.provider { (metric.name, measure) } else { nil }
+        }
+    }
+
+    public mutating func minutePassed(stable: OutcomeTally?, canary: OutcomeTally?, now: Moment) -> RolloutEnd? {
+        if let status, let spanStart = status.exposure.last?.at, status.canaryWeight > 0 {
+            var span = spans[spanStart] ?? (OutcomeTally(), OutcomeTally())
+            if let stable { span.stable.add(stable) }
+            if let canary { span.canary.add(canary) }
+            spans[spanStart] = span
+        }
+        let actions = Planner.plan(desired: desired, observed: status.map { [rollout: $0] } ?? [:], evidence: evidence(now), now: now)
+        var end: RolloutEnd?
+        for action in actions {
+            switch action {
+            case .writeStatus(_, let written): status = written
+            case .promote: end = .promoted
+            case .rollback(_, _, _, _, let reason, _): end = .rolledBack(reason: reason)
+            default: break
+            }
+        }
+        if status?.phase == .paused, status?.pauseReason?.contains("waiting for a person") == true {
+            resumes += 1
+            desired.rollouts[rollout]?.metadata.annotations[ManualControl.resume.rawValue] = "simulated-\(resumes)"
+        }
+        return end
+    }
+
+    /// Each span's tallies as one pooled window per metric and version.
+    private func evidence(_ now: Moment) -> Evidence {
+        guard let status, let canary = status.canary else { return Evidence() }
+        var evidence = Evidence()
+        let changes = status.exposure
+        for (i, change) in changes.enumerated() {
+            guard let span = spans[change.at] else { continue }
+            let end = i + 1 < changes.count ? changes[i + 1].at : now
+            for (name, measure) in measures {
+                for (version, tally) in [(status.stable, span.stable), (canary, span.canary)] {
+                    guard let statistics = tally.statistics(for: measure) else { continue }
+                    evidence.record(MetricReading(metric: name, version: version, windowStart: change.at, windowEnd: end, statistics: statistics))
+                }
+            }
+        }
+        return evidence
+    }
+}
