@@ -20,6 +20,20 @@ enum ScenarioRuns {
         return scenario
     }
 
+    static func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    }
+
+    /// The scenario files of a suite, in name order.
+    static func files(in directory: String) throws -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            printError("steward: error: cannot read \(directory)")
+            throw ExitCode(2)
+        }
+        return names.filter { $0.hasSuffix(".yaml") }.sorted().map { directory + "/" + $0 }
+    }
+
     /// `runs` seeded runs of `scenario` (seeds from the scenario's own), on every core.
     static func run(_ scenario: TrafficScenario, desired: DesiredState, runs: Int) -> [ClosedLoopSimulator.Run] {
         let results = Results(count: runs)

@@ -36,7 +36,7 @@ struct Simulate: ParsableCommand {
     @Option(help: "The metric series, .csv or .json.")
     var metrics: String?
 
-    @Option(help: "A traffic scenario (YAML, kind: Scenario) for a closed-loop simulation.")
+    @Option(help: "A traffic scenario (YAML, kind: Scenario) for a closed-loop simulation, or a directory of them (a suite).")
     var scenario: String?
 
     @Option(help: "How many seeded runs of the scenario.")
@@ -62,6 +62,14 @@ struct Simulate: ParsableCommand {
 
     func run() throws {
         var desired = try loadValid(directory: repo, unreadable: 2)
+        if let scenario, ScenarioRuns.isDirectory(scenario) {
+            let results = try ScenarioRuns.files(in: scenario).map { file in
+                let loaded = try ScenarioRuns.load(file)
+                return (loaded, ScenarioRuns.run(loaded, desired: desired, runs: runs))
+            }
+            print(SuiteSummary(results).text, terminator: "")
+            return
+        }
         if let scenario {
             let loaded = try ScenarioRuns.load(scenario)
             guard desired.rollouts[rollout ?? loaded.rollout] != nil else {

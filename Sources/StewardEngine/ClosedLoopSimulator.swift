@@ -28,7 +28,8 @@ public enum ClosedLoopSimulator {
         /// Minutes from the start to the end, if it ended.
         public var minutes: Int?
         public var canaryRequests = 0
-        /// Requests served by the canary while it was in truth regressed.
+        /// Requests served by the canary while it was in truth regressed, and,
+        /// when a regression was promoted, all requests until the horizon.
         public var badRequests = 0
         public var maxWeight = 0
         /// Whether the rollout was ever held at its progress deadline.
@@ -62,6 +63,10 @@ public enum ClosedLoopSimulator {
                 run.standing = controller.standing
             }
             if let end {
+                // A regression promoted serves all the traffic from now on.
+                if end == .promoted, scenario.canaryRegressed(minute: minute, weight: 100) {
+                    run.badRequests += Int(scenario.requestsPerMinute) * (scenario.minutes - minute - 1)
+                }
                 run.end = end
                 run.minutes = minute + 1
                 return run

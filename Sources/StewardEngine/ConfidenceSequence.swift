@@ -46,6 +46,19 @@ public enum ConfidenceSequence {
         return Interval(lower: lower, upper: upper)
     }
 
+    /// Whether the rate's confidence sequence leaves `value` out: the test
+    /// behind `rate`, without finding the interval's ends.
+    public static func rateExcludes(_ value: Double, events: Double, trials: Double, alpha: Double, priorMean: Double,
+                                    priorTrials: Double = 20) -> Bool {
+        guard trials > 0 else { return false }
+        let center = min(max(priorMean, 0.001), 0.999)
+        let a = center * priorTrials, b = (1 - center) * priorTrials
+        let failures = trials - events
+        let logMixture = logBeta(a + events, b + failures) - logBeta(a, b)
+        let logLikelihood = (events > 0 ? events * log(value) : 0) + (failures > 0 ? failures * log1p(-value) : 0)
+        return logMixture - logLikelihood >= log(1 / alpha)
+    }
+
     /// The same span at one traffic split: events and trials of the canary and of stable.
     public struct SplitCounts: Sendable, Hashable {
         public var canaryEvents, canaryTrials, stableEvents, stableTrials: Double
@@ -62,38 +75,44 @@ public enum ConfidenceSequence {
     /// the canary's with probability ρn/(ρn + m) whatever the common rate
     /// did meanwhile (the conditional test of Poisson rates that Lindon et
     /// al. use for count data), so an incident that hits both versions is
-    /// not blamed on the canary. Mixture over log ρ ~ N(log `priorRatio`, 1)
-    /// on a fine grid. Returns the interval and the maximum-likelihood ratio.
-    public static func rateRatio(_ spans: [SplitCounts], alpha: Double, priorRatio: Double = 1) -> (interval: Interval, estimate: Double)? {
+    /// not blamed on the canary. The mixture over log ρ is an even blend of
+    /// N(log `priorRatio`, 0.5²) and N(log `priorRatio`, 2²) on a fine grid:
+    /// the narrow part is quick near the threshold, the wide one on a burst.
+    /// Returns an interval per level and the maximum-likelihood ratio.
+    public static func rateRatio(_ spans: [SplitCounts], alphas: [Double], priorRatio: Double = 1) -> (intervals: [Interval], estimate: Double)? {
         let spans = spans.filter { $0.canaryTrials > 0 && $0.stableTrials > 0 && $0.canaryEvents + $0.stableEvents > 0 }
         guard !spans.isEmpty else { return nil }
+        let offsets = spans.map { log($0.canaryTrials) - log($0.stableTrials) }
         func logLikelihood(_ logRatio: Double) -> Double {
             var total = 0.0
-            for s in spans {
+            for (s, offset) in zip(spans, offsets) {
                 // log π and log(1 − π) with π = ρn/(ρn + m), computed stably.
-                let z = logRatio + log(s.canaryTrials) - log(s.stableTrials)
+                let z = logRatio + offset
                 total -= s.canaryEvents * softplus(-z) + s.stableEvents * softplus(z)
             }
             return total
         }
         let center = log(max(priorRatio, 1e-6))
-        let step = 0.05, reach = 8.0
+        let step = 0.1, reach = 8.0
         var logTerms: [Double] = []
         var best = (logRatio: center, value: -Double.infinity)
         var x = center - reach
         while x <= center + reach {
             let value = logLikelihood(x)
-            let d = x - center
-            logTerms.append(value - d * d / 2 + log(step / (2 * Double.pi).squareRoot()))
+            logTerms.append(value + logPrior(x - center) + log(step))
             if value > best.value { best = (x, value) }
             x += step
         }
         let logMixture = logSumExp(logTerms)
-        let floor = logMixture - log(1 / alpha)
         let lowEnd = center - 3 * reach, highEnd = center + 3 * reach
-        let lower = logLikelihood(lowEnd) > floor ? 0 : exp(bisect(from: lowEnd, to: best.logRatio) { logLikelihood($0) > floor })
-        let upper = logLikelihood(highEnd) > floor ? Double.infinity : exp(bisect(from: highEnd, to: best.logRatio) { logLikelihood($0) > floor })
-        return (Interval(lower: lower, upper: upper), exp(best.logRatio))
+        let atLowEnd = logLikelihood(lowEnd), atHighEnd = logLikelihood(highEnd)
+        let intervals = alphas.map { alpha -> Interval in
+            let floor = logMixture - log(1 / alpha)
+            let lower = atLowEnd > floor ? 0 : exp(bisect(from: lowEnd, to: best.logRatio) { logLikelihood($0) > floor })
+            let upper = atHighEnd > floor ? Double.infinity : exp(bisect(from: highEnd, to: best.logRatio) { logLikelihood($0) > floor })
+            return Interval(lower: lower, upper: upper)
+        }
+        return (intervals, exp(best.logRatio))
     }
 
     /// A mean (or a difference of means) estimated by `estimate` with
@@ -109,6 +128,12 @@ public enum ConfidenceSequence {
     }
 
     // MARK: - Numerics
+
+    /// The log density of the rate ratio's prior at `d` from its centre (log scale).
+    static func logPrior(_ d: Double) -> Double {
+        let narrow = -d * d / (2 * 0.25) - log(0.5), wide = -d * d / (2 * 4) - log(2.0)
+        return log(0.5) - 0.5 * log(2 * Double.pi) + logSumExp([narrow, wide])
+    }
 
     static func logBeta(_ a: Double, _ b: Double) -> Double { lgamma(a) + lgamma(b) - lgamma(a + b) }
 
@@ -127,7 +152,6 @@ public enum ConfidenceSequence {
         for _ in 0..<64 {
             let middle = (out + inn) / 2
             if inside(middle) { inn = middle } else { out = middle }
-            if abs(out - inn) <= 1e-10 * max(1, abs(inn)) { break }
         }
         return inn
     }

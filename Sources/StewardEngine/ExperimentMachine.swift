@@ -98,9 +98,9 @@ struct ExperimentMachine {
             switch (variant, control) {
             case let (.rate(ve, vt), .rate(ce, ct)):
                 let counts = ConfidenceSequence.SplitCounts(canaryEvents: ve, canaryTrials: vt, stableEvents: ce, stableTrials: ct)
-                guard let ratio = ConfidenceSequence.rateRatio([counts], alpha: alpha) else { return nil }
+                guard let ratio = ConfidenceSequence.rateRatio([counts], alphas: [alpha]) else { return nil }
                 verdict.value = vt > 0 && ct > 0 && ce > 0 ? (ve / vt) / (ce / ct) : ratio.estimate
-                verdict.interval = ratio.interval
+                verdict.interval = ratio.intervals[0]
             default:
                 guard let v = variant.meanAndVariance, let c = control.meanAndVariance, c.mean != 0 else { return nil }
                 let variance = v.variance / v.count + c.variance / c.count

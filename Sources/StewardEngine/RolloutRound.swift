@@ -101,15 +101,21 @@ struct RolloutRound {
     mutating func setCanaryWeight(_ weight: Int) {
         guard weight != status.canaryWeight, let canary = status.canary else { return }
         status.canaryWeight = weight
-        status.exposure.append(WeightChange(weight: weight, at: now))
+        recordWeightChange()
         actions.append(.setWeights(rollout: name, stable: status.stable, canary: canary, canaryWeight: weight))
     }
 
     mutating func dropCanaryTraffic() {
         guard status.canaryWeight > 0 else { return }
         status.canaryWeight = 0
-        status.exposure.append(WeightChange(weight: 0, at: now))
+        recordWeightChange()
         actions.append(.setWeights(rollout: name, stable: status.stable, canary: nil, canaryWeight: 0))
+    }
+
+    /// Starts a new span of exposure; changes within one round make one.
+    private mutating func recordWeightChange() {
+        if status.exposure.last?.at == now { status.exposure.removeLast() }
+        status.exposure.append(WeightChange(weight: status.canaryWeight, at: now))
     }
 
     mutating func pause(_ reason: String) {
@@ -199,13 +205,14 @@ struct RolloutRound {
             case .fail:
                 let count = (status.failures[metric.name] ?? 0) + 1
                 status.failures[metric.name] = count
-                guard count >= metric.spec.failureLimit else { continue }
-                if metric.isCritical {
+                if metric.isCritical, count >= metric.spec.failureLimit {
                     rollBack(canary, because: verdict.description)
                     return false
                 }
-                actions.append(.alert(rollout: name, reason: verdict.description))
-                status.failures[metric.name] = 0
+                // A warning alerts once when it reaches its limit, and again only after a pass.
+                if !metric.isCritical, count == metric.spec.failureLimit {
+                    actions.append(.alert(rollout: name, reason: verdict.description))
+                }
             }
         }
         let waiting = metrics.contains { $0.gatesProgress && status.verdicts[$0.name]?.outcome != .pass }

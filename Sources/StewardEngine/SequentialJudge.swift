@@ -45,37 +45,83 @@ enum SequentialJudge {
         var verdict = Verdict(metric: metric.name, outcome: .inconclusive, severity: metric.severity,
                               threshold: condition.threshold, comparison: condition.comparison,
                               relativeToStable: condition.relativeTo == .stable, samples: 0, windowEnd: now)
-        guard let canary = MetricStatistics.pooled(spans.compactMap(\.canary)) else {
-            verdict.note = spans.contains { $0.canary != nil } ? "the canary's evidence is not one kind" : "no data for the canary"
+        guard let canary = MetricStatistics.pooled(spans.compactMap(\.canary)), canary.samples > 0 else {
+            verdict.note = spans.contains { $0.canary != nil && $0.canary!.samples > 0 } ? "the canary's evidence is not one kind" : "no data for the canary"
             return verdict
         }
         verdict.samples = Int(min(canary.samples, 1e15))
         let estimate: Estimate
-        switch measure(canary, metric, spans: spans, failAlpha: failAlpha, passAlpha: passAlpha) {
+        switch measure(canary, metric, spans: spans, failAlpha: pooledShare(canary, metric, failAlpha), passAlpha: passAlpha) {
         case .success(let e): estimate = e
         case .failure(let why):
             verdict.note = why.text
             return verdict
         }
-        verdict.value = estimate.value
+        guard estimate.isNumber else {
+            verdict.note = "the evidence is not a number"
+            return verdict
+        }
         let above = condition.comparison == .above
-        let threshold = estimate.threshold
-        let failed = above ? estimate.failInterval.lower > threshold : estimate.failInterval.upper < threshold
-        var passed = above ? estimate.passInterval.upper < threshold : estimate.passInterval.lower > threshold
-        // "above: 0" on a rate is zero tolerance: no event yet is a pass.
-        if above, threshold <= 0, verdict.relativeToStable == false, estimate.value == 0 { passed = true }
-        verdict.interval = failed ? estimate.failInterval : estimate.passInterval
-        if failed {
+        verdict.value = estimate.value
+        verdict.interval = estimate.passInterval
+        let sharedIncident = "stable fails it too over the same time: an incident on both versions is not the canary's doing"
+        if estimate.fails(above: above) {
             verdict.outcome = .fail
+            verdict.interval = estimate.failInterval
+            if stableFailsToo(metric, spans: spans, alpha: pooledShare(canary, metric, failAlpha)) {
+                verdict.outcome = .inconclusive
+                verdict.note = sharedIncident
+            }
+        } else if let current = currentSpan(canary, metric, spans: spans, failAlpha: failAlpha), current.fails(above: above) {
+            // A regression that began late, or only at this weight, is not diluted by the healthy spans before it.
+            verdict.outcome = .fail
+            verdict.value = current.value
+            verdict.interval = current.failInterval
+            verdict.samples = Int(min(spans.last?.canary?.samples ?? 0, 1e15))
+            verdict.note = "at the current weight"
+            if stableFailsToo(metric, spans: spans.suffix(1), alpha: failAlpha / 2 / Double(spans.count * (spans.count + 1))) {
+                verdict.outcome = .inconclusive
+                verdict.note = sharedIncident
+            }
         } else if verdict.samples < metric.minSamples {
             verdict.samplesNeeded = metric.minSamples - verdict.samples
             verdict.note = "needs \(metric.minSamples - verdict.samples) more samples (minSamples \(metric.minSamples))"
-        } else if passed {
+        } else if estimate.passes(above: above, zeroTolerance: !verdict.relativeToStable && condition.threshold <= 0) {
             verdict.outcome = .pass
         } else {
             verdict.samplesNeeded = samplesNeeded(estimate, samples: canary.samples, above: above)
         }
         return verdict
+    }
+
+    /// Whether stable, over the same spans, crosses an absolute threshold as
+    /// surely as the canary did: then the failure belongs to both (an
+    /// incident in a shared dependency), and rolling the canary back would
+    /// not help. A relative condition already compares with stable.
+    private static func stableFailsToo(_ metric: MetricSpec, spans: some Collection<ExposureSpan>, alpha: Double) -> Bool {
+        guard metric.failWhen.relativeTo == nil, let stable = MetricStatistics.pooled(spans.compactMap(\.stable)), stable.samples > 0,
+              case .success(let e) = measure(stable, metric, spans: [], failAlpha: alpha, passAlpha: alpha), e.isNumber else { return false }
+        return e.fails(above: metric.failWhen.comparison == .above)
+    }
+
+    /// The pooled test's share of the failure level (see `currentSpan`).
+    private static func pooledShare(_ pooled: MetricStatistics, _ metric: MetricSpec, _ alpha: Double) -> Double {
+        if case .latency = pooled, metric.failWhen.relativeTo == .stable { return alpha }
+        return alpha / 2
+    }
+
+    /// The current span judged alone, with its own share of the failure
+    /// level: the pooled test has α/2, span s has α/2 · 1/(s(s+1)), so all
+    /// of them together stay within α. Latency against stable is already
+    /// judged span by span.
+    private static func currentSpan(_ pooled: MetricStatistics, _ metric: MetricSpec, spans: [ExposureSpan],
+                                    failAlpha: Double) -> Estimate? {
+        if case .latency = pooled, metric.failWhen.relativeTo == .stable { return nil }
+        guard spans.count > 1, let last = spans.last, let canary = last.canary, canary.samples > 0 else { return nil }
+        let s = Double(spans.count)
+        let alpha = failAlpha / 2 / (s * (s + 1))
+        guard case .success(let e) = measure(canary, metric, spans: [last], failAlpha: alpha, passAlpha: alpha), e.isNumber else { return nil }
+        return e
     }
 
     /// The value compared with the threshold, and where it lies at each level.
@@ -86,6 +132,20 @@ enum SequentialJudge {
         var passInterval: ConfidenceSequence.Interval
         /// Intervals of a ratio are judged on a log scale.
         var logScale = false
+
+        /// Whether everything is a number: nothing else is ever judged (nor
+        /// stored, so that a status compares equal to itself).
+        var isNumber: Bool {
+            value.isFinite && ![failInterval.lower, failInterval.upper, passInterval.lower, passInterval.upper].contains { $0.isNaN }
+        }
+
+        func fails(above: Bool) -> Bool { above ? failInterval.lower > threshold : failInterval.upper < threshold }
+
+        /// `zeroTolerance`: "above: 0" on a rate, where no event yet is a pass.
+        func passes(above: Bool, zeroTolerance: Bool) -> Bool {
+            if zeroTolerance, above, value == 0 { return true }
+            return above ? passInterval.upper < threshold : passInterval.lower > threshold
+        }
     }
 
     struct Undecidable: Error {
@@ -108,11 +168,11 @@ enum SequentialJudge {
                 counts.append(.init(canaryEvents: ce, canaryTrials: ct, stableEvents: se, stableTrials: st))
             }
             guard !counts.isEmpty else { return .failure(Undecidable(text: "stable not measured over the same spans")) }
-            guard let fail = ConfidenceSequence.rateRatio(counts, alpha: failAlpha, priorRatio: k),
-                  let pass = ConfidenceSequence.rateRatio(counts, alpha: passAlpha, priorRatio: k) else {
+            guard let ratio = ConfidenceSequence.rateRatio(counts, alphas: [failAlpha, passAlpha], priorRatio: k) else {
                 return .failure(Undecidable(text: "no events on either version yet"))
             }
-            return .success(Estimate(value: fail.estimate, threshold: k, failInterval: fail.interval, passInterval: pass.interval, logScale: true))
+            return .success(Estimate(value: ratio.estimate, threshold: k, failInterval: ratio.intervals[0], passInterval: ratio.intervals[1],
+                                     logScale: true))
         case .latency(let histogram):
             let q = quantileLevel(metric)
             guard relative else {
@@ -155,12 +215,13 @@ enum SequentialJudge {
     /// over the recorded values.
     static func quantileInterval(_ counts: [(value: Double, atOrBelow: Double)], total: Double, q: Double,
                                  alpha: Double) -> ConfidenceSequence.Interval {
-        func share(_ i: Int) -> ConfidenceSequence.Interval {
-            ConfidenceSequence.rate(events: counts[i].atOrBelow, trials: total, alpha: alpha, priorMean: q)
+        /// Whether the share at or below value i is surely not q.
+        func excludes(_ i: Int) -> Bool {
+            ConfidenceSequence.rateExcludes(q, events: counts[i].atOrBelow, trials: total, alpha: alpha, priorMean: q)
         }
         // The last value surely below the quantile, and the first surely at or above it.
-        let lowIndex = partition(counts.count) { share($0).upper >= q } - 1
-        let highIndex = partition(counts.count) { share($0).lower > q }
+        let lowIndex = partition(counts.count) { counts[$0].atOrBelow / total >= q || !excludes($0) } - 1
+        let highIndex = partition(counts.count) { counts[$0].atOrBelow / total > q && excludes($0) }
         return .init(lower: lowIndex >= 0 ? counts[lowIndex].value : 0,
                      upper: highIndex < counts.count ? counts[highIndex].value : Double(LatencyHistogram.highestMilliseconds))
     }
@@ -177,7 +238,13 @@ enum SequentialJudge {
 
     private static func relativeOrAbsoluteMean(_ canary: MetricStatistics, _ metric: MetricSpec, spans: [ExposureSpan],
                                                failAlpha: Double, passAlpha: Double) -> Result<Estimate, Undecidable> {
-        guard let c = canary.meanAndVariance else { return .failure(Undecidable(text: "needs at least two observations")) }
+        // The interval for a mean leans on the central limit theorem: not
+        // before 30 requests, or 10 windows of a provider's numbers.
+        var least = 30.0
+        if case .windows = canary { least = 10 }
+        guard let c = canary.meanAndVariance, c.count >= least else {
+            return .failure(Undecidable(text: "a mean needs at least \(Int(least)) observations"))
+        }
         let k = metric.failWhen.threshold
         guard metric.failWhen.relativeTo == .stable else {
             let variance = c.variance / c.count

@@ -64,7 +64,8 @@ public struct Verdict: Sendable, Hashable, CustomStringConvertible {
             return "\(metric)\(measured) inconclusive: \(why), \(samplesText)"
         case .pass, .fail:
             let verb = outcome == .fail ? sign : (comparison == .above ? "<=" : ">=")
-            return "\(metric) \(shown)\(range) \(verb) \(bound) (\(severity.rawValue)), \(samplesText)"
+            let context = note.map { " \($0)" } ?? ""
+            return "\(metric) \(shown)\(range) \(verb) \(bound) (\(severity.rawValue)), \(samplesText)\(context)"
         }
     }
 

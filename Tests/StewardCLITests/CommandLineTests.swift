@@ -118,7 +118,8 @@ extension CommandLineTests {
         let healthy = try steward(["simulate", "--repo", "examples/quickstart", "--rollout", "customer-support-agent",
                                    "--metrics", "examples/simulations/healthy-canary.csv"])
         #expect(healthy.status == 0)
-        #expect(healthy.output.contains("   31m  weight   2.4.0 at 15%, 2.3.1 at 85%\n"))
+        // The 30-minute pause is a minimum: traffic moves once every critical gate has passed.
+        #expect(healthy.output.contains("   35m  weight   2.4.0 at 15%, 2.3.1 at 85%\n"), "\(healthy.output)")
         #expect(healthy.output.contains("pause    waiting for a person at step 8"))
         #expect(!healthy.output.contains("rollback"))
 
@@ -129,8 +130,11 @@ extension CommandLineTests {
         #expect(object["phase"] as? String == "rolledBack")
         let events = try #require(object["events"] as? [[String: Any]])
         let rollback = try #require(events.first { $0["action"] as? String == "rollback" })
-        #expect(rollback["minute"] as? Int == 45)
-        #expect(rollback["detail"] as? String == "2.4.0 -> 2.3.1 (revert): error-rate 0.091 > 0.05 (critical), 400 samples")
+        // The spike begins at minute 45, ten minutes into the 15% step; judged on the step's evidence alone,
+        // it is not diluted by the healthy hour before.
+        #expect(rollback["minute"] as? Int == 60)
+        #expect(rollback["detail"] as? String
+                == "2.4.0 -> 2.3.1 (revert): error-rate 0.062 (0.051–0.075) > 0.05 (critical), 10000 samples at the current weight")
     }
 
     @Test func simulateReportsBadInput() throws {

@@ -8,8 +8,11 @@ struct Scenario {
     var observed: [String: RolloutStatus] = [:]
     var now = Moment(secondsSinceEpoch: 1_800_000_000)
     var timeline: [(at: Double, action: Action)] = []
+    /// Every window measured so far: the engine pools them.
+    var evidence = Evidence()
     let start: Moment
 
+    /// A scenario over `yaml`, a desired state of one or more documents.
     init(_ yaml: String) throws {
         let result = DesiredStateLoader().load([SourceFile(path: "scenario.yaml", bytes: Array(yaml.utf8))])
         guard result.isValid else { throw ScenarioError.invalid(result.diagnostics.map(\.description)) }
@@ -31,14 +34,14 @@ struct Scenario {
     }
 
     /// Advances the clock minute by minute for `minutes`, measuring each
-    /// minute's window with `measure(version, minute)`.
+    /// minute's window with `measure(version, weight, minute)`, and keeping
+    /// every window as the agent's store would.
     mutating func run(minutes: Int, rollout: String = "r",
                       measure: (SemanticVersion, Int, Int) -> [MetricReading]) {
         for _ in 0..<minutes {
             let windowStart = now
             now = now + 60
             let minute = Int(now.since(start) / 60)
-            var evidence = Evidence()
             if let status = observed[rollout] {
                 for m in measure(status.stable, 100 - status.canaryWeight, minute) { evidence.record(window(m, windowStart)) }
                 if let canary = status.canary {
@@ -84,7 +87,6 @@ func baseYAML(errorRateLimit: Int = 3) -> String { """
     kind: AnalysisTemplate
     metadata: {name: checks}
     spec:
-      inconclusiveTimeout: 20m
       metrics:
         - name: error-rate
           provider: {ingest: {measure: errorRate}}

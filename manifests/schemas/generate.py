@@ -201,6 +201,7 @@ ROLLOUT = document(
             "stickyKey": string("The request attribute that buckets users.", default="user_id"),
             "rollbackMode": enum("revert", "abort"),
             "progressDeadline": DURATION,
+            "progressDeadlineAbort": {"type": "boolean", "description": "At the deadline, abort instead of pausing."},
             "strategy": one_of_keys(
                 {
                     "canary": obj(
@@ -254,7 +255,8 @@ ANALYSIS_TEMPLATE = document(
     "AnalysisTemplate",
     obj(
         {
-            "inconclusiveTimeout": DURATION,
+            "confidence": number(0.5, 0.999999, "A healthy canary is rolled back at most 1 - confidence of the time."),
+            "passConfidence": number(0.5, 0.999999, "How sure a pass must be before traffic moves one step."),
             "metrics": {
                 "type": "array",
                 "minItems": 1,
@@ -279,6 +281,7 @@ ANALYSIS_TEMPLATE = document(
                         "failureLimit": integer(1, 10_000),
                         "failureCounting": enum("consecutive", "cumulative"),
                         "severity": enum("critical", "warning"),
+                        "role": enum("gate", "guard", description="gate: traffic waits for a pass; guard: only rolls back."),
                     },
                     ["name", "provider", "failWhen", "severity"],
                 ),
@@ -323,6 +326,43 @@ POLICY = document(
     "Retention, deprecation, budgets, change windows and commit signers.",
 )
 
+BEHAVIOUR_KEYS = [
+    "errorRate", "latencyMs", "latencySpread", "rating", "ratingSD", "ratingShare",
+    "hallucinationRate", "safetyRate", "cost", "costSD", "tokens", "tokensSD",
+]
+BEHAVIOUR = obj({key: number(0) for key in BEHAVIOUR_KEYS})
+SCENARIO = document(
+    "Scenario",
+    obj(
+        {
+            "rollout": NAME,
+            "minutes": integer(1, 100_000),
+            "requestsPerMinute": number(0),
+            "seed": integer(0),
+            "regression": {"type": "boolean", "description": "Whether the canary is in truth a regression."},
+            "stable": BEHAVIOUR,
+            "canary": BEHAVIOUR,
+            "events": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "version": enum("stable", "canary", "both"),
+                        "from": integer(0),
+                        "to": integer(0),
+                        "minWeight": integer(0, 100),
+                        "drift": {"type": "boolean"},
+                        "gap": {"type": "boolean"},
+                        **{key: number(0) for key in BEHAVIOUR_KEYS},
+                    },
+                    ["from"],
+                ),
+            },
+        },
+        ["rollout", "minutes", "requestsPerMinute", "regression"],
+    ),
+    "A closed-loop simulation for steward simulate --scenario: traffic and each version's true behaviour.",
+)
+
 if __name__ == "__main__":
     for kind, schema in [
         ("model", MODEL),
@@ -330,5 +370,6 @@ if __name__ == "__main__":
         ("rollout", ROLLOUT),
         ("analysistemplate", ANALYSIS_TEMPLATE),
         ("policy", POLICY),
+        ("scenario", SCENARIO),
     ]:
         (HERE / f"{kind}.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
