@@ -79,7 +79,7 @@ public enum ConfidenceSequence {
     /// N(log `priorRatio`, 0.5²) and N(log `priorRatio`, 2²) on a fine grid:
     /// the narrow part is quick near the threshold, the wide one on a burst.
     /// Returns an interval per level and the maximum-likelihood ratio.
-    public static func rateRatio(_ spans: [SplitCounts], alphas: [Double], priorRatio: Double = 1) -> (intervals: [Interval], estimate: Double)? {
+    public static func rateRatio(_ spans: [SplitCounts], alphas: [Double], priorRatio: Double = 1) -> RatioEvidence? {
         let spans = spans.filter { $0.canaryTrials > 0 && $0.stableTrials > 0 && $0.canaryEvents + $0.stableEvents > 0 }
         guard !spans.isEmpty else { return nil }
         let offsets = spans.map { log($0.canaryTrials) - log($0.stableTrials) }
@@ -94,12 +94,14 @@ public enum ConfidenceSequence {
         }
         let center = log(max(priorRatio, 1e-6))
         let step = 0.1, reach = 8.0
-        var logTerms: [Double] = []
+        var logTerms: [Double] = [], above: [Double] = [], below: [Double] = []
         var best = (logRatio: center, value: -Double.infinity)
         var x = center - reach
         while x <= center + reach {
             let value = logLikelihood(x)
-            logTerms.append(value + logPrior(x - center) + log(step))
+            let term = value + logPrior(x - center) + log(step)
+            logTerms.append(term)
+            if x > center { above.append(term) } else if x < center { below.append(term) }
             if value > best.value { best = (x, value) }
             x += step
         }
@@ -112,7 +114,25 @@ public enum ConfidenceSequence {
             let upper = atHighEnd > floor ? Double.infinity : exp(bisect(from: highEnd, to: best.logRatio) { logLikelihood($0) > floor })
             return Interval(lower: lower, upper: upper)
         }
-        return (intervals, exp(best.logRatio))
+        // Half the prior on each side, renormalised: one-sided tests of ρ ≤ k and ρ ≥ k.
+        let atCenter = logLikelihood(center)
+        return RatioEvidence(intervals: intervals, estimate: exp(best.logRatio),
+                             logEvidenceAbove: log(2) + logSumExp(above) - atCenter,
+                             logEvidenceBelow: log(2) + logSumExp(below) - atCenter)
+    }
+
+    /// What the rate ratio's mixture says: an interval per level, the
+    /// maximum-likelihood ratio, and the log e-values against "ρ ≤ k" and
+    /// "ρ ≥ k" (k the prior's centre) from the one-sided halves of the
+    /// mixture. Each is a nonnegative supermartingale under its null, so
+    /// rejecting when it reaches log(1/α) errs with probability at most α
+    /// however often it is checked (Ville's inequality), and spends all of
+    /// α on the side that matters.
+    public struct RatioEvidence: Sendable {
+        public var intervals: [Interval]
+        public var estimate: Double
+        public var logEvidenceAbove: Double
+        public var logEvidenceBelow: Double
     }
 
     /// A mean (or a difference of means) estimated by `estimate` with

@@ -106,18 +106,24 @@ enum SequentialJudge {
 
     /// The pooled test's share of the failure level (see `currentSpan`).
     private static func pooledShare(_ pooled: MetricStatistics, _ metric: MetricSpec, _ alpha: Double) -> Double {
-        if case .latency = pooled, metric.failWhen.relativeTo == .stable { return alpha }
-        return alpha / 2
+        judgesCurrentSpan(pooled, metric) ? alpha / 2 : alpha
+    }
+
+    /// Whether the current span is also judged alone. Not for latency
+    /// against stable (judged span by span already), nor for guards: rare
+    /// events are too few to split, and a burst shows in the pool anyway.
+    private static func judgesCurrentSpan(_ pooled: MetricStatistics, _ metric: MetricSpec) -> Bool {
+        if metric.role == .guard { return false }
+        if case .latency = pooled, metric.failWhen.relativeTo == .stable { return false }
+        return true
     }
 
     /// The current span judged alone, with its own share of the failure
     /// level: the pooled test has α/2, span s has α/2 · 1/(s(s+1)), so all
-    /// of them together stay within α. Latency against stable is already
-    /// judged span by span.
+    /// of them together stay within α.
     private static func currentSpan(_ pooled: MetricStatistics, _ metric: MetricSpec, spans: [ExposureSpan],
                                     failAlpha: Double) -> Estimate? {
-        if case .latency = pooled, metric.failWhen.relativeTo == .stable { return nil }
-        guard spans.count > 1, let last = spans.last, let canary = last.canary, canary.samples > 0 else { return nil }
+        guard judgesCurrentSpan(pooled, metric), spans.count > 1, let last = spans.last, let canary = last.canary, canary.samples > 0 else { return nil }
         let s = Double(spans.count)
         let alpha = failAlpha / 2 / (s * (s + 1))
         guard case .success(let e) = measure(canary, metric, spans: [last], failAlpha: alpha, passAlpha: alpha), e.isNumber else { return nil }
@@ -132,6 +138,8 @@ enum SequentialJudge {
         var passInterval: ConfidenceSequence.Interval
         /// Intervals of a ratio are judged on a log scale.
         var logScale = false
+        /// A one-sided test's decision, where there is one (rate ratios).
+        var failsByEvidence: Bool?
 
         /// Whether everything is a number: nothing else is ever judged (nor
         /// stored, so that a status compares equal to itself).
@@ -139,7 +147,9 @@ enum SequentialJudge {
             value.isFinite && ![failInterval.lower, failInterval.upper, passInterval.lower, passInterval.upper].contains { $0.isNaN }
         }
 
-        func fails(above: Bool) -> Bool { above ? failInterval.lower > threshold : failInterval.upper < threshold }
+        func fails(above: Bool) -> Bool {
+            failsByEvidence ?? (above ? failInterval.lower > threshold : failInterval.upper < threshold)
+        }
 
         /// `zeroTolerance`: "above: 0" on a rate, where no event yet is a pass.
         func passes(above: Bool, zeroTolerance: Bool) -> Bool {
@@ -171,8 +181,12 @@ enum SequentialJudge {
             guard let ratio = ConfidenceSequence.rateRatio(counts, alphas: [failAlpha, passAlpha], priorRatio: k) else {
                 return .failure(Undecidable(text: "no events on either version yet"))
             }
-            return .success(Estimate(value: ratio.estimate, threshold: k, failInterval: ratio.intervals[0], passInterval: ratio.intervals[1],
-                                     logScale: true))
+            var estimate = Estimate(value: ratio.estimate, threshold: k, failInterval: ratio.intervals[0], passInterval: ratio.intervals[1],
+                                    logScale: true)
+            // The failure is decided by the one-sided test, which spends all its level on the bad side.
+            let against = metric.failWhen.comparison == .above ? ratio.logEvidenceAbove : ratio.logEvidenceBelow
+            estimate.failsByEvidence = against >= log(1 / failAlpha)
+            return .success(estimate)
         case .latency(let histogram):
             let q = quantileLevel(metric)
             guard relative else {
