@@ -119,6 +119,7 @@ struct PlanReport {
         for change in changes {
             out += "\n\(change.isError ? "error: " : "")\(change.subject)\n  \(change.summary)\n"
             if let duration = change.minimumDuration { out += "  takes at least \(duration)\n" }
+            if !change.evidence.isEmpty { out += "  evidence so far:\n" + change.evidence.map { "    \($0)\n" }.joined() }
         }
         return out
     }
@@ -128,7 +129,7 @@ struct PlanReport {
         guard !changes.isEmpty else { return out }
         out += "\n| | Subject | What happens | At least |\n|---|---|---|---|\n"
         for change in changes {
-            let summary = markdownCell(change.summary)
+            let summary = markdownCell(([change.summary] + change.evidence).joined(separator: "; "))
             out += "| \(change.isError ? "❌" : "") | \(change.subject) | \(summary) | \(change.minimumDuration ?? "") |\n"
         }
         return out

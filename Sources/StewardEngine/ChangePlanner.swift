@@ -15,6 +15,9 @@ public struct PlannedChange: Sendable, Hashable, Encodable {
     public var summary: String
     /// The least time the rollout can take, when it has timed steps.
     public var minimumDuration: String?
+    /// For a running rollout, each metric's verdict on the evidence pooled
+    /// so far, with its interval and what it still needs.
+    public var evidence: [String] = []
 
     /// A change the pull request must not make.
     public var isError: Bool { kind == .illegalTransition }
@@ -32,6 +35,7 @@ public enum ChangePlanner {
                   change.kind != .rolloutStarts || current.canary != nil else { return change }
             var change = change
             change.summary += " (now \(standing(current)))"
+            change.evidence = current.verdicts.keys.sorted().map { current.verdicts[$0]!.description }
             return change
         } + registryChanges(base, head)
     }
