@@ -2,14 +2,19 @@ import Benchmark
 import Foundation
 import StewardEngine
 import StewardSpec
+import StewardYAML
 
 /// Planning 1,000 canary rollouts with evidence for every metric of every
-/// version, mid-rollout (the generated repository of `make bench`).
+/// version, mid-rollout (the generated repository of `make bench`); and the
+/// power analysis of one scenario, 200 closed-loop runs on one core, as
+/// `steward simulate --scenario FILE --runs 200` does (on every core).
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .cpuTotal, .mallocCountTotal],
         maxDuration: .seconds(5)
     )
+
+    powerAnalysisBenchmark()
 
     let repo = ProcessInfo.processInfo.environment["STEWARD_BENCH_REPO"] ?? ".build/bench-repo"
     guard let loaded = try? DesiredStateLoader().load(directory: repo), loaded.state.rollouts.count >= 1_000 else {
@@ -39,6 +44,25 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("plan 1,000 rollouts with evidence") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(Planner.plan(desired: desired, observed: observed, evidence: evidence, now: now))
+        }
+    }
+}
+
+/// 200 runs of a healthy canary at 300 requests a minute (the longest kind:
+/// it walks every step to its promotion) with the quickstart's template.
+func powerAnalysisBenchmark() {
+    let bag = DiagnosticBag()
+    let file = "examples/simulations/scenarios/056-healthy-300rpm-1.yaml"
+    guard let quickstart = try? DesiredStateLoader().load(directory: "examples/quickstart"), quickstart.isValid,
+          let bytes = FileManager.default.contents(atPath: file),
+          let scenario = TrafficScenario.decode(Array(bytes), file: file, bag: bag) else {
+        print("PlanBenchmarks: run from the package root to find \(file)")
+        return
+    }
+    Benchmark("power analysis: 200 runs of one scenario", configuration: .init(metrics: [.wallClock, .cpuTotal], maxIterations: 3)) { _ in
+        for seed in 0..<200 {
+            var controller = PlannerController(desired: quickstart.state, rollout: scenario.rollout)
+            blackHole(ClosedLoopSimulator.run(scenario, controller: &controller, seed: UInt64(seed)))
         }
     }
 }

@@ -13,8 +13,15 @@ struct Audit: ParsableCommand {
             their Steward-* trailers (action, versions, reason, evidence), and \
             people's commits that changed the desired state, with what they \
             changed. The same facts are in `git log --format='%(trailers)'`.
+
+            Trailers are claims: they are believed only on commits authored and \
+            committed by the agent's identity (--agent-email). On anyone else's \
+            commit they are shown as unverified, beside what it really changed.
             """
     )
+
+    @Option(help: "The agent's commit email: only its commits' trailers are trusted.")
+    var agentEmail: String = ProcessInfo.processInfo.environment["STEWARD_AGENT_EMAIL"] ?? AuditTrail.defaultAgentEmail
 
     @Option(help: "The repository (work tree or bare).")
     var repo: String = "."
@@ -48,7 +55,7 @@ struct Audit: ParsableCommand {
         do {
             let repository = try Repository.open(repo)
             let tip = try repository.resolveCommit(rev)
-            rows = try AuditTrail(repository: repository).rows(from: tip, since: sinceDate, rollout: rollout)
+            rows = try AuditTrail(repository: repository, agentEmail: agentEmail).rows(from: tip, since: sinceDate, rollout: rollout)
         } catch {
             printError("steward: error: \(error)")
             throw ExitCode(1)
@@ -80,11 +87,18 @@ struct AuditRow: Encodable, Equatable {
     var reason: String?
     var changes: [String]
     var summary: String
+    /// Steward trailers on a commit that is not the agent's: claims, not facts.
+    var unverifiedTrailers: [String] = []
 }
 
 /// Builds the timeline from history.
 struct AuditTrail {
+    /// The identity the agent commits with unless configured otherwise.
+    static let defaultAgentEmail = "steward@localhost"
+
     let repository: Repository
+    /// Only commits both authored and committed with this email are the agent's.
+    let agentEmail: String
 
     func rows(from tip: ObjectID, since: Date?, rollout: String?) throws(GitError) -> [AuditRow] {
         var rows: [AuditRow] = []
@@ -98,7 +112,8 @@ struct AuditTrail {
 
     private func row(_ record: CommitRecord, rollout: String?, states: inout [ObjectID: DesiredState]) throws(GitError) -> AuditRow? {
         let date = ISO8601DateFormatter().string(from: record.date)
-        if let action = record.trailer(.action) {
+        let isAgent = record.authorEmail == agentEmail && record.committerEmail == agentEmail
+        if isAgent, let action = record.trailer(.action) {
             let name = record.trailer(.rollout)
             if let rollout, name != rollout { return nil }
             return AuditRow(
@@ -107,18 +122,24 @@ struct AuditTrail {
                 subjects: name.map { ["Rollout \($0)"] } ?? [], from: record.trailer(.fromVersion), to: record.trailer(.toVersion),
                 reason: record.trailer(.reason), changes: [], summary: record.subject)
         }
-        guard record.changedPaths.contains(where: { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }) else { return nil }
-        let changes = ChangePlanner.compare(base: try state(at: record.parents.first, cache: &states),
-                                            head: try state(at: record.id, cache: &states))
+        // A person's commit that carries Steward trailers is shown, with them marked as claims.
+        let claims = record.trailers.filter { $0.key.hasPrefix("Steward-") }.map { "\($0.key): \($0.value)" }
+        let touchesYAML = record.changedPaths.contains { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+        guard touchesYAML || !claims.isEmpty else { return nil }
+        let changes = touchesYAML ? ChangePlanner.compare(base: try state(at: record.parents.first, cache: &states),
+                                                          head: try state(at: record.id, cache: &states)) : []
         let subjects = Array(Set(changes.map(\.subject))).sorted()
-        if let rollout, !subjects.contains("Rollout \(rollout)"), !subjects.contains(where: { $0.hasPrefix("Model \(rollout) ") }) {
+        let claimed = record.trailer(.rollout)
+        if let rollout, !subjects.contains("Rollout \(rollout)"), !subjects.contains(where: { $0.hasPrefix("Model \(rollout) ") }),
+           claimed != rollout {
             return nil
         }
-        guard !changes.isEmpty else { return nil }
+        guard !changes.isEmpty || !claims.isEmpty else { return nil }
         return AuditRow(
             commit: record.id.short, date: date, kind: "person",
             who: "\(record.authorName) <\(record.authorEmail)>", action: "edit", subjects: subjects,
-            from: nil, to: nil, reason: nil, changes: changes.map { "\($0.subject): \($0.summary)" }, summary: record.subject)
+            from: nil, to: nil, reason: nil, changes: changes.map { "\($0.subject): \($0.summary)" }, summary: record.subject,
+            unverifiedTrailers: claims)
     }
 
     /// The desired state at `commit` (empty before the first commit).
@@ -151,7 +172,9 @@ struct AuditReport {
             if let reason = row.reason { text += ": \(reason)" }
             return text
         }
-        return row.changes.joined(separator: "; ")
+        let changed = row.changes.isEmpty ? "no change to the desired state" : row.changes.joined(separator: "; ")
+        guard !row.unverifiedTrailers.isEmpty else { return changed }
+        return changed + " [unverified trailers, not the agent's commit: \(row.unverifiedTrailers.joined(separator: ", "))]"
     }
 
     func table() -> String {

@@ -28,6 +28,7 @@ enum MetricSeries {
 
     static let header = ["minute", "version", "metric", "value", "samples"]
     static let optionalColumns = ["events", "sd"]
+    static let maxMinute = 100_000.0
 
     /// Reads a `.csv` (with that header) or a `.json` array of rows.
     static func load(_ path: String, start: Moment, interval: Double) throws -> [MetricReading] {
@@ -36,6 +37,10 @@ enum MetricSeries {
         }
         let rows = path.hasSuffix(".json") ? try json(data, path) : try csv(String(decoding: data, as: UTF8.self), path)
         return try rows.enumerated().map { index, row in
+            // The virtual clock runs minute by minute up to the last row: keep it finite and bounded.
+            guard row.minute.isFinite, (0...maxMinute).contains(row.minute) else {
+                throw ParseError(file: path, line: index + 2, message: "minute must be a number from 0 to \(Int(maxMinute)) (about 70 days), found \(row.minute)")
+            }
             guard let version = SemanticVersion(row.version) else {
                 throw ParseError(file: path, line: index + 2, message: "'\(row.version)' is not a semantic version")
             }

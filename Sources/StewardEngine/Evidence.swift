@@ -65,6 +65,13 @@ public struct Evidence: Sendable {
         return MetricStatistics.pooled(inside.lazy.map(\.statistics).filter(\.isWellFormed).map { asRate ? $0.asRate : $0 })
     }
 
+    /// Whether the latest window of a metric of a version inside `from...to`
+    /// is not well formed (a NaN, an infinity, more events than trials).
+    public func latestIsMalformed(metric: String, version: SemanticVersion, from: Moment, to: Moment) -> Bool {
+        let inside = (windows[Key(metric: metric, version: version)] ?? []).filter { $0.windowStart >= from && $0.windowEnd <= to }
+        return inside.max(by: { $0.windowEnd < $1.windowEnd }).map { !$0.statistics.isWellFormed } ?? false
+    }
+
     /// The window of a metric of a version that ended last.
     public func latest(metric: String, version: SemanticVersion) -> MetricReading? {
         windows[Key(metric: metric, version: version)]?.max { $0.windowEnd < $1.windowEnd }

@@ -229,7 +229,8 @@ struct RolloutRound {
             let from = changes[i].at, to = i + 1 < changes.count ? changes[i + 1].at : now
             return ExposureSpan(canary: evidence.pooled(metric: metric.name, version: canary, from: from, to: to, asRate: asRate),
                                 stable: evidence.pooled(metric: metric.name, version: status.stable, from: from, to: to, asRate: asRate),
-                                seconds: to.since(from))
+                                seconds: to.since(from),
+                                canaryMalformed: evidence.latestIsMalformed(metric: metric.name, version: canary, from: from, to: to))
         }
     }
 

@@ -11,11 +11,14 @@ public struct ExposureSpan: Sendable {
     public var canary: MetricStatistics?
     public var stable: MetricStatistics?
     public var seconds: Double
+    /// The provider's latest number for the canary was not a number: hold.
+    public var canaryMalformed: Bool
 
-    public init(canary: MetricStatistics?, stable: MetricStatistics?, seconds: Double) {
+    public init(canary: MetricStatistics?, stable: MetricStatistics?, seconds: Double, canaryMalformed: Bool = false) {
         self.canary = canary
         self.stable = stable
         self.seconds = seconds
+        self.canaryMalformed = canaryMalformed
     }
 }
 
@@ -45,6 +48,10 @@ enum SequentialJudge {
         var verdict = Verdict(metric: metric.name, outcome: .inconclusive, severity: metric.severity,
                               threshold: condition.threshold, comparison: condition.comparison,
                               relativeToStable: condition.relativeTo == .stable, samples: 0, windowEnd: now)
+        if spans.last?.canaryMalformed == true {
+            verdict.note = "the latest measurement is not a number (NaN or infinite): never a pass"
+            return verdict
+        }
         guard let canary = MetricStatistics.pooled(spans.compactMap(\.canary)), canary.samples > 0 else {
             verdict.note = spans.contains { $0.canary != nil && $0.canary!.samples > 0 } ? "the canary's evidence is not one kind" : "no data for the canary"
             return verdict

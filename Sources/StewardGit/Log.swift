@@ -12,6 +12,8 @@ public struct CommitRecord: Sendable, Hashable {
     public var parents: [ObjectID]
     public var authorName: String
     public var authorEmail: String
+    /// Who made the commit object (the agent, for its own commits).
+    public var committerEmail: String
     public var date: Date
     public var subject: String
     public var message: String
@@ -56,6 +58,7 @@ extension Repository {
         try check("look up commit \(id.short)", git_commit_lookup(&commit, pointer, &oid))
         defer { git_commit_free(commit) }
         let author = git_commit_author(commit)!.pointee
+        let committer = git_commit_committer(commit)!.pointee
         let message = String(cString: git_commit_message(commit))
         var trailers: [CommitRecord.TrailerLine] = []
         var array = git_message_trailer_array()
@@ -70,6 +73,7 @@ extension Repository {
         return CommitRecord(
             id: id, parents: parents,
             authorName: String(cString: author.name), authorEmail: String(cString: author.email),
+            committerEmail: String(cString: committer.email),
             date: Date(timeIntervalSince1970: TimeInterval(author.when.time)),
             subject: git_commit_summary(commit).map { String(cString: $0) } ?? "",
             message: message, trailers: trailers,

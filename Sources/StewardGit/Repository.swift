@@ -67,7 +67,7 @@ public final class Repository: @unchecked Sendable {
 
     /// Every `*.yaml` / `*.yml` file under `paths` in the tree of `commit`,
     /// read straight from the object database (no work tree). Hidden files
-    /// and folders are skipped, as on disk. Reading a commit twice costs
+    /// and folders are skipped, as on disk; symbolic links are not followed. Reading a commit twice costs
     /// nothing: results are cached by commit id.
     public func yamlFiles(at commit: ObjectID, under paths: [String] = ["."]) throws(GitError) -> [TreeFile] {
         let key = TreeCacheKey(commit: commit, paths: paths)
@@ -126,7 +126,8 @@ public final class Repository: @unchecked Sendable {
             try check("read tree \(path)", git_tree_lookup(&subtree, pointer, git_tree_entry_id(entry)))
             defer { git_tree_free(subtree) }
             try walk(subtree!, prefix: path + "/", into: &files)
-        case GIT_OBJECT_BLOB where Self.isYAML(path):
+        // A symbolic link is stored as a blob holding its target: never followed, never read.
+        case GIT_OBJECT_BLOB where Self.isYAML(path) && git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK:
             files.append(TreeFile(path: path, bytes: try blob(git_tree_entry_id(entry)!, path: path)))
         default:
             break

@@ -15,12 +15,15 @@ public struct DesiredStateLoader: Sendable {
         case notFound(String)
         case notADirectory(String)
         case unreadable(String, String)
+        /// An included path that leads outside the directory (by `..` or a symbolic link).
+        case outside(String, String)
 
         public var description: String {
             switch self {
             case .notFound(let path): "\(path): no such file or directory"
             case .notADirectory(let path): "\(path): not a directory"
             case .unreadable(let path, let why): "\(path): cannot be read: \(why)"
+            case .outside(let path, let directory): "\(path): outside \(directory); only files inside it are read"
             }
         }
     }
@@ -78,10 +81,18 @@ public struct DesiredStateLoader: Sendable {
         guard isDirectory.boolValue else { throw .notADirectory(directory) }
         guard FileManager.default.isReadableFile(atPath: directory) else { throw .unreadable(directory, "permission denied") }
 
+        let inside = Confinement(directory: directory)
+        for path in paths where FileManager.default.fileExists(atPath: Self.join(directory, path)) && !inside.contains(Self.join(directory, path)) {
+            throw .outside(Self.join(directory, path), directory)
+        }
         var files: [SourceFile] = []
         var unreadable: [Diagnostic] = []
         for relative in try yamlFiles(in: directory, under: paths) {
             let display = Self.join(directory, relative)
+            if let refusal = inside.refusal(display, maxBytes: parser.limits.maxFileBytes) {
+                unreadable.append(Diagnostic(.error, code: refusal.code, refusal.message, file: display, line: 1, column: 1))
+                continue
+            }
             guard let data = FileManager.default.contents(atPath: display) else {
                 unreadable.append(Diagnostic(.error, code: "unreadable-file", "cannot read this file", file: display, line: 1, column: 1))
                 continue
@@ -118,9 +129,11 @@ public struct DesiredStateLoader: Sendable {
                     walker.skipDescendants()
                     continue
                 }
-                guard Self.isYAML(entry),
-                      FileManager.default.fileExists(atPath: root + "/" + entry, isDirectory: &isFolder),
-                      !isFolder.boolValue else { continue }
+                guard Self.isYAML(entry) else { continue }
+                // Symbolic links are listed (and then refused or read by `Confinement`), dangling ones too.
+                let isLink = (try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + entry)) != nil
+                guard isLink || (FileManager.default.fileExists(atPath: root + "/" + entry, isDirectory: &isFolder) && !isFolder.boolValue)
+                else { continue }
                 found.insert(prefix + entry)
             }
         }

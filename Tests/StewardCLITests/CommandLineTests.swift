@@ -269,7 +269,7 @@ extension CommandLineTests {
             Steward-Actor: agent
             """]).status == 0)
 
-        let run = try steward(["audit", "--repo", dir, "--format", "json"])
+        let run = try steward(["audit", "--repo", dir, "--format", "json", "--agent-email", "steward@example.com"])
         #expect(run.status == 0, "\(run.error)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [[String: Any]])
         #expect(rows.count == 3)
@@ -285,7 +285,7 @@ extension CommandLineTests {
         #expect(changes.first?.hasPrefix("Rollout customer-support-agent: starts: 2.4.0 as canary of 2.3.1") == true)
         #expect(rows[2]["summary"] as? String == "base")
 
-        let table = try steward(["audit", "--repo", dir, "--rollout", "customer-support-agent"])
+        let table = try steward(["audit", "--repo", dir, "--rollout", "customer-support-agent", "--agent-email", "steward@example.com"])
         let lines = table.output.split(separator: "\n")
         #expect(lines.first?.hasPrefix("COMMIT") == true)
         #expect(lines.count == 4)  // header, the rollback, the canary's start, the base that added the rollout
@@ -294,5 +294,68 @@ extension CommandLineTests {
         #expect(none.output.split(separator: "\n").count == 2)  // header + the base commit that added it
         let badDate = try steward(["audit", "--repo", dir, "--since", "yesterday"])
         #expect(badDate.status == 2)
+    }
+}
+
+extension CommandLineTests {
+    @Test func forgedTrailersAreShownAsThePersonsClaims() throws {
+        let dir = try planRepository { _ in }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Mallory starts the canary, claiming in trailers to be the agent rolling back.
+        let commit = try run("/usr/bin/env", ["git", "-C", dir, "-c", "user.name=Mallory", "-c", "user.email=mallory@example.com",
+                                              "commit", "-qam", """
+            Routine cleanup
+
+            Steward-Action: rollback
+            Steward-Rollout: customer-support-agent
+            Steward-Reason: error_rate 0.2 > 0.05 (critical)
+            """])
+        #expect(commit.status == 0, "\(commit.error)")
+        let audit = try steward(["audit", "--repo", dir, "--format", "json", "--agent-email", "steward@example.com"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(audit.output.utf8)) as? [[String: Any]])
+        #expect(rows[0]["kind"] as? String == "person")
+        #expect(rows[0]["who"] as? String == "Mallory <mallory@example.com>")
+        #expect(rows[0]["action"] as? String == "edit")
+        // What the commit really did is shown, and the claims are marked.
+        let changes = try #require(rows[0]["changes"] as? [String])
+        #expect(changes.first?.hasPrefix("Rollout customer-support-agent: starts: 2.4.0 as canary of 2.3.1") == true)
+        #expect(rows[0]["unverifiedTrailers"] as? [String] == [
+            "Steward-Action: rollback", "Steward-Rollout: customer-support-agent", "Steward-Reason: error_rate 0.2 > 0.05 (critical)",
+        ])
+        let table = try steward(["audit", "--repo", dir, "--agent-email", "steward@example.com"])
+        #expect(table.output.contains("Mallory <mallory@example.com>"))
+        #expect(table.output.contains("[unverified trailers, not the agent's commit: Steward-Action: rollback"))
+        #expect(!table.output.contains("  rollback Rollout"))
+    }
+}
+
+extension CommandLineTests {
+    /// Numbers that are not numbers never pass, and a clock that would never end is refused.
+    @Test func simulateFailsClosedOnBadNumbers() throws {
+        let dir = NSTemporaryDirectory() + "steward-nan-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spike = try String(contentsOfFile: "examples/simulations/error-spike.csv", encoding: .utf8)
+        for bad in ["nan", "inf", "1e300"] {
+            // From minute 45 the canary's error rate is replaced by a value that is not a usable number.
+            let lines = spike.split(separator: "\n").map { line -> String in
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+                guard fields.count == 5, let minute = Double(fields[0]), minute >= 45, fields[1] == "2.4.0", fields[2] == "error-rate" else {
+                    return String(line)
+                }
+                return [String(fields[0]), "2.4.0", "error-rate", bad, String(fields[4])].joined(separator: ",")
+            }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/\(bad).csv", atomically: true, encoding: .utf8)
+            let run = try steward(["simulate", "--repo", "examples/quickstart", "--rollout", "customer-support-agent", "--metrics", dir + "/\(bad).csv"])
+            #expect(run.status == 0, "\(run.error)")
+            #expect(!run.output.contains("at 35%"), "\(bad): \(run.output)")
+            #expect(run.output.contains("the latest measurement is not a number"), "\(bad): \(run.output)")
+        }
+        for minute in ["inf", "1e300", "1e7", "-5"] {
+            try "minute,version,metric,value,samples\n\(minute),2.4.0,error-rate,0.01,10\n".write(toFile: dir + "/clock.csv", atomically: true, encoding: .utf8)
+            let run = try steward(["simulate", "--repo", "examples/quickstart", "--rollout", "customer-support-agent", "--metrics", dir + "/clock.csv"])
+            #expect(run.status == 2)
+            #expect(run.error.contains("clock.csv:2: minute must be a number from 0 to 100000"), "\(run.error)")
+        }
     }
 }

@@ -21,6 +21,18 @@ import Testing
         #expect(try repo.yamlFiles(at: head, under: ["nothing-here"]).isEmpty)
     }
 
+    @Test func symbolicLinksInTheTreeAreNotFollowed() throws {
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        try fixture.write("a.yaml", "a: 1\n")
+        try FileManager.default.createSymbolicLink(atPath: fixture.path + "/passwd.yaml", withDestinationPath: "/etc/passwd")
+        try fixture.git(["add", "-A"])
+        try fixture.git(["commit", "-q", "-m", "a link"])
+        #expect(try fixture.git(["ls-tree", "HEAD", "passwd.yaml"]).hasPrefix("120000"))
+        let repo = try Repository.open(fixture.path)
+        #expect(try repo.yamlFiles(at: try repo.resolveCommit("HEAD")).map(\.path) == ["a.yaml"])
+    }
+
     @Test func badRevisionsAreClearErrors() throws {
         let fixture = try GitFixture()
         defer { fixture.remove() }

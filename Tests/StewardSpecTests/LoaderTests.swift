@@ -35,8 +35,9 @@ import StewardSpec
         try fm.createDirectory(atPath: dir + "/.git", withIntermediateDirectories: true)
         fm.createFile(atPath: dir + "/.git/ignored.yaml", contents: Data("{{{".utf8))
         let result = try loader.load(directory: dir)
+        // The huge one is refused before it is read, so it is not among the files read.
         #expect(result.files.map { URL(fileURLWithPath: $0).lastPathComponent }
-                == ["binary.yaml", "deep.yml", "empty.yaml", "huge.yaml", "latin1.yaml"])
+                == ["binary.yaml", "deep.yml", "empty.yaml", "latin1.yaml"])
         let byFile = Dictionary(grouping: result.diagnostics) { URL(fileURLWithPath: $0.file).lastPathComponent }
         #expect(byFile["binary.yaml"]?.first?.message.contains("binary") == true)
         #expect(byFile["latin1.yaml"]?.first?.message.contains("invalid UTF-8") == true)
