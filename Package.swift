@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -48,11 +52,25 @@ let package = Package(
         .target(
             name: "StewardCLI",
             dependencies: [
+                "StewardAgent",
                 "StewardSpec",
                 "StewardEngine",
                 "StewardGit",
                 "StewardRouting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "StewardStore",
+            dependencies: ["StewardEngine", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "StewardAgent",
+            dependencies: [
+                "StewardStore", "StewardEngine", "StewardSpec", "StewardGit", "StewardRouting", "StewardYAML",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "steward", dependencies: ["StewardCLI"]),
@@ -65,6 +83,7 @@ let package = Package(
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting"]),
         .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine"]),
         .testTarget(name: "StewardGitTests", dependencies: ["StewardGit"]),
+        .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore"]),
         .testTarget(name: "StewardCLITests", dependencies: ["StewardCLI", "steward"]),
     ]
 )

@@ -1,7 +1,8 @@
 import ArgumentParser
 
 /// The `steward` command line.
-public struct StewardCommand: ParsableCommand {
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
+public struct StewardCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "steward",
         abstract: "GitOps reconciliation for LLM model versions.",
@@ -10,7 +11,7 @@ public struct StewardCommand: ParsableCommand {
             Steward checks it in pull requests and, as an agent, moves traffic \
             the way it asks, committing every action back to git.
             """,
-        subcommands: [Validate.self, Plan.self, Simulate.self, Audit.self, Route.self]
+        subcommands: [Validate.self, Plan.self, Simulate.self, Audit.self, Route.self, AgentCommand.self]
     )
 
     public init() {}

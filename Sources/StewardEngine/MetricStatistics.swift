@@ -146,6 +146,11 @@ public struct LatencyHistogram: Sendable {
         return result
     }
 
+    /// Each distinct recorded value (milliseconds) with its count, for storage.
+    public func recordedCounts() -> [(value: UInt64, count: UInt64)] {
+        histogram.recordedValues().map { (histogram.lowestEquivalentForValue($0.value), $0.count) }
+    }
+
     /// Both histograms' latencies together.
     public func merged(with other: LatencyHistogram) -> LatencyHistogram {
         var copy = self

@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import StewardStore
+
+/// `steward agent`: the reconcile loop and the HTTP API in one service
+/// group, shut down gracefully on SIGTERM or SIGINT; SIGHUP reconciles now.
+public struct Agent {
+    public let config: AgentConfig
+    public let logger: Logger
+
+    public init(config: AgentConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    /// Runs until a signal stops it.
+    public func run() async throws {
+        let (reconciler, store) = try open()
+        let loop = ReconcileService(reconciler: reconciler, pollSeconds: config.pollInterval.seconds)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
+        signal(SIGHUP, SIG_IGN)
+        hangup.setEventHandler { loop.nudge() }
+        hangup.resume()
+        let routes = AgentRoutes(reconciler: reconciler, store: store, token: BearerToken(file: config.apiTokenFile), trigger: { loop.nudge() })
+        let portFile = config.stateDirectory + "/listen"
+        let logger = self.logger
+        let application = Application(
+            router: routes.router(),
+            configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: "steward"),
+            onServerRunning: { channel in
+                // The port actually bound (listen port 0 picks a free one), for tests and scripts.
+                let port = channel.localAddress?.port ?? 0
+                try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
+                logger.info("listening", metadata: ["port": "\(port)"])
+            },
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: application), .init(service: loop)],
+                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        hangup.cancel()
+    }
+
+    /// One full round, then exit: for cron, CI and tests.
+    public func runOnce() async throws -> Bool {
+        let (reconciler, _) = try open()
+        await reconciler.round()
+        let state = reconciler.snapshot.value
+        if let error = state.lastError { logger.error("the round failed", metadata: ["error": "\(error)"]) }
+        return state.lastError == nil
+    }
+
+    private func open() throws -> (Reconciler, AgentStore) {
+        try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
+        let store = try AgentStore(path: config.stateDirectory + "/steward.sqlite")
+        return (try Reconciler(config: config, store: store, logger: logger), store)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import StewardGit
+import StewardSpec
+import StewardYAML
+
+/// `steward agent --config FILE`: where the desired state lives, who the
+/// agent commits as, where it listens and keeps its state. Read strictly
+/// (a typo is an error with file:line:col); every field can be overridden
+/// by a `STEWARD_…` environment variable.
+public struct AgentConfig: Sendable {
+    public var repositoryURL: String
+    public var branch = "main"
+    /// Folders of the desired state inside the repository; the whole tree by default.
+    public var paths = ["."]
+    public var pollInterval: StewardDuration = StewardDuration(seconds: 30)
+    public var credentials: Credentials = .none
+    public var identity = Signature(name: "Steward", email: "steward@localhost")
+    public var listenHost = "127.0.0.1"
+    public var listenPort = 7480
+    /// The bearer token every write endpoint requires, read from this file.
+    public var apiTokenFile: String?
+    public var stateDirectory = "/var/lib/steward"
+    public var routingFile: String?
+
+    /// Where the routing table is written: `routing.file`, or in the state directory.
+    public var routesPath: String { routingFile ?? stateDirectory + "/routes.json" }
+
+    /// The environment variables that override each field.
+    public static let environment = [
+        "STEWARD_REPOSITORY_URL", "STEWARD_REPOSITORY_BRANCH", "STEWARD_REPOSITORY_POLL_INTERVAL", "STEWARD_IDENTITY_NAME",
+        "STEWARD_IDENTITY_EMAIL", "STEWARD_LISTEN", "STEWARD_API_TOKEN_FILE", "STEWARD_STATE_DIRECTORY", "STEWARD_ROUTING_FILE",
+    ]
+
+    /// Reads the config file, then the environment; every problem is in `bag`.
+    public static func load(file: String, environment: [String: String], bag: DiagnosticBag) -> AgentConfig? {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            bag.add(Diagnostic(.error, code: "unreadable-file", "cannot read the config file", file: file, line: 1, column: 1))
+            return nil
+        }
+        let documents: [YAMLDocument]
+        do {
+            documents = try YAMLParser().parse(Array(data), file: file)
+        } catch {
+            bag.add(Diagnostic(error))
+            return nil
+        }
+        guard let root = documents.first?.root else {
+            bag.add(Diagnostic(.error, code: "empty-config", "the config file is empty", file: file, line: 1, column: 1))
+            return nil
+        }
+        var config = decode(NodeReader(node: root, file: file, bag: bag))
+        config?.apply(environment, file: file, bag: bag)
+        return bag.hasErrors ? nil : config
+    }
+
+    static let fields = ["repository", "identity", "listen", "apiTokenFile", "stateDirectory", "routing"]
+
+    private static func decode(_ r: NodeReader) -> AgentConfig? {
+        guard let m = r.mapping(fields: fields) else { return nil }
+        let repository = m.required("repository")?.mapping(fields: ["url", "branch", "paths", "pollInterval", "credentials"])
+        guard let url = repository?.required("url")?.string() else { return nil }
+        var config = AgentConfig(repositoryURL: url)
+        if let branch = repository?.optional("branch")?.string() { config.branch = branch }
+        if let paths = repository?.optional("paths")?.strings() { config.paths = paths }
+        if let poll = repository?.optional("pollInterval") {
+            if let duration = poll.duration() {
+                if duration.seconds < 1 { poll.error("out-of-range", "pollInterval must be at least 1s") } else { config.pollInterval = duration }
+            }
+        }
+        if let credentials = repository?.optional("credentials") { config.credentials = Self.credentials(credentials) ?? .none }
+        if let identity = m.optional("identity")?.mapping(fields: ["name", "email"]) {
+            let name = identity.required("name")?.string(), email = identity.required("email")?.string()
+            if let name, let email { config.identity = Signature(name: name, email: email) }
+        }
+        if let listen = m.optional("listen") { config.setListen(listen.string(), reader: listen) }
+        config.apiTokenFile = m.optional("apiTokenFile")?.string()
+        if let state = m.optional("stateDirectory")?.string() { config.stateDirectory = state }
+        config.routingFile = m.optional("routing")?.mapping(fields: ["file"])?.optional("file")?.string()
+        return config
+    }
+
+    private static func credentials(_ r: NodeReader) -> Credentials? {
+        guard let m = r.mapping(fields: ["user", "tokenFile", "sshKey", "publicKey", "passphraseFile", "knownHosts"]) else { return nil }
+        let user = m.optional("user")?.string()
+        if let tokenFile = m.optional("tokenFile")?.string() {
+            return .token(user: user ?? "x-access-token", tokenFile: tokenFile)
+        }
+        if let key = m.optional("sshKey")?.string() {
+            return .sshKey(user: user ?? "git", privateKey: key, publicKey: m.optional("publicKey")?.string(),
+                           passphraseFile: m.optional("passphraseFile")?.string(), knownHosts: m.optional("knownHosts")?.string())
+        }
+        r.error("missing-field", "credentials need tokenFile, or sshKey (with knownHosts)")
+        return nil
+    }
+
+    /// `host:port`, with a port from 1 to 65535 (0 picks a free one, for tests).
+    private mutating func setListen(_ text: String?, reader: NodeReader?, file: String = "", bag: DiagnosticBag? = nil) {
+        guard let text else { return }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let port = Int(parts.last!), (0...65535).contains(port), !parts.dropLast().joined(separator: ":").isEmpty else {
+            let message = "listen must be host:port, e.g. 127.0.0.1:7480, found '\(text)'"
+            if let reader { reader.error("invalid-listen", message) } else {
+                bag?.add(Diagnostic(.error, code: "invalid-listen", "STEWARD_LISTEN: " + message, file: file, line: 1, column: 1))
+            }
+            return
+        }
+        listenHost = parts.dropLast().joined(separator: ":")
+        listenPort = port
+    }
+
+    private mutating func apply(_ environment: [String: String], file: String, bag: DiagnosticBag) {
+        func problem(_ name: String, _ message: String) {
+            bag.add(Diagnostic(.error, code: "invalid-environment", "\(name): \(message)", file: file, line: 1, column: 1))
+        }
+        if let url = environment["STEWARD_REPOSITORY_URL"] { repositoryURL = url }
+        if let branch = environment["STEWARD_REPOSITORY_BRANCH"] { branch.isEmpty ? problem("STEWARD_REPOSITORY_BRANCH", "is empty") : (self.branch = branch) }
+        if let poll = environment["STEWARD_REPOSITORY_POLL_INTERVAL"] {
+            if let duration = StewardDuration(poll), duration.seconds >= 1 { pollInterval = duration } else {
+                problem("STEWARD_REPOSITORY_POLL_INTERVAL", "'\(poll)' is not a duration of at least 1s")
+            }
+        }
+        if let name = environment["STEWARD_IDENTITY_NAME"] { identity.name = name }
+        if let email = environment["STEWARD_IDENTITY_EMAIL"] { identity.email = email }
+        if let listen = environment["STEWARD_LISTEN"] { setListen(listen, reader: nil, file: file, bag: bag) }
+        if let token = environment["STEWARD_API_TOKEN_FILE"] { apiTokenFile = token }
+        if let state = environment["STEWARD_STATE_DIRECTORY"] { stateDirectory = state }
+        if let routes = environment["STEWARD_ROUTING_FILE"] { routingFile = routes }
+    }
+}

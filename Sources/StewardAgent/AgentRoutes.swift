@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import StewardEngine
+import StewardSpec
+import StewardStore
+
+/// The agent's HTTP API: routes out, outcomes in, status, health, and a
+/// nudge to reconcile now. Writes need the bearer token.
+struct AgentRoutes {
+    let reconciler: Reconciler
+    let store: AgentStore
+    let token: BearerToken
+    let trigger: @Sendable () -> Void
+    static let maxBody = 8 << 20
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("healthz") { _, _ in "ok\n" }
+        router.get("readyz") { _, _ -> Response in
+            reconciler.snapshot.value.ready ? text(.ok, "ready\n") : text(.serviceUnavailable, "not ready: no good desired state and routes yet\n")
+        }
+        router.get("v1/status") { _, _ in json(.ok, StatusReport(reconciler.snapshot.value)) }
+        router.get("v1/routes") { request, _ -> Response in
+            let wait = request.uri.queryParameters.get("wait").flatMap { StewardDurationParser.seconds($0) } ?? 0
+            let known = request.headers[.ifNoneMatch]
+            guard let current = await reconciler.routes.wait(notMatching: known, seconds: wait) else {
+                return text(.serviceUnavailable, "no routes published yet\n")
+            }
+            let etag = "\"\(current.table.generation)\""
+            if known == etag { return Response(status: .notModified, headers: [.eTag: etag]) }
+            return Response(status: .ok, headers: [.contentType: "application/json", .eTag: etag], body: .init(byteBuffer: ByteBuffer(bytes: current.json)))
+        }
+        router.get("v1/route") { request, _ -> Response in
+            guard let model = request.uri.queryParameters.get("model") else { return text(.badRequest, "give ?model=…&key=…\n") }
+            guard let table = reconciler.routes.current?.table, let version = table.route(model: model, key: request.uri.queryParameters.get("key")) else {
+                return text(.notFound, "no route for model '\(model)'\n")
+            }
+            return json(.ok, ["model": model, "version": version])
+        }
+        router.post("v1/outcomes") { request, context -> Response in
+            guard token.accepts(request.headers[.authorization]) else { return unauthorized(context, request) }
+            var request = request
+            guard let body = try? await request.collectBody(upTo: Self.maxBody) else {
+                return text(.contentTooLarge, "the body is larger than \(Self.maxBody) bytes; send smaller batches\n")
+            }
+            guard let batch = OutcomeBatch(json: Data(buffer: body)) else {
+                return text(.badRequest, "expected a JSON object {\"outcomes\": [...]}\n")
+            }
+            let accepted = batch.accepted, outcomes = store.outcomes
+            do {
+                try await blocking { try outcomes.record(accepted) }
+            } catch {
+                return text(.serviceUnavailable, "cannot store outcomes: \(error)\n")
+            }
+            let data = (try? JSONSerialization.data(withJSONObject: batch.report, options: [.sortedKeys])) ?? Data()
+            return Response(status: batch.rejected.isEmpty ? .ok : .init(code: 207, reasonPhrase: "Multi-Status"), headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(data: data)))
+        }
+        router.post("v1/reconcile") { request, context -> Response in
+            guard token.accepts(request.headers[.authorization]) else { return unauthorized(context, request) }
+            trigger()
+            return text(.accepted, "reconciling\n")
+        }
+        return router
+    }
+
+    private func unauthorized(_ context: BasicRequestContext, _ request: Request) -> Response {
+        context.logger.warning("refused a request without the API token", metadata: ["path": "\(request.uri.path)"])
+        return text(.unauthorized, "a bearer token is required (Authorization: Bearer <token from apiTokenFile>)\n")
+    }
+}
+
+private func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
+    Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
+}
+
+private func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+}
+
+/// `?wait=30s`: a duration as in the YAML, or plain seconds.
+enum StewardDurationParser {
+    static func seconds(_ text: String) -> Double? {
+        Double(text) ?? StewardDuration(text).map(\.seconds)
+    }
+}

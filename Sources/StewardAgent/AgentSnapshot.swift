@@ -1,0 +1,31 @@
+import Foundation
+import StewardEngine
+import Synchronization
+
+/// What the agent knows now, for `/v1/status`, `/readyz` and the log. The
+/// reconcile loop writes it; HTTP handlers read it.
+public final class AgentSnapshot: Sendable {
+    private let state = Mutex(State())
+
+    public struct State: Sendable {
+        /// The revision of the desired state being acted on (the last good one).
+        public var desiredRevision: String?
+        /// The branch's tip at the last fetch.
+        public var observedRevision: String?
+        public var statuses: [String: RolloutStatus] = [:]
+        /// Why the tip is not acted on (invalid YAML, say), with file:line:col.
+        public var invalidRevision: String?
+        public var invalidDiagnostics: [String] = []
+        /// The last failure of git, the store or the routing file.
+        public var lastError: String?
+        public var lastFetch: Date?
+        public var lastRound: Date?
+        /// A good desired state is loaded and routes are published.
+        public var ready = false
+    }
+
+    public init() {}
+
+    public func update(_ change: (inout State) -> Void) { state.withLock { change(&$0) } }
+    public var value: State { state.withLock { $0 } }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import StewardEngine
+import StewardGit
+import StewardSpec
+import StewardYAML
+
+extension Reconciler {
+    /// Carries out the planner's actions in order, each journalled before it runs.
+    func execute(_ actions: [Action], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
+        for action in actions {
+            let (rollout, kind) = Self.describe(action)
+            let journal = store.journal, revision = desired.revision.description
+            let id = try await blocking { try journal.begin(rollout: rollout, action: kind, revision: revision) }
+            do {
+                try await run(action, desired: desired, at: now)
+                try await blocking { try journal.finish(id) }
+            } catch {
+                try? await blocking { try journal.finish(id, failed: "\(error)") }
+                throw error
+            }
+        }
+    }
+
+    private func run(_ action: Action, desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
+        switch action {
+        case .setWeights(let rollout, let stable, let canary, let weight):
+            // Traffic moves first, at once: a rollback is safe before its commit, even with git unreachable.
+            var status = statuses[rollout] ?? .settled(on: stable, at: now)
+            status.stable = stable
+            if let canary { status.canary = canary }
+            status.canaryWeight = weight
+            statuses[rollout] = status
+            try publishRoutes(desired)
+            logger.info("traffic", metadata: ["rollout": "\(rollout)", "canary": "\(canary?.description ?? "-")", "weight": "\(weight)"])
+        case .setSplit(let rollout, let shares):
+            var status = statuses[rollout] ?? .settled(on: desired.state.rollouts[rollout]?.stable ?? shares[0].version, at: now)
+            status.split = shares
+            status.phase = .progressing
+            statuses[rollout] = status
+            try publishRoutes(desired)
+        case .writeStatus(let rollout, let status):
+            statuses[rollout] = status
+            if committed[rollout].map(Self.transition) != Self.transition(status) {
+                try await commitStatus(rollout, status, desired: desired)
+                committed[rollout] = status
+            }
+        case .promote(let rollout, let version, let previous, let edits):
+            try await commitPromotion(rollout, version: version, previous: previous, edits: edits, desired: desired)
+        case .rollback(let rollout, let from, let to, let mode, let reason, let edits):
+            try await commitRollback(rollout, from: from, to: to, mode: mode, reason: reason, edits: edits, desired: desired, at: now)
+        case .pause(let rollout, let reason):
+            logger.warning("paused", metadata: ["rollout": "\(rollout)", "reason": "\(reason)"])
+        case .alert(let rollout, let reason):
+            logger.warning("alert", metadata: ["rollout": "\(rollout)", "reason": "\(reason)"])
+        case .notify(let rollout, let message):
+            logger.info("\(message)", metadata: ["rollout": "\(rollout)"])
+        }
+    }
+
+    func publishRoutes(_ desired: (revision: ObjectID, state: DesiredState)) throws {
+        try routes.publish(try RoutePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description)
+    }
+
+    static func describe(_ action: Action) -> (rollout: String, kind: String) {
+        switch action {
+        case .setWeights(let r, _, let canary, let w): (r, "setWeights \(canary?.description ?? "-") \(w)%")
+        case .setSplit(let r, let shares): (r, "setSplit " + shares.map { "\($0.version) \($0.percent)%" }.joined(separator: ", "))
+        case .writeStatus(let r, let s): (r, "writeStatus \(s.phase.rawValue) step \(s.stepIndex + 1)")
+        case .promote(let r, let v, _, _): (r, "promote \(v)")
+        case .rollback(let r, let from, let to, _, _, _): (r, "rollback \(from) -> \(to)")
+        case .pause(let r, _): (r, "pause")
+        case .alert(let r, _): (r, "alert")
+        case .notify(let r, _): (r, "notify")
+        }
+    }
+
+    /// The part of a status whose change is a transition worth a commit; the
+    /// verdicts change at every look and live in memory and `/v1/status`.
+    static func transition(_ status: RolloutStatus) -> String {
+        var s = status
+        s.verdicts = [:]
+        s.lastJudged = [:]
+        s.failures = [:]
+        s.passedThisStep = []
+        s.inconclusiveSince = nil
+        return StatusFile.encode(s, rollout: "")
+    }
+
+    // MARK: - Commits
+
+    var agentIdentity: Signature { config.identity }
+
+    /// Publishes a commit built on the branch's tip; `build` returns nil when
+    /// the tip already has the change (a retry after a crash, say).
+    func publishCommit(_ what: String, build: @escaping @Sendable (Repository, ObjectID) throws -> ObjectID?) async throws {
+        let repository = self.repository, remote = self.remote, branch = config.branch
+        let commit: ObjectID? = try await blocking {
+            let tip = try repository.fetch(remote, branch: branch).tip
+            guard try build(repository, tip) != nil else { return nil }
+            return try repository.publish(to: remote, branch: branch) { (tip) throws(GitError) -> ObjectID in
+                do {
+                    guard let commit = try build(repository, tip) else { return tip }
+                    return commit
+                } catch let error as GitError {
+                    throw error
+                } catch {
+                    throw GitError(operation: what, code: -1, message: "\(error)")
+                }
+            }
+        }
+        if let commit { logger.info("committed", metadata: ["what": "\(what)", "commit": "\(commit.short)"]) }
+    }
+
+    func commitStatus(_ rollout: String, _ status: RolloutStatus, desired: (revision: ObjectID, state: DesiredState)) async throws {
+        let path = Self.statusPath(rollout)
+        let bytes = Array(StatusFile.encode(status, rollout: rollout).utf8)
+        let identity = agentIdentity, observed = desired.revision.description
+        let message = CommitMessage(subject: "status: \(rollout) \(status.phase.rawValue) at step \(status.stepIndex + 1), canary at \(status.canaryWeight)%",
+                                    trailers: [(.action, "status"), (.rollout, rollout), (.observedRevision, observed), (.actor, "agent")])
+        try await publishCommit("status of \(rollout)") { repository, tip in
+            // The same transition is not committed twice.
+            if let current = try repository.file(path, at: tip), Self.transition(from: current, rollout: rollout) == Self.transition(status) { return nil }
+            return try repository.createCommit(parent: tip, changes: [path: .write(bytes)], message: message, author: identity, committer: identity)
+        }
+    }
+
+    static func transition(from bytes: [UInt8], rollout: String) -> String? {
+        StatusFile.decode(bytes, file: statusPath(rollout), bag: DiagnosticBag()).map { transition($0.status) }
+    }
+
+    func commitPromotion(_ rollout: String, version: SemanticVersion, previous: SemanticVersion, edits: [FieldEdit],
+                         desired: (revision: ObjectID, state: DesiredState)) async throws {
+        let identity = agentIdentity, observed = desired.revision.description
+        let message = CommitMessage(subject: "Promote \(rollout) to \(version)", body: "Every critical gate passed; \(version) replaces \(previous) as stable.",
+                                    trailers: [(.action, "promote"), (.rollout, rollout), (.fromVersion, previous.description),
+                                               (.toVersion, version.description), (.observedRevision, observed), (.actor, "agent")])
+        try await publishCommit("promotion of \(rollout)") { [weak self] repository, tip in
+            guard let self else { return nil }
+            // Already promoted on this tip: nothing to do.
+            if let current = try self.rollout(rollout, at: tip, in: repository), current.stable == version { return nil }
+            return try repository.createCommit(parent: tip, changes: try Self.changes(edits, at: tip, in: repository),
+                                               message: message, author: identity, committer: identity)
+        }
+    }
+
+    /// The rollout as the tip has it, read from its file.
+    func rollout(_ name: String, at tip: ObjectID, in repository: Repository) throws -> Rollout? {
+        let files = try repository.yamlFiles(at: tip, under: config.paths).filter { !$0.path.hasPrefix(Self.statusFolder + "/") }
+        return DesiredStateLoader().load(files.map { SourceFile(path: $0.path, bytes: $0.bytes) }).state.rollouts[name]
+    }
+
+    /// Field edits resolved against the bytes of the tip they are committed on.
+    static func changes(_ edits: [FieldEdit], at tip: ObjectID, in repository: Repository) throws -> [String: FileChange] {
+        var changes: [String: FileChange] = [:]
+        for (file, fileEdits) in Dictionary(grouping: edits, by: \.file) {
+            guard let bytes = try repository.file(file, at: tip) else {
+                throw GitError(operation: "edit \(file)", code: -1, message: "\(file) is gone at \(tip.short)")
+            }
+            let editor = try YAMLEditor(source: bytes, file: file)
+            changes[file] = .edits(try fileEdits.map { edit -> TextEdit in
+                switch edit.change {
+                case .set(let value): try editor.replaceScalar(at: edit.path, inDocument: edit.documentIndex, with: value)
+                case .remove: try editor.removeEntry(at: edit.path, inDocument: edit.documentIndex)
+                }
+            })
+        }
+        return changes
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import StewardEngine
+import StewardGit
+import StewardSpec
+import StewardYAML
+
+extension Reconciler {
+    /// Traffic is already at 0% (the routes went out first). Commits `git
+    /// revert` of the commit that set the canary when that commit changed
+    /// nothing but this rollout and its model, and reverts cleanly;
+    /// otherwise the minimal edit that clears the canary, saying why.
+    func commitRollback(_ rollout: String, from: SemanticVersion, to: SemanticVersion, mode: RollbackMode, reason: String,
+                        edits: [FieldEdit], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
+        let exposed = try await exposedRequests(rollout, version: from, desired: desired.state, at: now)
+        let identity = agentIdentity, observed = desired.revision.description
+        let trailers: [(Trailer, String)] = [(.action, "rollback"), (.rollout, rollout), (.fromVersion, from.description),
+                                             (.toVersion, to.description), (.reason, reason), (.observedRevision, observed),
+                                             (.exposedRequests, "\(exposed)"), (.actor, "agent")]
+        try await publishCommit("rollback of \(rollout)") { [weak self] repository, tip in
+            guard let self, let current = try self.rollout(rollout, at: tip, in: repository), current.canary == from else { return nil }
+            var why = "abort mode: the canary is cleared by an edit"
+            if mode == .revert {
+                switch try self.introducingCommit(of: from, rollout: rollout, from: tip, in: repository) {
+                case .found(let commit):
+                    do {
+                        return try repository.createRevert(of: commit, onto: tip, body: "Rolled back by Steward: \(reason).",
+                                                           trailers: trailers, author: identity, committer: identity)
+                    } catch {
+                        why = "the revert of \(commit.short) does not apply cleanly (\((error as? GitError)?.message ?? "\(error)")); the canary is cleared by an edit"
+                    }
+                case .notRevertible(let reason):
+                    why = reason + "; the canary is cleared by an edit"
+                }
+            }
+            let message = CommitMessage(subject: "Roll back \(rollout): \(from) -> \(to)", body: "Rolled back by Steward: \(reason).\n\n\(why).",
+                                        trailers: trailers)
+            return try repository.createCommit(parent: tip, changes: try Self.changes(Edits.clearCanary(current), at: tip, in: repository),
+                                               message: message, author: identity, committer: identity)
+        }
+    }
+
+    enum Introduction {
+        case found(ObjectID)
+        case notRevertible(String)
+    }
+
+    /// The newest commit whose rollout sets `canary` while its parent's did not.
+    func introducingCommit(of canary: SemanticVersion, rollout name: String, from tip: ObjectID, in repository: Repository) throws -> Introduction {
+        guard let file = try rollout(name, at: tip, in: repository)?.source.file else { return .notRevertible("the rollout is gone") }
+        for record in try repository.log(from: tip, paths: [file], limit: 200) {
+            guard try rollout(name, at: record.id, in: repository)?.canary == canary else { continue }
+            let before = try record.parents.first.flatMap { try rollout(name, at: $0, in: repository) }
+            guard before?.canary != canary else { continue }
+            guard !record.parents.isEmpty else { return .notRevertible("the canary was set by the root commit \(record.id.short), which is never reverted") }
+            let model = try rollout(name, at: tip, in: repository).flatMap { _ in modelFile(name, at: tip, in: repository) }
+            let allowed = Set([file] + (model.map { [$0] } ?? []))
+            let others = record.changedPaths.filter { !allowed.contains($0) }
+            guard others.isEmpty else {
+                return .notRevertible("the commit that set the canary, \(record.id.short), also changed \(others.prefix(3).joined(separator: ", ")), which a revert would undo")
+            }
+            return .found(record.id)
+        }
+        return .notRevertible("no commit in the last 200 of \(file) sets the canary")
+    }
+
+    private func modelFile(_ rollout: String, at tip: ObjectID, in repository: Repository) -> String? {
+        guard let files = try? repository.yamlFiles(at: tip, under: config.paths) else { return nil }
+        let state = DesiredStateLoader().load(files.filter { !$0.path.hasPrefix(Self.statusFolder + "/") }.map { SourceFile(path: $0.path, bytes: $0.bytes) }).state
+        return state.rollouts[rollout].flatMap { state.models[$0.model]?.source.file }
+    }
+
+    /// Requests the canary served since its exposure began, for the commit's evidence.
+    func exposedRequests(_ rollout: String, version: SemanticVersion, desired: DesiredState, at now: Moment) async throws -> Int {
+        guard let model = desired.rollouts[rollout]?.model, let start = statuses[rollout]?.exposure.first?.at else { return 0 }
+        let outcomes = store.outcomes
+        let tally = try await blocking { try outcomes.tally(model: model, version: version.description, from: start.secondsSinceEpoch, to: now.secondsSinceEpoch + 1) }
+        return Int(tally.requests)
+    }
+}

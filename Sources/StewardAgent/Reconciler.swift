@@ -1,0 +1,208 @@
+import Foundation
+import Logging
+import StewardEngine
+import StewardGit
+import StewardRouting
+import StewardSpec
+import StewardStore
+import StewardYAML
+
+/// One reconcile round, again and again: fetch the branch, load and check
+/// the desired state (keeping the last good one when the tip is invalid),
+/// gather the evidence, plan, and carry out each action, journalled, in
+/// order: routes first (so a rollback is safe while git is unreachable),
+/// then commits. Used by one task at a time (the agent's loop).
+public final class Reconciler: @unchecked Sendable {
+    let config: AgentConfig
+    let store: AgentStore
+    let repository: Repository
+    let remote: RemoteOptions
+    public let routes: RoutePublisher
+    public let snapshot: AgentSnapshot
+    let logger: Logger
+    let clock: @Sendable () -> Date
+
+    /// The last good desired state and the commit it came from.
+    var desired: (revision: ObjectID, state: DesiredState)?
+    /// Each rollout's status as the planner last wrote it.
+    var statuses: [String: RolloutStatus] = [:]
+    /// Each rollout's status as last committed to git (transitions only).
+    var committed: [String: RolloutStatus] = [:]
+
+    public init(config: AgentConfig, store: AgentStore, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
+        self.config = config
+        self.store = store
+        self.logger = logger
+        self.clock = clock
+        try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
+        let clone = config.stateDirectory + "/repository.git"
+        repository = FileManager.default.fileExists(atPath: clone) ? try Repository.open(clone) : try Repository.create(clone, bare: true)
+        remote = RemoteOptions(url: config.repositoryURL, credentials: config.credentials)
+        routes = RoutePublisher(path: config.routesPath)
+        snapshot = AgentSnapshot()
+    }
+
+    /// One full round. Never throws: every failure is logged, reported in
+    /// the snapshot, and leaves the last good state being served.
+    public func round() async {
+        let now = clock()
+        do {
+            try await fetchAndLoad()
+            try await settleJournal()
+            guard let desired else { return }
+            let moment = Moment(secondsSinceEpoch: now.timeIntervalSince1970)
+            let evidence = try await gatherEvidence(desired.state, at: moment)
+            let actions = Planner.plan(desired: desired.state, observed: statuses, evidence: evidence, now: moment,
+                                       utcOffsets: Self.utcOffsets(desired.state, at: now))
+            try await execute(actions, desired: desired, at: moment)
+            try routes.publish(try RoutePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description)
+            snapshot.update {
+                $0.statuses = statuses
+                $0.ready = true
+                $0.lastError = nil
+            }
+        } catch {
+            logger.error("reconcile failed; serving the last good state", metadata: ["error": "\(error)"])
+            snapshot.update { $0.lastError = "\(error)" }
+        }
+        snapshot.update { $0.lastRound = now }
+    }
+
+    // MARK: - Desired state
+
+    /// Fetches the branch and loads its tip if it is new and valid.
+    func fetchAndLoad() async throws {
+        let repository = self.repository, remote = self.remote, branch = config.branch
+        let fetched = try await blocking { try repository.fetch(remote, branch: branch) }
+        snapshot.update {
+            $0.observedRevision = fetched.tip.description
+            $0.lastFetch = Date()
+        }
+        if fetched.forced { logger.warning("the branch was force-pushed; following it", metadata: ["from": "\(fetched.previous?.short ?? "")", "to": "\(fetched.tip.short)"]) }
+        guard fetched.tip != desired?.revision else { return }
+        let loaded = try await load(fetched.tip)
+        guard loaded.isValid else {
+            let problems = loaded.diagnostics.filter { $0.severity == .error }.map(\.description)
+            logger.error("the tip is not valid; acting on the last good state", metadata: [
+                "revision": "\(fetched.tip.short)", "errors": "\(problems.prefix(5).joined(separator: "; "))"])
+            snapshot.update {
+                $0.invalidRevision = fetched.tip.description
+                $0.invalidDiagnostics = problems
+            }
+            return
+        }
+        let first = desired == nil
+        desired = (fetched.tip, loaded.state)
+        snapshot.update {
+            $0.desiredRevision = fetched.tip.description
+            $0.invalidRevision = nil
+            $0.invalidDiagnostics = []
+        }
+        if first { try await resumeStatuses(at: fetched.tip, desired: loaded.state) }
+        logger.info("desired state loaded", metadata: ["revision": "\(fetched.tip.short)", "rollouts": "\(loaded.state.rollouts.count)"])
+    }
+
+    /// The desired state at a commit: the YAML under the configured paths,
+    /// except the agent's own status files.
+    func load(_ commit: ObjectID) async throws -> LoadResult {
+        let repository = self.repository, paths = config.paths
+        let files = try await blocking { try repository.yamlFiles(at: commit, under: paths) }
+        return DesiredStateLoader().load(files.filter { !$0.path.hasPrefix(Self.statusFolder + "/") }
+            .map { SourceFile(path: $0.path, bytes: $0.bytes) })
+    }
+
+    static let statusFolder = "status"
+    static func statusPath(_ rollout: String) -> String { "\(statusFolder)/\(rollout).yaml" }
+
+    /// A fresh agent (or one on another host) resumes from the status files in git.
+    func resumeStatuses(at commit: ObjectID, desired: DesiredState) async throws {
+        let repository = self.repository
+        for name in desired.rollouts.keys.sorted() where statuses[name] == nil {
+            let path = Self.statusPath(name)
+            guard let bytes = try await blocking({ try repository.file(path, at: commit) }) else { continue }
+            let bag = DiagnosticBag()
+            if let decoded = StatusFile.decode(bytes, file: path, bag: bag), decoded.rollout == name {
+                statuses[name] = decoded.status
+                committed[name] = decoded.status
+                logger.info("resumed from the status in git", metadata: ["rollout": "\(name)", "phase": "\(decoded.status.phase.rawValue)"])
+            } else {
+                logger.warning("status file unreadable; starting the rollout afresh", metadata: ["file": "\(path)", "errors": "\(bag.diagnostics.map(\.description))"])
+            }
+        }
+    }
+
+    /// Actions begun before a crash are not run again blindly: the plan is
+    /// made anew from git, and every commit checks the tip before it is made.
+    func settleJournal() async throws {
+        let journal = store.journal
+        let pending = try await blocking { try journal.pending() }
+        guard !pending.isEmpty else { return }
+        for entry in pending {
+            logger.warning("an action was interrupted; re-checking it against git", metadata: ["rollout": "\(entry.rollout)", "action": "\(entry.action)"])
+        }
+        try await blocking { try journal.settlePending("interrupted; re-planned from git after a restart") }
+    }
+
+    /// The engine reads no time-zone database: the agent owns the clock and
+    /// gives each change window's zone's offset as of now.
+    static func utcOffsets(_ desired: DesiredState, at now: Date) -> [String: Int] {
+        var offsets: [String: Int] = [:]
+        for policy in desired.policies.values {
+            for window in policy.changeWindows {
+                let zone = window.timeZone
+                guard let timeZone = TimeZone(identifier: zone) else { continue }
+                offsets[zone] = timeZone.secondsFromGMT(for: now)
+            }
+        }
+        return offsets
+    }
+
+    // MARK: - Evidence
+
+    /// Outcomes from the store, pooled over each span the engine may judge:
+    /// between every change of weight and the start of the current step.
+    func gatherEvidence(_ desired: DesiredState, at now: Moment) async throws -> Evidence {
+        var requests: [(metric: String, measure: IngestMeasure, model: String, version: SemanticVersion, from: Moment, to: Moment)] = []
+        for (name, status) in statuses {
+            guard let rollout = desired.rollouts[name] else { continue }
+            var boundaries = Set(status.exposure.map(\.at))
+            boundaries.insert(status.stepStartedAt)
+            let ordered = boundaries.filter { $0 < now }.sorted() + [now]
+            let versions = [status.stable] + (status.canary.map { [$0] } ?? []) + status.split.map(\.version)
+            for metric in Self.ingestMetrics(of: rollout, in: desired) {
+                for version in Set(versions) {
+                    for (from, to) in zip(ordered, ordered.dropFirst()) {
+                        requests.append((metric.name, metric.measure, rollout.model, version, from, to))
+                    }
+                }
+            }
+        }
+        let outcomes = store.outcomes, asked = requests
+        return try await blocking {
+            var evidence = Evidence()
+            var tallies: [String: OutcomeTally] = [:]
+            for r in asked {
+                let key = "\(r.model)\u{0}\(r.version)\u{0}\(r.from.secondsSinceEpoch)"
+                let tally = try tallies[key] ?? outcomes.tally(model: r.model, version: r.version.description,
+                                                               from: r.from.secondsSinceEpoch, to: r.to.secondsSinceEpoch)
+                tallies[key] = tally
+                guard let statistics = tally.statistics(for: r.measure) else { continue }
+                evidence.record(MetricReading(metric: r.metric, version: r.version, windowStart: r.from, windowEnd: r.to, statistics: statistics))
+            }
+            return evidence
+        }
+    }
+
+    static func ingestMetrics(of rollout: Rollout, in desired: DesiredState) -> [(name: String, measure: IngestMeasure)] {
+        let references: [AnalysisReference] = switch rollout.strategy {
+        case .canary(let s): (s.analysis.map { [$0] } ?? []) + s.steps.compactMap { if case .analysis(let r) = $0.action { r } else { nil } }
+        case .blueGreen(let s): [s.previewAnalysis, s.postPromotionAnalysis].compactMap { $0 }
+        case .experiment(let s): [s.analysis]
+        }
+        var seen: Set<String> = []
+        return references.flatMap(\.templates).compactMap { desired.analysisTemplates[$0] }.flatMap(\.metrics).compactMap { metric in
+            guard case .ingest(let measure) = metric.provider, seen.insert(metric.name).inserted else { return nil }
+            return (metric.name, measure)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import StewardEngine
+import StewardRouting
+import StewardSpec
+import Synchronization
+
+/// What gateways route by: the routing table, written atomically to a file
+/// and served over HTTP with an ETag (its generation) and long-poll.
+public final class RoutePublisher: Sendable {
+    private let state: Mutex<State>
+    let path: String
+
+    struct State {
+        var table: RoutingTable?
+        var json: [UInt8] = []
+    }
+
+    /// - Parameter path: the routing file; an existing one is served until
+    ///   the first reconcile, so a restarted agent keeps gateways routing.
+    public init(path: String) {
+        self.path = path
+        var initial = State()
+        if let data = FileManager.default.contents(atPath: path), let table = try? JSONDecoder().decode(RoutingTable.self, from: data) {
+            initial.table = table
+            initial.json = [UInt8](data)
+        }
+        state = Mutex(initial)
+    }
+
+    /// The table served now, and its bytes.
+    public var current: (table: RoutingTable, json: [UInt8])? {
+        state.withLock { state in state.table.map { ($0, state.json) } }
+    }
+
+    /// The ETag of the table served now.
+    public var etag: String? { current.map { "\"\($0.table.generation)\"" } }
+
+    /// Publishes routes for these rollouts if they differ from what is
+    /// served: to the file first (temp file, fsync, rename), then over HTTP.
+    /// Returns whether anything changed.
+    @discardableResult
+    public func publish(_ models: [ModelRoute], revision: String) throws -> Bool {
+        let served = state.withLock { $0.table }
+        if let served, served.models == models { return false }
+        let table = try RoutingTable(generation: (served?.generation ?? 0) + 1, revision: revision, models: models)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = [UInt8](try encoder.encode(table)) + [10]
+        try Self.writeAtomically(json, to: path)
+        state.withLock { $0 = State(table: table, json: json) }
+        return true
+    }
+
+    /// Waits up to `seconds` for a table other than `etag`; returns the current one.
+    public func wait(notMatching etag: String?, seconds: Double) async -> (table: RoutingTable, json: [UInt8])? {
+        let deadline = Date().addingTimeInterval(min(max(seconds, 0), 60))
+        while etag != nil, self.etag == etag, Date() < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return current
+    }
+
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw PublishError(path: temporary, errno: errno) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else {
+                close(fd)
+                throw PublishError(path: temporary, errno: errno)
+            }
+            written += n
+        }
+        guard fsync(fd) == 0, close(fd) == 0 else { throw PublishError(path: temporary, errno: errno) }
+        guard rename(temporary, path) == 0 else { throw PublishError(path: path, errno: errno) }
+    }
+
+    struct PublishError: Error, CustomStringConvertible {
+        var path: String
+        var errno: Int32
+        var description: String { "cannot write \(path): \(String(cString: strerror(errno)))" }
+    }
+}
+
+extension RoutePublisher {
+    /// The routes a set of rollout statuses asks for: the canary first (so
+    /// that a growing canary keeps its users), then stable.
+    static func routes(for statuses: [String: RolloutStatus], desired: DesiredState) throws -> [ModelRoute] {
+        try statuses.keys.sorted().compactMap { name -> ModelRoute? in
+            guard let rollout = desired.rollouts[name], let status = statuses[name] else { return nil }
+            var variants: [ModelRoute.Variant] = []
+            if !status.split.isEmpty, status.phase == .progressing {
+                variants = status.split.map { .init(version: $0.version.description, basisPoints: $0.percent * 100) }
+            } else {
+                if let canary = status.canary, status.canaryWeight > 0 {
+                    variants.append(.init(version: canary.description, basisPoints: status.canaryWeight * 100))
+                }
+                if status.canaryWeight < 100 {
+                    variants.append(.init(version: status.stable.description, basisPoints: (100 - status.canaryWeight) * 100))
+                }
+            }
+            return try ModelRoute(model: rollout.model, stickyKey: rollout.stickyKey, salt: rollout.model, variants: variants)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import GRDB
+
+/// The database's tables, created and evolved by migrations.
+enum StoreSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "outcome_bucket") { t in
+                t.column("model", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("start", .integer).notNull()
+                for column in BucketCodec.columns.dropLast() { t.column(column, .double).notNull().defaults(to: 0) }
+                t.column("latency", .blob)
+                t.primaryKey(["model", "version", "start"])
+            }
+            try db.create(table: "journal") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("rollout", .text).notNull()
+                t.column("action", .text).notNull()
+                t.column("revision", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("detail", .text)
+                t.column("created", .double).notNull()
+            }
+        }
+        return migrator
+    }
+}

@@ -1,2 +1,0 @@
-import StewardCLI
-StewardCommand.main()
