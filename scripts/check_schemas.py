@@ -37,8 +37,13 @@ def validators():
     for path in SCHEMAS.glob("*.schema.json"):
         schema = json.loads(path.read_text())
         jsonschema.Draft202012Validator.check_schema(schema)
-        out[schema["properties"]["kind"]["const"]] = jsonschema.Draft202012Validator(schema)
+        # The agent's config has no kind: it is found by its `repository` key.
+        kind = schema["properties"]["kind"]["const"] if "kind" in schema["properties"] else AGENT_CONFIG
+        out[kind] = jsonschema.Draft202012Validator(schema)
     return out
+
+
+AGENT_CONFIG = "(agent config)"
 
 
 def problems(path, kinds):
@@ -50,7 +55,8 @@ def problems(path, kinds):
     for document in yaml.load_all(path.read_text(), Loader=Yaml12Loader):
         if document is None:
             continue
-        validator = kinds.get(document.get("kind") if isinstance(document, dict) else None)
+        kind = document.get("kind", AGENT_CONFIG if "repository" in document else None) if isinstance(document, dict) else None
+        validator = kinds.get(kind)
         if validator is None:
             found.append(f"{path}: no schema for kind {document.get('kind') if isinstance(document, dict) else '?'}")
             continue

@@ -28,6 +28,10 @@ public final class Reconciler: @unchecked Sendable {
     var statuses: [String: RolloutStatus] = [:]
     /// Each rollout's status as last committed to git (transitions only).
     var committed: [String: RolloutStatus] = [:]
+    /// When outcomes older than the retention were last dropped.
+    var lastPrune = Date.distantPast
+    /// How long outcomes are kept: long enough for any rollout's exposure.
+    static let retention: TimeInterval = 7 * 24 * 3600
 
     public init(config: AgentConfig, store: AgentStore, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.config = config
@@ -56,6 +60,7 @@ public final class Reconciler: @unchecked Sendable {
                                        utcOffsets: Self.utcOffsets(desired.state, at: now))
             try await execute(actions, desired: desired, at: moment)
             try routes.publish(try RoutePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description)
+            try await pruneOutcomes(now)
             snapshot.update {
                 $0.statuses = statuses
                 $0.ready = true
@@ -66,6 +71,15 @@ public final class Reconciler: @unchecked Sendable {
             snapshot.update { $0.lastError = "\(error)" }
         }
         snapshot.update { $0.lastRound = now }
+    }
+
+    /// Drops outcomes past the retention, every ten minutes.
+    func pruneOutcomes(_ now: Date) async throws {
+        guard now.timeIntervalSince(lastPrune) > 600 else { return }
+        lastPrune = now
+        let outcomes = store.outcomes, before = now.timeIntervalSince1970 - Self.retention
+        let dropped = try await blocking { try outcomes.prune(before: before) }
+        if dropped > 0 { logger.info("dropped old outcomes", metadata: ["buckets": "\(dropped)"]) }
     }
 
     // MARK: - Desired state

@@ -87,17 +87,19 @@ import Testing
         func remoteGit(_ arguments: [String]) throws -> String { try git(["--git-dir", dir + "/remote.git"] + arguments, in: dir) }
 
         /// Starts `steward agent` and waits for its port.
-        func start() throws -> Int {
+        func start(config: String? = nil, environment: [String: String] = [:]) throws -> Int {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
-            process.arguments = ["agent", "--config", dir + "/agent.yaml"]
+            process.arguments = ["agent", "--config", config ?? dir + "/agent.yaml"]
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             let log = FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: dir + "/agent.log", contents: nil); return dir + "/agent.log" }())
             process.standardOutput = log
             process.standardError = log
             try process.run()
             agent = process
             for _ in 0..<200 {
-                if let text = try? String(contentsOfFile: dir + "/state/listen", encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                let state = environment["STEWARD_STATE_DIRECTORY"] ?? dir + "/state"
+                if let text = try? String(contentsOfFile: state + "/listen", encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
                     return port
                 }
                 Thread.sleep(forTimeInterval: 0.05)
@@ -231,5 +233,154 @@ import Testing
         let after = try String(contentsOfFile: world.dir + "/state/routes.json", encoding: .utf8)
         #expect(after.contains("\"2.3.1\"") && (before.contains("\"2.4.0\"") == after.contains("\"2.4.0\"")))
         #expect(world.stop() == 0)
+    }
+}
+
+extension AgentEndToEndTests {
+    @Test func aBadConfigExitsSeventyEightNamingTheField() throws {
+        let world = try World()
+        try """
+            repository:
+              url: file:///nowhere
+              pollIntervall: 30s
+            listen: localhost
+            """.write(toFile: world.dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        let run = try CommandLineTests().steward(["agent", "--config", world.dir + "/bad.yaml", "--once"])
+        #expect(run.status == 78)
+        #expect(run.error.contains("bad.yaml:3:3: error: unknown field 'pollIntervall'; did you mean 'pollInterval'?"), "\(run.error)")
+        #expect(run.error.contains("bad.yaml:4:9: error: listen must be host:port, e.g. 127.0.0.1:7480, found 'localhost'"), "\(run.error)")
+        let missing = try CommandLineTests().steward(["agent", "--config", world.dir + "/none.yaml", "--once"])
+        #expect(missing.status == 78)
+        #expect(missing.error.contains("none.yaml:1:1: error: cannot read the config file"))
+    }
+
+    /// The reference config, pointed at a remote that is not there by the
+    /// environment: the agent starts, serves, and says why it is not ready.
+    @Test func theReferenceConfigStartsTheAgentAndAnUnreachableRemoteIsReported() async throws {
+        let world = try World()
+        let notify = NotifySocket(path: world.dir + "/notify")
+        let port = try world.start(config: CommandLineTests.root + "/manifests/agent.yaml", environment: [
+            "STEWARD_STATE_DIRECTORY": world.dir + "/reference-state", "STEWARD_LISTEN": "127.0.0.1:0",
+            "STEWARD_REPOSITORY_POLL_INTERVAL": "1s", "STEWARD_API_TOKEN_FILE": world.dir + "/token",
+            "STEWARD_REPOSITORY_URL": "file://" + world.dir + "/no-such-remote.git", "NOTIFY_SOCKET": notify.path,
+        ])
+        let (health, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
+        #expect(String(decoding: health, as: UTF8.self) == "ok\n")
+        var status = ""
+        for _ in 0..<50 {
+            let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/status")!)
+            status = String(decoding: data, as: UTF8.self)
+            if status.contains("lastError") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(status.contains("\"lastError\" : \"fetch main from file://"), "\(status)")
+        let (_, ready) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/readyz")!)
+        #expect((ready as? HTTPURLResponse)?.statusCode == 503)
+        // Write endpoints need the token; the refusal does not echo it.
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/reconcile")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer wrong", forHTTPHeaderField: "Authorization")
+        let (_, refused) = try await URLSession.shared.data(for: request)
+        #expect((refused as? HTTPURLResponse)?.statusCode == 401)
+        // The watchdog is pinged from the loop even while git is down; READY waits for a good state.
+        let messages = notify.receive(for: 3)
+        #expect(messages.contains("WATCHDOG=1"), "\(messages)")
+        #expect(!messages.contains { $0.hasPrefix("READY=1") })
+        #expect(world.stop() == 0)
+        #expect(notify.receive(for: 0.5).contains("STOPPING=1"))
+    }
+
+    @Test func systemdHearsReadyOnceAGoodStateIsServed() throws {
+        let world = try World()
+        let notify = NotifySocket(path: world.dir + "/notify")
+        _ = try world.start(environment: ["NOTIFY_SOCKET": notify.path])
+        let messages = notify.receive(for: 5, until: { $0.hasPrefix("READY=1") })
+        #expect(messages.contains { $0.hasPrefix("READY=1\nSTATUS=reconciling 2 rollouts") }, "\(messages)")
+        #expect(world.stop() == 0)
+    }
+
+    @Test func outcomesAreCheckedOneByOne() async throws {
+        let world = try World()
+        let port = try world.start()
+        func post(_ body: String, token: String? = nil) async throws -> (Int, String) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/outcomes")!)
+            request.httpMethod = "POST"
+            request.setValue("Bearer \(token ?? world.token)", forHTTPHeaderField: "Authorization")
+            request.httpBody = Data(body.utf8)
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+        let (mixed, report) = try await post("""
+            {"outcomes": [
+              {"model": "customer-support-agent", "version": "2.4.0", "time": "2026-11-22T10:00:00Z", "latencyMs": 812, "ok": true},
+              {"model": "customer-support-agent", "version": "2.4.0", "time": "yesterday", "latencyMs": 812, "ok": true},
+              {"model": "customer-support-agent", "version": "2.4.0", "time": 1800000000, "ok": true},
+              {"model": "customer-support-agent", "version": "2.4.0", "time": 1800000000, "latencyMs": 5, "ok": true, "rating": 9},
+              42
+            ]}
+            """)
+        #expect(mixed == 207)
+        #expect(report.contains("\"accepted\":1"), "\(report)")
+        #expect(report.contains("{\"index\":1,\"reason\":\"time: 'yesterday' is not an ISO 8601 time such as 2026-11-22T10:00:00Z\"}"), "\(report)")
+        #expect(report.contains("{\"index\":2,\"reason\":\"missing field 'latencyMs'\"}"), "\(report)")
+        #expect(report.contains("{\"index\":3,\"reason\":\"rating must be between 1 and 5\"}"), "\(report)")
+        #expect(report.contains("{\"index\":4,\"reason\":\"not a JSON object\"}"), "\(report)")
+        #expect(try await post("not json").0 == 400)
+        #expect(try await post("{\"outcomes\": []}", token: "nope").0 == 401)
+        #expect(try await post(String(repeating: " ", count: 9 << 20) + "{}").0 == 413)
+        // Routes for clients that cannot hash, and long-poll that answers when nothing changed.
+        let (route, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/route?model=customer-support-agent&key=user-1")!)
+        #expect(String(decoding: route, as: UTF8.self).contains("\"version\" : \"2."))
+        let (_, first) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/routes")!)
+        let etag = try #require((first as? HTTPURLResponse)?.value(forHTTPHeaderField: "ETag"))
+        var poll = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/routes?wait=1s")!)
+        poll.setValue(etag, forHTTPHeaderField: "If-None-Match")
+        let started = Date()
+        let (_, unchanged) = try await URLSession.shared.data(for: poll)
+        #expect((unchanged as? HTTPURLResponse)?.statusCode == 304)
+        #expect(Date().timeIntervalSince(started) >= 0.9)
+        #expect(world.stop() == 0)
+    }
+}
+
+/// A datagram socket standing in for systemd's `NOTIFY_SOCKET`.
+final class NotifySocket {
+    let path: String
+    let fd: Int32
+
+    init(path: String) {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = byte }
+        }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Messages received within `seconds` (stopping early once `until` holds for one).
+    func receive(for seconds: Double, until: (String) -> Bool = { _ in false }) -> [String] {
+        var messages: [String] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        repeat {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 {
+                let message = String(decoding: buffer[..<n], as: UTF8.self)
+                messages.append(message)
+                if until(message) { break }
+            }
+        } while Date() < deadline
+        return messages
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
     }
 }

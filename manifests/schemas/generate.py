@@ -363,6 +363,35 @@ SCENARIO = document(
     "A closed-loop simulation for steward simulate --scenario: traffic and each version's true behaviour.",
 )
 
+AGENT = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Steward agent config",
+    "description": "The config of steward agent --config FILE.",
+    **obj(
+        {
+            "repository": obj(
+                {
+                    "url": string("file://, https:// or ssh:// URL of the watched repository."),
+                    "branch": string(),
+                    "paths": strings(),
+                    "pollInterval": DURATION,
+                    "credentials": obj(
+                        {"user": string(), "tokenFile": string(), "sshKey": string(), "publicKey": string(),
+                         "passphraseFile": string(), "knownHosts": string()}
+                    ),
+                },
+                ["url"],
+            ),
+            "identity": obj({"name": string(), "email": string()}, ["name", "email"]),
+            "listen": string("host:port", pattern=r"^.+:[0-9]{1,5}$"),
+            "apiTokenFile": string(),
+            "stateDirectory": string(),
+            "routing": obj({"file": string()}),
+        },
+        ["repository"],
+    ),
+}
+
 if __name__ == "__main__":
     for kind, schema in [
         ("model", MODEL),
@@ -371,5 +400,6 @@ if __name__ == "__main__":
         ("analysistemplate", ANALYSIS_TEMPLATE),
         ("policy", POLICY),
         ("scenario", SCENARIO),
+        ("agent", AGENT),
     ]:
         (HERE / f"{kind}.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
