@@ -384,3 +384,18 @@ final class NotifySocket {
         unlink(path)
     }
 }
+
+extension AgentEndToEndTests {
+    /// `systemd-analyze verify` accepts the unit (where systemd is installed), run against the built binary.
+    @Test func theSystemdUnitVerifies() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else { return }
+        let world = try World()
+        let unit = try String(contentsOfFile: CommandLineTests.root + "/systemd/steward.service", encoding: .utf8)
+        #expect(unit.contains("Type=notify") && unit.contains("WatchdogSec=") && unit.contains("DynamicUser=yes"))
+        try unit.replacingOccurrences(of: "/usr/local/bin/steward", with: CommandLineTests.binary)
+            .write(toFile: world.dir + "/steward.service", atomically: true, encoding: .utf8)
+        let run = try CommandLineTests().run("/usr/bin/systemd-analyze", ["verify", world.dir + "/steward.service"])
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        #expect(run.error.isEmpty, "\(run.error)")
+    }
+}
