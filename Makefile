@@ -6,7 +6,7 @@ SWIFT ?= swift
 DEBIAN_PACKAGES := git pkg-config libyaml-dev libgit2-dev libsqlite3-dev
 PYTHON_PACKAGES := jsonschema pyyaml
 
-.PHONY: deps test demo bench build release clean
+.PHONY: deps test crash-test demo bench build release clean
 
 deps:
 	@missing=""; \
@@ -32,6 +32,12 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The agent killed 100 times at random instants while it walks a canary
+# (make test does 20); STEWARD_CRASH_SEED replays a run.
+crash-test: deps
+	$(SWIFT) build --build-tests
+	STEWARD_CRASH_KILLS=100 $(SWIFT) test --skip-build --filter AgentCrashTests
 
 demo: build
 	@sh scripts/demo.sh

@@ -1,0 +1,91 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// The agent killed with SIGKILL at random instants while it walks a canary
+/// to its promotion, and restarted each time: no agent commit twice, no
+/// transition lost, and the same final routes as a run without kills.
+/// `make test` kills it 20 times; `make crash-test` (STEWARD_CRASH_KILLS=100) more.
+@Suite(.serialized) struct AgentCrashTests {
+    static var kills: Int { Int(ProcessInfo.processInfo.environment["STEWARD_CRASH_KILLS"] ?? "") ?? 20 }
+
+    @Test func killedAtRandomInstantsItStillPromotesOnceAndLosesNothing() async throws {
+        let world = try AgentEndToEndTests.World()
+        var port = try world.start()
+        var seed = SplitMix(seed: UInt64(ProcessInfo.processInfo.environment["STEWARD_CRASH_SEED"] ?? "") ?? UInt64.random(in: 0..<1_000_000))
+        print("crash test seed \(seed.seed), \(Self.kills) kills")
+        var rng = SystemRandomNumberGenerator()
+        var killed = 0
+        var nextKill = Date().addingTimeInterval(seed.uniform(0.1...1.2))
+        let deadline = Date().addingTimeInterval(Double(Self.kills) * 2 + 150)
+        func promoted() throws -> Bool { try world.remoteGit(["log", "--format=%s"]).contains("status: customer-support-agent healthy") }
+        while Date() < deadline {
+            if killed < Self.kills, Date() >= nextKill, let agent = world.agent {
+                kill(agent.processIdentifier, SIGKILL)
+                agent.waitUntilExit()
+                killed += 1
+                try? FileManager.default.removeItem(atPath: world.dir + "/state/listen")
+                port = try world.start()
+                nextKill = Date().addingTimeInterval(seed.uniform(0.1...1.2))
+            }
+            // Outcomes posted while the agent is down are lost, as a gateway's would be.
+            _ = try? await AgentEndToEndTests.post(port: port, token: world.token, canaryErrors: 0.01, rng: &rng)
+            if killed >= Self.kills, try promoted() { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(killed >= Self.kills)
+        #expect(try promoted(), "\((try? String(contentsOfFile: world.dir + "/agent.log", encoding: .utf8)) ?? "")")
+
+        // No duplicate agent commit: one promotion, and no status commit repeats the one before it.
+        let log = try world.remoteGit(["log", "--reverse", "--format=%H %s", "--author=steward@example.com"])
+            .split(separator: "\n").map { $0.split(separator: " ", maxSplits: 1).map(String.init) }
+        #expect(log.filter { $0[1].hasPrefix("Promote customer-support-agent") }.count == 1, "\(log)")
+        var previous: [String: String] = [:]
+        for entry in log where entry[1].hasPrefix("status: ") {
+            let rollout = String(entry[1].dropFirst("status: ".count).prefix { $0 != " " })
+            let file = try world.remoteGit(["show", "\(entry[0]):status/\(rollout).yaml"])
+            let transition = Self.transition(file)
+            #expect(previous[rollout] != transition, "status of \(rollout) committed twice: \(entry[1])")
+            previous[rollout] = transition
+        }
+        // No lost transition: every step of the walk is in git, in order.
+        let subjects = log.map { $0[1] }
+        let walk = ["canary at 20%", "canary at 50%", "Promote customer-support-agent to 2.4.0", "healthy at step 1"]
+        let positions = walk.map { step in subjects.firstIndex { $0.contains(step) } }
+        #expect(positions.allSatisfy { $0 != nil } && positions.map { $0 ?? -1 } == positions.map { $0 ?? -1 }.sorted(), "\(subjects)")
+        // The final routes equal a run without kills: all of customer-support-agent on 2.4.0.
+        let routes = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: world.dir + "/state/routes.json"))) as? [String: Any]
+        let models = (routes?["models"] as? [[String: Any]]) ?? []
+        let variants = models.first { $0["model"] as? String == "customer-support-agent" }?["variants"] as? [[String: Any]]
+        #expect(variants?.count == 1 && variants?.first?["version"] as? String == "2.4.0" && variants?.first?["basisPoints"] as? Int == 10000)
+        #expect(try world.remoteGit(["fsck", "--strict"]).isEmpty)
+        #expect(world.stop() == 0)
+    }
+
+    /// A status file without what changes at every look.
+    static func transition(_ file: String) -> String {
+        file.split(separator: "\n").filter { line in
+            !["  verdicts:", "    \"", "  lastJudged:", "  failures:", "  passedThisStep:", "  inconclusiveSince:"].contains { line.hasPrefix($0) }
+        }.joined(separator: "\n")
+    }
+
+    /// A seeded generator for the instants of the kills, so a failure can be replayed.
+    struct SplitMix {
+        let seed: UInt64
+        var state: UInt64
+        init(seed: UInt64) {
+            self.seed = seed
+            state = seed
+        }
+        mutating func uniform(_ range: ClosedRange<Double>) -> Double {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            let unit = Double((z ^ (z >> 31)) >> 11) / 9_007_199_254_740_992
+            return range.lowerBound + unit * (range.upperBound - range.lowerBound)
+        }
+    }
+}
