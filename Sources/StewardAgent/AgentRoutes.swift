@@ -56,6 +56,13 @@ struct AgentRoutes {
             return Response(status: batch.rejected.isEmpty ? .ok : .init(code: 207, reasonPhrase: "Multi-Status"), headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(data: data)))
         }
+        router.post("v1/rollouts/:name/stop") { request, context -> Response in
+            guard token.accepts(request.headers[.authorization]) else { return unauthorized(context, request) }
+            let name = context.parameters.get("name") ?? ""
+            guard reconciler.stopNow(name) else { return text(.notFound, "no rollout named '\(name)'\n") }
+            trigger()
+            return text(.accepted, "stopping \(name): all traffic to stable\n")
+        }
         router.post("v1/reconcile") { request, context -> Response in
             guard token.accepts(request.headers[.authorization]) else { return unauthorized(context, request) }
             trigger()

@@ -6,6 +6,7 @@ import StewardRouting
 import StewardSpec
 import StewardStore
 import StewardYAML
+import Synchronization
 
 /// One reconcile round, again and again: fetch the branch, load and check
 /// the desired state (keeping the last good one when the tip is invalid),
@@ -28,6 +29,9 @@ public final class Reconciler: @unchecked Sendable {
     var statuses: [String: RolloutStatus] = [:]
     /// Each rollout's status as last committed to git (transitions only).
     var committed: [String: RolloutStatus] = [:]
+    /// Rollouts stopped through the API, in force at once and until git has
+    /// the stop annotation too (the commit `steward stop` makes).
+    let localStops = Mutex<Set<String>>([])
     /// When outcomes older than the retention were last dropped.
     var lastPrune = Date.distantPast
     /// How long outcomes are kept: long enough for any rollout's exposure.
@@ -56,7 +60,7 @@ public final class Reconciler: @unchecked Sendable {
             guard let desired else { return }
             let moment = Moment(secondsSinceEpoch: now.timeIntervalSince1970)
             let evidence = try await gatherEvidence(desired.state, at: moment)
-            let actions = Planner.plan(desired: desired.state, observed: statuses, evidence: evidence, now: moment,
+            let actions = Planner.plan(desired: withLocalStops(desired.state), observed: statuses, evidence: evidence, now: moment,
                                        utcOffsets: Self.utcOffsets(desired.state, at: now))
             try await execute(actions, desired: desired, at: moment)
             try routes.publish(try RoutePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description)
@@ -71,6 +75,27 @@ public final class Reconciler: @unchecked Sendable {
             snapshot.update { $0.lastError = "\(error)" }
         }
         snapshot.update { $0.lastRound = now }
+    }
+
+    /// Stops a rollout now, without waiting for git: all traffic to stable.
+    /// Returns false for an unknown rollout.
+    public func stopNow(_ rollout: String) -> Bool {
+        guard snapshot.value.statuses[rollout] != nil else { return false }
+        localStops.withLock { _ = $0.insert(rollout) }
+        logger.warning("emergency stop requested through the API", metadata: ["rollout": "\(rollout)"])
+        return true
+    }
+
+    /// The desired state with the API's stops added; a stop that git has taken over is dropped.
+    func withLocalStops(_ state: DesiredState) -> DesiredState {
+        var state = state
+        let stop = ManualControl.emergencyStop.rawValue
+        localStops.withLock { stops in
+            for name in stops {
+                if state.rollouts[name]?.metadata.annotations[stop] != nil { stops.remove(name) } else { state.rollouts[name]?.metadata.annotations[stop] = "api" }
+            }
+        }
+        return state
     }
 
     /// Drops outcomes past the retention, every ten minutes.

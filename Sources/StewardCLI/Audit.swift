@@ -123,7 +123,9 @@ struct AuditTrail {
                 reason: record.trailer(.reason), changes: [], summary: record.subject)
         }
         // A person's commit that carries Steward trailers is shown, with them marked as claims.
-        let claims = record.trailers.filter { $0.key.hasPrefix("Steward-") }.map { "\($0.key): \($0.value)" }
+        // A manual control's trailers describe the person's own commit: not a claim to be the agent.
+        let isControl = record.trailer(.action).map { action in ManualControl.allCases.contains { $0.action == action } || action == "unstop" } ?? false
+        let claims = isControl ? [] : record.trailers.filter { $0.key.hasPrefix("Steward-") }.map { "\($0.key): \($0.value)" }
         let touchesYAML = record.changedPaths.contains { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
         guard touchesYAML || !claims.isEmpty else { return nil }
         let changes = touchesYAML ? ChangePlanner.compare(base: try state(at: record.parents.first, cache: &states),
@@ -137,7 +139,7 @@ struct AuditTrail {
         guard !changes.isEmpty || !claims.isEmpty else { return nil }
         return AuditRow(
             commit: record.id.short, date: date, kind: "person",
-            who: "\(record.authorName) <\(record.authorEmail)>", action: "edit", subjects: subjects,
+            who: "\(record.authorName) <\(record.authorEmail)>", action: isControl ? record.trailer(.action)! : "edit", subjects: subjects,
             from: nil, to: nil, reason: nil, changes: changes.map { "\($0.subject): \($0.summary)" }, summary: record.subject,
             unverifiedTrailers: claims)
     }

@@ -11,7 +11,9 @@ public struct StewardCommand: AsyncParsableCommand {
             Steward checks it in pull requests and, as an agent, moves traffic \
             the way it asks, committing every action back to git.
             """,
-        subcommands: [Validate.self, Plan.self, Simulate.self, Audit.self, Route.self, AgentCommand.self]
+        subcommands: [Validate.self, Plan.self, Simulate.self, Audit.self, Route.self, AgentCommand.self,
+                      PauseCommand.self, ResumeCommand.self, AbortCommand.self, PromoteCommand.self, PromoteFullCommand.self,
+                      RetryCommand.self, StopCommand.self, UnstopCommand.self]
     )
 
     public init() {}

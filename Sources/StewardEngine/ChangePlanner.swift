@@ -6,7 +6,7 @@ public struct PlannedChange: Sendable, Hashable, Encodable {
     /// What kind of change it is; stable names for the JSON output.
     public enum Kind: String, Sendable, Hashable, Encodable {
         case rolloutStarts, rolloutRestarts, canaryRemoved, promotionRecorded, stableSwitched, stepsChanged,
-             rolloutAdded, rolloutRemoved, statusChanged, illegalTransition, versionAdded, versionRemoved
+             rolloutAdded, rolloutRemoved, statusChanged, illegalTransition, versionAdded, versionRemoved, manualControl
     }
 
     public var kind: Kind
@@ -95,6 +95,12 @@ public enum ChangePlanner {
                                  lead: "strategy changes for the running canary \(canary)"))
         default:
             break
+        }
+        for control in ManualControl.allCases {
+            let before = old.metadata.annotations[control.rawValue], after = new.metadata.annotations[control.rawValue]
+            guard before != after else { continue }
+            let verb = after == nil ? "removed" : (control.isLasting ? "set" : "requested")
+            changes.append(PlannedChange(kind: .manualControl, subject: subject, summary: "\(control.rawValue) \(verb): \(control.effect(on: after != nil))"))
         }
         return changes
     }

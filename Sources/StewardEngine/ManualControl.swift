@@ -24,4 +24,28 @@ public enum ManualControl: String, Sendable, CaseIterable {
 
     /// Whether the control holds as long as its annotation is present.
     public var isLasting: Bool { self == .pause || self == .emergencyStop }
+
+    /// What setting (or removing) the control does, for plans and audits.
+    public func effect(on: Bool) -> String {
+        switch (self, on) {
+        case (.pause, true): "traffic holds where it is"
+        case (.pause, false): "the rollout continues"
+        case (.emergencyStop, true): "all traffic goes to stable now and stays there"
+        case (.emergencyStop, false): "the rollout starts again from its first step"
+        case (.resume, _): "the rollout continues past its pause"
+        case (.promote, _): "the current step finishes now"
+        case (.promoteFull, _): "every remaining step is skipped and the canary promoted"
+        case (.abort, _): "all traffic goes to stable; no revert"
+        case (.retry, _): "the canary starts again from the first step"
+        }
+    }
+
+    /// The `Steward-Action` of the commit that sets it.
+    public var action: String {
+        switch self {
+        case .emergencyStop: "stop"
+        case .promoteFull: "promote-full"
+        default: String(rawValue.dropFirst("steward.dev/".count))
+        }
+    }
 }

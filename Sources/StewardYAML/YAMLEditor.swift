@@ -34,6 +34,7 @@ public enum YAMLEditError: Error, Sendable, Hashable, CustomStringConvertible {
     case noSuchField(FieldPath)
     case notAScalar(FieldPath)
     case notOnItsOwnLine(FieldPath)
+    case notABlockMapping(FieldPath)
     case overlappingEdits
 
     public var description: String {
@@ -42,6 +43,7 @@ public enum YAMLEditError: Error, Sendable, Hashable, CustomStringConvertible {
         case .noSuchField(let path): "no field \(path)"
         case .notAScalar(let path): "\(path) is not a plain or quoted scalar, so it cannot be replaced in place"
         case .notOnItsOwnLine(let path): "\(path) does not start its own line, so it cannot be removed in place"
+        case .notABlockMapping(let path): "\(path) is written inline ({…}); write it as a block mapping to add entries in place"
         case .overlappingEdits: "edits overlap or fall outside the file"
         }
     }
@@ -85,6 +87,46 @@ public struct YAMLEditor: Sendable {
             if end < source.count { end += 1 }
         }
         return TextEdit(bytes: lineStart..<end, replacement: "")
+    }
+
+    /// An edit that sets `key` to `value` in the block mapping at `path`:
+    /// replaced in place when present, otherwise a new line after the
+    /// mapping's last entry; a missing mapping at `path` is added under its
+    /// parent. Values are double-quoted, so that no value is read as anything but text.
+    public func setEntry(_ key: String, to value: String, inMapping path: FieldPath, inDocument index: Int = 0) throws(YAMLEditError) -> TextEdit {
+        let root = try document(index)
+        let line = "\(key): \(ScalarWriter.doubleQuoted(value))"
+        if let mapping = root.node(at: path), mapping.scalar?.isNull == true, let pair = root.pair(at: path) {
+            // An empty mapping (`annotations:` with nothing under it): the entry goes on the next line.
+            var end = pair.key.range.end.offset
+            while end < source.count, source[end] != UInt8(ascii: "\n") { end += 1 }
+            let indent = String(repeating: " ", count: pair.key.range.start.column + 1)
+            return TextEdit(bytes: end..<end, replacement: "\n" + indent + line)
+        }
+        if let mapping = root.node(at: path) {
+            if mapping.pairs?.contains(where: { $0.name == key }) == true {
+                return try replaceScalar(at: path.appending(key), inDocument: index, with: value)
+            }
+            return try append([line], to: mapping, at: path)
+        }
+        guard case .key(let name)? = path.components.last else { throw .noSuchField(path) }
+        let parentPath = FieldPath(Array(path.components.dropLast()))
+        guard let parent = root.node(at: parentPath) else { throw .noSuchField(parentPath) }
+        return try append(["\(name):", "  " + line], to: parent, at: parentPath)
+    }
+
+    /// Lines added after the last entry of a block mapping, at its entries' indentation.
+    private func append(_ lines: [String], to mapping: YAMLNode, at path: FieldPath) throws(YAMLEditError) -> TextEdit {
+        guard let last = mapping.pairs?.last, let first = mapping.pairs?.first,
+              source[mapping.range.start.offset] != UInt8(ascii: "{") else { throw .notABlockMapping(path) }
+        let indent = String(repeating: " ", count: first.key.range.start.column - 1)
+        var end = last.value.range.end.offset
+        if end > 0, source[end - 1] != UInt8(ascii: "\n") {
+            while end < source.count, source[end] != UInt8(ascii: "\n") { end += 1 }
+            if end < source.count { end += 1 }
+        }
+        let newline = end > 0 && source[end - 1] != UInt8(ascii: "\n") ? "\n" : ""
+        return TextEdit(bytes: end..<end, replacement: newline + lines.map { indent + $0 + "\n" }.joined())
     }
 
     private func document(_ index: Int) throws(YAMLEditError) -> YAMLNode {

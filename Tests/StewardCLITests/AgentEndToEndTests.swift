@@ -26,6 +26,9 @@ import Testing
             let withCanary = try String(contentsOfFile: rollout, encoding: .utf8)
             try withCanary.replacingOccurrences(of: "  canary: 2.4.0\n", with: "").write(toFile: rollout, atomically: true, encoding: .utf8)
             try git(["init", "-q", "-b", "main"])
+            // The person's identity, as manual controls commit with it.
+            try git(["config", "user.name", "Priya"])
+            try git(["config", "user.email", "priya@example.com"])
             try git(["add", "-A"])
             try git(["commit", "-qm", "Registry and rollouts"])
             try withCanary.write(toFile: rollout, atomically: true, encoding: .utf8)
@@ -397,5 +400,63 @@ extension AgentEndToEndTests {
         let run = try CommandLineTests().run("/usr/bin/systemd-analyze", ["verify", world.dir + "/steward.service"])
         #expect(run.status == 0, "\(run.output)\(run.error)")
         #expect(run.error.isEmpty, "\(run.error)")
+    }
+}
+
+extension AgentEndToEndTests {
+    @Test func manualControlsAreCommitsByThePerson() throws {
+        let world = try World()
+        let cli = CommandLineTests()
+        let work = world.dir + "/work"
+        let pause = try cli.steward(["pause", "customer-support-agent", "--repo", work])
+        #expect(pause.status == 0, "\(pause.error)")
+        var rollout = try String(contentsOfFile: work + "/rollouts/customer-support-agent.yaml", encoding: .utf8)
+        #expect(rollout.contains("  name: customer-support-agent\n  annotations:\n    steward.dev/pause: \"true\"\n"), "\(rollout)")
+        #expect(rollout.contains("# commit `git revert` of the commit that set the canary"))  // comments kept
+        #expect(try world.git(["log", "-1", "--format=%an <%ae>|%s|%(trailers:key=Steward-Action,valueonly)"])
+                .hasPrefix("Priya <priya@example.com>|pause customer-support-agent|pause"))
+        #expect(try world.git(["status", "--porcelain"]).isEmpty)
+        let resume = try cli.steward(["resume", "customer-support-agent", "--repo", work])
+        #expect(resume.status == 0, "\(resume.error)")
+        rollout = try String(contentsOfFile: work + "/rollouts/customer-support-agent.yaml", encoding: .utf8)
+        #expect(!rollout.contains("steward.dev/pause") && rollout.contains("    steward.dev/resume: \"20"))
+        // The plan of the person's commit says what the control does.
+        let plan = try cli.steward(["plan", "--repo", work, "--base", "HEAD~1"])
+        #expect(plan.output.contains("steward.dev/pause removed: the rollout continues"), "\(plan.output)")
+        #expect(plan.output.contains("steward.dev/resume requested: the rollout continues past its pause"))
+        let unknown = try cli.steward(["abort", "nope", "--repo", work])
+        #expect(unknown.status == 1)
+        #expect(unknown.error.contains("no Rollout named 'nope'") && unknown.error.contains("rollouts: code-review-assistant, customer-support-agent"))
+        let nothing = try cli.steward(["unstop", "customer-support-agent", "--repo", work])
+        #expect(nothing.status == 0 && nothing.output.contains("nothing to change"))
+    }
+
+    @Test func anEmergencyStopThroughTheAgentTakesEffectAtOnce() async throws {
+        let world = try World()
+        let port = try world.start()
+        _ = try await Self.drive(world, port: port, canaryErrors: 0.01, seconds: 10) {
+            (try? String(contentsOfFile: world.dir + "/state/routes.json", encoding: .utf8))?.contains("\"2.4.0\"") == true
+        }
+        // The remote is the agent's; the person's clone pushes to it.
+        try world.git(["pull", "-q", "--rebase", world.dir + "/remote.git", "main"])
+        try world.git(["remote", "add", "origin", world.dir + "/remote.git"])
+        try world.git(["fetch", "-q", "origin"])
+        try world.git(["branch", "-q", "-u", "origin/main"])
+        let started = Date()
+        let stop = try CommandLineTests().steward(["stop", "customer-support-agent", "--repo", world.dir + "/work", "--agent",
+                                                   "http://127.0.0.1:\(port)", "--token-file", world.dir + "/token"])
+        #expect(stop.status == 0, "\(stop.error)")
+        #expect(stop.output.contains("stopped at once by the agent"))
+        var dropped = false
+        for _ in 0..<40 {
+            if let routes = try? String(contentsOfFile: world.dir + "/state/routes.json", encoding: .utf8), !routes.contains("\"2.4.0\"") {
+                dropped = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(dropped)
+        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(world.stop() == 0)
     }
 }

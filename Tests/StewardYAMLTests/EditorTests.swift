@@ -103,3 +103,37 @@ import Testing
         #expect(ScalarWriter.doubleQuoted("a\"b\\c\nd\u{1}") == "\"a\\\"b\\\\c\\nd\\x01\"")
     }
 }
+
+@Suite struct SetEntryTests {
+    func edited(_ text: String, _ key: String, _ value: String, at path: FieldPath) throws -> String {
+        let editor = try YAMLEditor(source: Array(text.utf8), file: "r.yaml")
+        let edit = try editor.setEntry(key, to: value, inMapping: path)
+        return String(decoding: try TextEdit.apply([edit], to: Array(text.utf8)), as: UTF8.self)
+    }
+
+    @Test func addsTheMappingWhenMissingAndKeepsEveryOtherByte() throws {
+        let text = "kind: Rollout\nmetadata:\n  name: r   # the rollout\nspec:\n  stable: 1.0.0\n"
+        #expect(try edited(text, "steward.dev/pause", "true", at: ["metadata", "annotations"])
+                == "kind: Rollout\nmetadata:\n  name: r   # the rollout\n  annotations:\n    steward.dev/pause: \"true\"\nspec:\n  stable: 1.0.0\n")
+    }
+
+    @Test func appendsToAnExistingMappingAndReplacesAnExistingKey() throws {
+        let text = "metadata:\n  name: r\n  annotations:\n    team: ml\nspec: {}\n"
+        let added = try edited(text, "steward.dev/resume", "2026-11-22T12:00:00Z", at: ["metadata", "annotations"])
+        #expect(added == "metadata:\n  name: r\n  annotations:\n    team: ml\n    steward.dev/resume: \"2026-11-22T12:00:00Z\"\nspec: {}\n")
+        let replaced = try edited(added, "steward.dev/resume", "later", at: ["metadata", "annotations"])
+        #expect(replaced.contains("    steward.dev/resume: \"later\"\n") && !replaced.contains("12:00"))
+    }
+
+    @Test func fillsAnEmptyMapping() throws {
+        let text = "metadata:\n  name: r\n  annotations:\nspec: {}\n"
+        #expect(try edited(text, "steward.dev/resume", "now", at: ["metadata", "annotations"])
+                == "metadata:\n  name: r\n  annotations:\n    steward.dev/resume: \"now\"\nspec: {}\n")
+    }
+
+    @Test func refusesAnInlineMapping() throws {
+        #expect(throws: YAMLEditError.notABlockMapping(["metadata"])) {
+            try edited("metadata: {name: r}\n", "steward.dev/pause", "true", at: ["metadata", "annotations"])
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import StewardEngine
+import StewardSpec
+import StewardYAML
+
+/// What every manual control takes: the rollout, the checkout, and whether to push.
+struct ControlOptions: ParsableArguments {
+    @Argument(help: "The rollout (its metadata.name).")
+    var rollout: String
+
+    @Option(help: "The checkout of the desired-state repository.")
+    var repo: String = "."
+
+    @Flag(help: "Push the commit to the branch's upstream.")
+    var push = false
+}
+
+/// A manual control is a commit: the Rollout's `steward.dev/…` annotation,
+/// set (or removed) by a byte-exact edit that keeps comments, committed with
+/// the person's own git identity and a `Steward-Action` trailer.
+struct ControlCommit {
+    let options: ControlOptions
+
+    enum Change {
+        case set(ManualControl, String)
+        case remove(ManualControl)
+    }
+
+    func commit(_ action: String, _ changes: [Change]) throws {
+        let loaded: LoadResult
+        do {
+            loaded = try DesiredStateLoader().load(directory: options.repo)
+        } catch {
+            printError("steward: error: \(error)")
+            throw ExitCode(2)
+        }
+        guard let rollout = loaded.state.rollouts[options.rollout] else {
+            let known = loaded.state.rollouts.keys.sorted().joined(separator: ", ")
+            printError("steward: error: no Rollout named '\(options.rollout)' in \(options.repo)" + (known.isEmpty ? "" : "; rollouts: \(known)"))
+            throw ExitCode(1)
+        }
+        let file = rollout.source.file
+        var bytes = [UInt8](FileManager.default.contents(atPath: file) ?? Data())
+        var applied = 0
+        for change in changes {
+            do {
+                let editor = try YAMLEditor(source: bytes, file: file)
+                let annotations: FieldPath = ["metadata", "annotations"]
+                switch change {
+                case .set(let control, let value):
+                    bytes = try TextEdit.apply([try editor.setEntry(control.rawValue, to: value, inMapping: annotations,
+                                                                    inDocument: rollout.source.documentIndex)], to: bytes)
+                    applied += 1
+                case .remove(let control):
+                    guard rollout.metadata.annotations[control.rawValue] != nil else { continue }
+                    bytes = try TextEdit.apply([try editor.removeEntry(at: annotations.appending(control.rawValue),
+                                                                       inDocument: rollout.source.documentIndex)], to: bytes)
+                    applied += 1
+                }
+            } catch {
+                printError("steward: error: \(file): \(error)")
+                throw ExitCode(1)
+            }
+        }
+        guard applied > 0 else {
+            print("\(options.rollout): nothing to change")
+            return
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let relative = file.hasPrefix(options.repo + "/") ? String(file.dropFirst(options.repo.count + 1)) : file
+        let message = """
+            \(action) \(options.rollout)
+
+            Steward-Action: \(action)
+            Steward-Rollout: \(options.rollout)
+            """
+        try git(["add", "--", relative])
+        try git(["commit", "-q", "-m", message, "--", relative])
+        print("\(options.rollout): committed \(action)")
+        if options.push {
+            try git(["push", "-q"])
+            print("\(options.rollout): pushed")
+        }
+    }
+
+    private func git(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", options.repo] + arguments
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            printError("steward: error: git \(arguments.first ?? "") failed: \(error.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw ExitCode(1)
+        }
+    }
+
+    /// A one-shot control's token: the time, so each request is new.
+    static var token: String { ISO8601DateFormatter().string(from: Date()) }
+}
+
+struct PauseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Hold a rollout's traffic where it is until `steward resume`.")
+    @OptionGroup var options: ControlOptions
+    func run() throws { try ControlCommit(options: options).commit("pause", [.set(.pause, "true")]) }
+}
+
+struct ResumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Continue a paused rollout, or one waiting at a pause step.")
+    @OptionGroup var options: ControlOptions
+    func run() throws { try ControlCommit(options: options).commit("resume", [.remove(.pause), .set(.resume, ControlCommit.token)]) }
+}
+
+struct AbortCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "abort", abstract: "Send all traffic to stable and stop the rollout, without a revert.")
+    @OptionGroup var options: ControlOptions
+    func run() throws { try ControlCommit(options: options).commit("abort", [.set(.abort, ControlCommit.token)]) }
+}
+
+struct PromoteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "promote", abstract: "Finish the current step now (or cut a blue-green preview over).")
+    @OptionGroup var options: ControlOptions
+    func run() throws { try ControlCommit(options: options).commit("promote", [.set(.promote, ControlCommit.token)]) }
+}
+
+struct PromoteFullCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "promote-full", abstract: "Skip every remaining step and promote the canary.")
+    @OptionGroup var options: ControlOptions
+    func run() throws { try ControlCommit(options: options).commit("promote-full", [.set(.promoteFull, ControlCommit.token)]) }
+}
+
+struct RetryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "retry", abstract: "Start an aborted or rolled-back canary again from its first step.")
+    @OptionGroup var options: ControlOptions
+    func run() throws { try ControlCommit(options: options).commit("retry", [.set(.retry, ControlCommit.token)]) }
+}
+
+struct StopCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stop", abstract: "Emergency stop: all traffic to stable now, held until `steward unstop`.",
+        discussion: "With --agent, the agent also stops the rollout at once, before the commit reaches it (or when git is unreachable).")
+    @OptionGroup var options: ControlOptions
+    @Option(help: "The agent's URL, e.g. http://127.0.0.1:7480, to stop at once.")
+    var agent: String?
+    @Option(help: "A file holding the agent's API token.")
+    var tokenFile: String?
+
+    func run() throws {
+        if let agent { try Self.stopNow(agent: agent, rollout: options.rollout, tokenFile: tokenFile) }
+        try ControlCommit(options: options).commit("stop", [.set(.emergencyStop, "true")])
+    }
+
+    static func stopNow(agent: String, rollout: String, tokenFile: String?) throws {
+        guard let url = URL(string: agent + "/v1/rollouts/\(rollout)/stop") else { throw ValidationError("--agent: '\(agent)' is not a URL") }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        if let tokenFile, let token = FileManager.default.contents(atPath: tokenFile) {
+            request.setValue("Bearer " + String(decoding: token, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
+                             forHTTPHeaderField: "Authorization")
+        }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var status = 0
+        URLSession.shared.dataTask(with: request) { _, response, _ in
+            status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            done.signal()
+        }.resume()
+        done.wait()
+        guard status == 202 else {
+            printError("steward: warning: the agent did not stop \(rollout) at once (HTTP \(status)); the commit will")
+            return
+        }
+        print("\(rollout): stopped at once by the agent")
+    }
+}
+
+struct UnstopCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "unstop", abstract: "Lift an emergency stop; the rollout starts again from its first step.")
+    @OptionGroup var options: ControlOptions
+    func run() throws { try ControlCommit(options: options).commit("unstop", [.remove(.emergencyStop)]) }
+}
