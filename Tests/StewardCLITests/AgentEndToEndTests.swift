@@ -233,6 +233,9 @@ import Testing
         }
         #expect(report.contains("rollouts/broken.yaml:6:1: error"), "\(report)")
         #expect(report.contains("\"invalidRevision\""))
+        let status = try CommandLineTests().steward(["status", "--agent", "http://127.0.0.1:\(port)"])
+        #expect(status.output.contains("is not valid and is not acted on:\n  rollouts/broken.yaml:6:1: error"), "\(status.output)")
+        #expect(status.output.contains("customer-support-agent: progressing at step"), "\(status.output)")
         let after = try String(contentsOfFile: world.dir + "/state/routes.json", encoding: .utf8)
         #expect(after.contains("\"2.3.1\"") && (before.contains("\"2.4.0\"") == after.contains("\"2.4.0\"")))
         #expect(world.stop() == 0)
