@@ -31,7 +31,8 @@ extension Reconciler {
             status.canaryWeight = weight
             statuses[rollout] = status
             try publishRoutes(desired)
-            logger.info("traffic", metadata: ["rollout": "\(rollout)", "canary": "\(canary?.description ?? "-")", "weight": "\(weight)"])
+            logger.info("traffic", metadata: ["rollout": "\(rollout)", "canary": "\(canary?.description ?? "-")", "weight": "\(weight)",
+                                              "publishedMsAfterDecision": "\(Int(Date().timeIntervalSince(decidedAt) * 1000))"])
         case .setSplit(let rollout, let shares):
             var status = statuses[rollout] ?? .settled(on: desired.state.rollouts[rollout]?.stable ?? shares[0].version, at: now)
             status.split = shares

@@ -32,6 +32,8 @@ public final class Reconciler: @unchecked Sendable {
     /// Rollouts stopped through the API, in force at once and until git has
     /// the stop annotation too (the commit `steward stop` makes).
     let localStops = Mutex<Set<String>>([])
+    /// When the current round's plan was made: traffic changes say how long after it they went out.
+    var decidedAt = Date()
     /// When outcomes older than the retention were last dropped.
     var lastPrune = Date.distantPast
     /// How long outcomes are kept: long enough for any rollout's exposure.
@@ -62,6 +64,7 @@ public final class Reconciler: @unchecked Sendable {
             let evidence = try await gatherEvidence(desired.state, at: moment)
             let actions = Planner.plan(desired: withLocalStops(desired.state), observed: statuses, evidence: evidence, now: moment,
                                        utcOffsets: Self.utcOffsets(desired.state, at: now))
+            decidedAt = Date()
             try await execute(actions, desired: desired, at: moment)
             try routes.publish(try RoutePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description)
             try await pruneOutcomes(now)
