@@ -37,18 +37,8 @@ public struct AgentConfig: Sendable {
             bag.add(Diagnostic(.error, code: "unreadable-file", "cannot read the config file", file: file, line: 1, column: 1))
             return nil
         }
-        let documents: [YAMLDocument]
-        do {
-            documents = try YAMLParser().parse(Array(data), file: file)
-        } catch {
-            bag.add(Diagnostic(error))
-            return nil
-        }
-        guard let root = documents.first?.root else {
-            bag.add(Diagnostic(.error, code: "empty-config", "the config file is empty", file: file, line: 1, column: 1))
-            return nil
-        }
-        var config = decode(NodeReader(node: root, file: file, bag: bag))
+        guard let reader = NodeReader.singleDocument(Array(data), file: file, bag: bag) else { return nil }
+        var config = decode(reader)
         config?.apply(environment, file: file, bag: bag)
         return bag.hasErrors ? nil : config
     }

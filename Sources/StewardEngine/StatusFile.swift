@@ -63,18 +63,7 @@ public enum StatusFile {
 
     /// Reads a status file; problems are reported to `bag` with their place.
     public static func decode(_ bytes: [UInt8], file: String, bag: DiagnosticBag) -> (rollout: String, status: RolloutStatus)? {
-        let documents: [YAMLDocument]
-        do {
-            documents = try YAMLParser().parse(bytes, file: file)
-        } catch {
-            bag.add(Diagnostic(error))
-            return nil
-        }
-        guard let root = documents.first?.root else {
-            bag.add(Diagnostic(.error, code: "empty-status", "a status file needs one document", file: file, line: 1, column: 1))
-            return nil
-        }
-        let r = NodeReader(node: root, file: file, bag: bag)
+        guard let r = NodeReader.singleDocument(bytes, file: file, bag: bag) else { return nil }
         guard let m = r.mapping(fields: ["apiVersion", "kind", "metadata", "status"]),
               m.required("kind")?.string() == kind,
               let name = m.required("metadata")?.mapping(fields: ["name"])?.required("name")?.string(),

@@ -104,18 +104,7 @@ extension TrafficScenario {
 
     /// Reads a scenario file; problems go to `bag` with file, line and column.
     public static func decode(_ bytes: [UInt8], file: String, bag: DiagnosticBag) -> TrafficScenario? {
-        let documents: [YAMLDocument]
-        do {
-            documents = try YAMLParser().parse(bytes, file: file)
-        } catch {
-            bag.add(Diagnostic(error))
-            return nil
-        }
-        guard let root = documents.first?.root else {
-            bag.add(Diagnostic(.error, code: "empty-scenario", "a scenario file needs one document", file: file, line: 1, column: 1))
-            return nil
-        }
-        let r = NodeReader(node: root, file: file, bag: bag)
+        guard let r = NodeReader.singleDocument(bytes, file: file, bag: bag) else { return nil }
         guard let m = r.mapping(fields: ["apiVersion", "kind", "metadata", "spec"]) else { return nil }
         if let kindReader = m.required("kind"), let kind = kindReader.string(), kind != Self.kind {
             kindReader.error("wrong-kind", "kind must be \(Self.kind), found '\(kind)'")
