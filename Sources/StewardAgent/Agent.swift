@@ -17,13 +17,14 @@ public struct Agent {
 
     /// Runs until a signal stops it.
     public func run() async throws {
-        let (reconciler, store) = try open()
+        let (reconciler, _) = try open()
         let loop = ReconcileService(reconciler: reconciler, pollSeconds: config.pollInterval.seconds)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
         signal(SIGHUP, SIG_IGN)
         hangup.setEventHandler { loop.nudge() }
         hangup.resume()
-        let routes = AgentRoutes(reconciler: reconciler, store: store, token: BearerToken(file: config.apiTokenFile), trigger: { loop.nudge() })
+        let flusher = IngestFlusher(buffer: reconciler.ingest, logger: logger)
+        let routes = AgentRoutes(reconciler: reconciler, ingest: reconciler.ingest, token: BearerToken(file: config.apiTokenFile), trigger: { loop.nudge() })
         let portFile = config.stateDirectory + "/listen"
         let logger = self.logger
         let application = Application(
@@ -37,7 +38,7 @@ public struct Agent {
             },
             logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: application), .init(service: loop)],
+            configuration: .init(services: [.init(service: application), .init(service: loop), .init(service: flusher)],
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         hangup.cancel()

@@ -8,7 +8,7 @@ import StewardStore
 /// nudge to reconcile now. Writes need the bearer token.
 struct AgentRoutes {
     let reconciler: Reconciler
-    let store: AgentStore
+    let ingest: IngestBuffer
     let token: BearerToken
     let trigger: @Sendable () -> Void
     static let maxBody = 8 << 20
@@ -46,12 +46,7 @@ struct AgentRoutes {
             guard let batch = OutcomeBatch(json: Data(buffer: body)) else {
                 return text(.badRequest, "expected a JSON object {\"outcomes\": [...]}\n")
             }
-            let accepted = batch.accepted, outcomes = store.outcomes
-            do {
-                try await blocking { try outcomes.record(accepted) }
-            } catch {
-                return text(.serviceUnavailable, "cannot store outcomes: \(error)\n")
-            }
+            ingest.add(batch.accepted)
             let data = (try? JSONSerialization.data(withJSONObject: batch.report, options: [.sortedKeys])) ?? Data()
             return Response(status: batch.rejected.isEmpty ? .ok : .init(code: 207, reasonPhrase: "Multi-Status"), headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(data: data)))

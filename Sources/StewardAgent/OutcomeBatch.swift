@@ -1,45 +1,75 @@
 import Foundation
 import StewardStore
 
-/// A `POST /v1/outcomes` body: `{"outcomes": [...]}`. Each malformed item
-/// is rejected with its index and reason; the good ones are kept.
-struct OutcomeBatch {
+/// A `POST /v1/outcomes` body: `{"outcomes": [...]}`, decoded in one pass.
+/// Each malformed item is rejected with its index and reason; the good ones are kept.
+struct OutcomeBatch: Decodable {
     var accepted: [Outcome] = []
     var rejected: [(index: Int, reason: String)] = []
 
-    /// Nil when the body is not a JSON object with an `outcomes` array.
-    init?(json: Data) {
-        guard let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
-              let items = object["outcomes"] as? [Any] else { return nil }
-        for (index, item) in items.enumerated() {
-            switch Self.outcome(item) {
+    private enum Keys: String, CodingKey { case outcomes }
+
+    init(from decoder: any Decoder) throws {
+        var items = try decoder.container(keyedBy: Keys.self).nestedUnkeyedContainer(forKey: .outcomes)
+        while !items.isAtEnd {
+            let index = items.currentIndex
+            let item = try items.decode(Item.self)
+            switch item.result {
             case .success(let outcome): accepted.append(outcome)
             case .failure(let problem): rejected.append((index, problem.reason))
             }
         }
     }
 
+    /// Nil when the body is not a JSON object with an `outcomes` array.
+    init?(json: Data) {
+        guard let batch = try? JSONDecoder().decode(OutcomeBatch.self, from: json) else { return nil }
+        self = batch
+    }
+
     struct Problem: Error { var reason: String }
 
-    private static func outcome(_ item: Any) -> Result<Outcome, Problem> {
-        guard var fields = item as? [String: Any] else { return .failure(Problem(reason: "not a JSON object")) }
-        if let text = fields["time"] as? String {
-            guard let date = ISO8601DateFormatter().date(from: text) else {
-                return .failure(Problem(reason: "time: '\(text.prefix(40))' is not an ISO 8601 time such as 2026-11-22T10:00:00Z"))
-            }
-            fields["time"] = date.timeIntervalSince1970
+    /// One item; never fails to decode, so one bad item does not sink the batch.
+    private struct Item: Decodable {
+        var result: Result<Outcome, Problem>
+
+        private enum Field: String, CodingKey {
+            case model, version, time, latencyMs, ok, inputTokens, outputTokens, cost, rating, hallucination, safetyViolation
         }
-        do {
-            let data = try JSONSerialization.data(withJSONObject: fields)
-            let outcome = try JSONDecoder().decode(Outcome.self, from: data)
-            if let problem = outcome.problem { return .failure(Problem(reason: problem)) }
-            return .success(outcome)
-        } catch let DecodingError.keyNotFound(key, _) {
-            return .failure(Problem(reason: "missing field '\(key.stringValue)'"))
-        } catch let DecodingError.typeMismatch(_, context) {
-            return .failure(Problem(reason: "\(context.codingPath.map(\.stringValue).joined(separator: ".")): wrong type"))
-        } catch {
-            return .failure(Problem(reason: "not an outcome"))
+
+        init(from decoder: any Decoder) {
+            do {
+                let c = try decoder.container(keyedBy: Field.self)
+                let time: Double
+                if let text = try? c.decode(String.self, forKey: .time) {
+                    guard let date = ISO8601DateFormatter().date(from: text) else {
+                        throw Problem(reason: "time: '\(text.prefix(40))' is not an ISO 8601 time such as 2026-11-22T10:00:00Z")
+                    }
+                    time = date.timeIntervalSince1970
+                } else {
+                    time = try c.decode(Double.self, forKey: .time)
+                }
+                let outcome = Outcome(
+                    model: try c.decode(String.self, forKey: .model), version: try c.decode(String.self, forKey: .version), time: time,
+                    latencyMs: try c.decode(Double.self, forKey: .latencyMs), ok: try c.decode(Bool.self, forKey: .ok),
+                    inputTokens: try c.decodeIfPresent(Double.self, forKey: .inputTokens),
+                    outputTokens: try c.decodeIfPresent(Double.self, forKey: .outputTokens),
+                    cost: try c.decodeIfPresent(Double.self, forKey: .cost), rating: try c.decodeIfPresent(Double.self, forKey: .rating),
+                    hallucination: try c.decodeIfPresent(Bool.self, forKey: .hallucination),
+                    safetyViolation: try c.decodeIfPresent(Bool.self, forKey: .safetyViolation))
+                if let problem = outcome.problem { throw Problem(reason: problem) }
+                result = .success(outcome)
+            } catch let problem as Problem {
+                result = .failure(problem)
+            } catch DecodingError.keyNotFound(let key, _) {
+                result = .failure(Problem(reason: "missing field '\(key.stringValue)'"))
+            } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+                // A failure at the item itself (an index, not a field) means it is not an object.
+                let field = context.codingPath.last.flatMap { $0.intValue == nil ? $0.stringValue : nil }
+                result = .failure(Problem(reason: field.map { "\($0): wrong type" } ?? "not a JSON object"))
+            } catch {
+                result = .failure(Problem(reason: "not an outcome"))
+            }
         }
     }
 

@@ -20,6 +20,8 @@ public final class Reconciler: @unchecked Sendable {
     let remote: RemoteOptions
     public let routes: RoutePublisher
     public let snapshot: AgentSnapshot
+    /// Outcomes posted to the API, written to the store every second.
+    public let ingest: IngestBuffer
     let logger: Logger
     let clock: @Sendable () -> Date
 
@@ -50,6 +52,7 @@ public final class Reconciler: @unchecked Sendable {
         remote = RemoteOptions(url: config.repositoryURL, credentials: config.credentials)
         routes = RoutePublisher(path: config.routesPath)
         snapshot = AgentSnapshot()
+        ingest = IngestBuffer(store: store.outcomes)
     }
 
     /// One full round. Never throws: every failure is logged, reported in
@@ -135,6 +138,8 @@ public final class Reconciler: @unchecked Sendable {
         }
         let first = desired == nil
         desired = (fetched.tip, loaded.state)
+        // Loading parses on every core, each thread in its own malloc arena; give the transient memory back.
+        releaseFreedMemory()
         snapshot.update {
             $0.desiredRevision = fetched.tip.description
             $0.invalidRevision = nil
@@ -204,6 +209,8 @@ public final class Reconciler: @unchecked Sendable {
     /// Outcomes from the store, pooled over each span the engine may judge:
     /// between every change of weight and the start of the current step.
     func gatherEvidence(_ desired: DesiredState, at now: Moment) async throws -> Evidence {
+        let ingest = self.ingest
+        try await blocking { try ingest.flush() }
         var requests: [(metric: String, measure: IngestMeasure, model: String, version: SemanticVersion, from: Moment, to: Moment)] = []
         for (name, status) in statuses {
             guard let rollout = desired.rollouts[name] else { continue }
@@ -247,4 +254,14 @@ public final class Reconciler: @unchecked Sendable {
             return (metric.name, measure)
         }
     }
+}
+
+/// glibc keeps freed memory in its arenas; `malloc_trim` returns it to the system.
+@_silgen_name("malloc_trim")
+private func mallocTrim(_ pad: Int) -> Int32
+
+private func releaseFreedMemory() {
+    #if os(Linux)
+    _ = mallocTrim(0)
+    #endif
 }

@@ -16,6 +16,9 @@ public final class Repository: @unchecked Sendable {
     public let gitDirectory: String
     let lock = NSLock()
     private var treeCache: [TreeCacheKey: [TreeFile]] = [:]
+    /// A long-running agent reads a new tree at every new tip: the cache is
+    /// bounded, and simply emptied when full (recent trees are read again cheaply).
+    static let treeCacheLimit = 64
 
     private struct TreeCacheKey: Hashable {
         var commit: ObjectID
@@ -81,6 +84,7 @@ public final class Repository: @unchecked Sendable {
                 }
             }
             files.sort { $0.path < $1.path }
+            if treeCache.count >= Self.treeCacheLimit { treeCache.removeAll(keepingCapacity: true) }
             treeCache[key] = files
             return files
         }

@@ -25,11 +25,18 @@ public final class OutcomeStore: Sendable {
     /// Adds outcomes to their buckets, in one transaction.
     public func record(_ outcomes: [Outcome]) throws {
         var buckets: [BucketKey: OutcomeTally] = [:]
-        for outcome in outcomes {
-            let key = BucketKey(model: outcome.model, version: outcome.version,
-                                start: Int64((outcome.time / Self.bucketSeconds).rounded(.down) * Self.bucketSeconds))
-            outcome.add(to: &buckets[key, default: OutcomeTally()])
-        }
+        for outcome in outcomes { outcome.add(to: &buckets[Self.bucket(of: outcome), default: OutcomeTally()]) }
+        try record(tallies: buckets)
+    }
+
+    /// The bucket an outcome falls in.
+    public static func bucket(of outcome: Outcome) -> BucketKey {
+        BucketKey(model: outcome.model, version: outcome.version,
+                  start: Int64((outcome.time / bucketSeconds).rounded(.down) * bucketSeconds))
+    }
+
+    /// Adds tallies already grouped by bucket, in one transaction.
+    public func record(tallies buckets: [BucketKey: OutcomeTally]) throws {
         try database.write { db in
             for (key, tally) in buckets {
                 var merged = tally
@@ -65,9 +72,11 @@ public final class OutcomeStore: Sendable {
         }
     }
 
-    private struct BucketKey: Hashable {
-        var model: String
-        var version: String
-        var start: Int64
+    /// One model's version over one bucket of time.
+    public struct BucketKey: Hashable, Sendable {
+        public var model: String
+        public var version: String
+        /// The bucket's start, in whole seconds since the epoch.
+        public var start: Int64
     }
 }

@@ -1,0 +1,44 @@
+import Foundation
+import StewardEngine
+import StewardStore
+import Synchronization
+
+/// Outcomes added up in memory as they arrive, and written to SQLite in one
+/// transaction a second (and before every reconcile round reads them), so
+/// that a gateway's POST costs a few additions, not a disk write. A crash
+/// loses at most the last second's outcomes: samples, not state.
+public final class IngestBuffer: Sendable {
+    private let pending = Mutex<[OutcomeStore.BucketKey: OutcomeTally]>([:])
+    let store: OutcomeStore
+
+    public init(store: OutcomeStore) {
+        self.store = store
+    }
+
+    /// Adds outcomes to their buckets in memory.
+    public func add(_ outcomes: [Outcome]) {
+        var local: [OutcomeStore.BucketKey: OutcomeTally] = [:]
+        for outcome in outcomes { outcome.add(to: &local[OutcomeStore.bucket(of: outcome), default: OutcomeTally()]) }
+        pending.withLock { pending in
+            for (key, tally) in local { pending[key, default: OutcomeTally()].add(tally) }
+        }
+    }
+
+    /// Writes what has arrived since the last flush.
+    public func flush() throws {
+        let batch = pending.withLock { pending in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try store.record(tallies: batch)
+        } catch {
+            // Nothing is lost on a failed write: the tallies go back, to be written with the next flush.
+            pending.withLock { pending in
+                for (key, tally) in batch { pending[key, default: OutcomeTally()].add(tally) }
+            }
+            throw error
+        }
+    }
+}
