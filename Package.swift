@@ -84,6 +84,7 @@ let package = Package(
         .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine"]),
         .testTarget(name: "StewardGitTests", dependencies: ["StewardGit"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore"]),
+        .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent"]),
         .testTarget(name: "StewardCLITests", dependencies: ["StewardCLI", "steward"]),
     ]
 )

@@ -42,10 +42,10 @@ struct OutcomeBatch: Decodable {
                 let c = try decoder.container(keyedBy: Field.self)
                 let time: Double
                 if let text = try? c.decode(String.self, forKey: .time) {
-                    guard let date = ISO8601DateFormatter().date(from: text) else {
+                    guard let seconds = ISOTime.seconds(text) else {
                         throw Problem(reason: "time: '\(text.prefix(40))' is not an ISO 8601 time such as 2026-11-22T10:00:00Z")
                     }
-                    time = date.timeIntervalSince1970
+                    time = seconds
                 } else {
                     time = try c.decode(Double.self, forKey: .time)
                 }
