@@ -137,7 +137,7 @@ public final class Reconciler: @unchecked Sendable {
             return
         }
         let first = desired == nil
-        desired = (fetched.tip, loaded.state)
+        desired = (fetched.tip, loaded.state.withoutSyntaxTrees())
         // Loading parses on every core, each thread in its own malloc arena; give the transient memory back.
         releaseFreedMemory()
         snapshot.update {

@@ -102,32 +102,39 @@ public enum MetricStatistics: Sendable {
 }
 
 /// A mergeable latency histogram (HdrHistogram, two significant digits:
-/// quantiles within 1%), in milliseconds from 1 ms to one hour.
+/// quantiles within 1%), in milliseconds from 1 ms to one hour. Its counts
+/// (16 KiB) are allocated with the first latency: a tally with none, of
+/// which an agent with a thousand rollouts holds thousands, costs nothing.
 public struct LatencyHistogram: Sendable {
     public static let highestMilliseconds: UInt64 = 3_600_000
-    var histogram = Histogram<UInt64>(highestTrackableValue: highestMilliseconds, numberOfSignificantValueDigits: .two)
+    var histogram: Histogram<UInt64>?
 
     public init() {}
+
+    static func empty() -> Histogram<UInt64> {
+        Histogram<UInt64>(highestTrackableValue: highestMilliseconds, numberOfSignificantValueDigits: .two)
+    }
 
     /// Records one latency; values past an hour count as an hour, and
     /// non-finite or negative ones as one hour too (slow is the safe reading).
     public mutating func record(milliseconds: Double, count: UInt64 = 1) {
         let clamped = milliseconds.isFinite && milliseconds >= 0 ? min(milliseconds, Double(Self.highestMilliseconds)) : Double(Self.highestMilliseconds)
-        _ = histogram.record(UInt64(clamped.rounded()), count: count)
+        if histogram == nil { histogram = Self.empty() }
+        _ = histogram!.record(UInt64(clamped.rounded()), count: count)
     }
 
     /// Latencies recorded.
-    public var count: UInt64 { histogram.totalCount }
+    public var count: UInt64 { histogram?.totalCount ?? 0 }
 
     /// The latency at quantile `q` (0...1), or nil when empty.
     public func quantile(_ q: Double) -> Double? {
-        guard count > 0 else { return nil }
+        guard let histogram, count > 0 else { return nil }
         return Double(histogram.valueAtPercentile(q * 100))
     }
 
     /// Latencies recorded above `milliseconds`.
     public func countAbove(_ milliseconds: Double) -> Double {
-        guard count > 0 else { return 0 }
+        guard let histogram, count > 0 else { return 0 }
         guard milliseconds >= 0 else { return Double(count) }
         guard milliseconds < Double(Self.highestMilliseconds) else { return 0 }
         let floor = UInt64(milliseconds)
@@ -137,6 +144,7 @@ public struct LatencyHistogram: Sendable {
     /// The distinct recorded values in increasing order, each with how many
     /// latencies are at or below it.
     func cumulativeCounts() -> [(value: Double, atOrBelow: Double)] {
+        guard let histogram else { return [] }
         var result: [(Double, Double)] = []
         var total = 0.0
         for entry in histogram.recordedValues() {
@@ -148,13 +156,16 @@ public struct LatencyHistogram: Sendable {
 
     /// Each distinct recorded value (milliseconds) with its count, for storage.
     public func recordedCounts() -> [(value: UInt64, count: UInt64)] {
-        histogram.recordedValues().map { (histogram.lowestEquivalentForValue($0.value), $0.count) }
+        guard let histogram else { return [] }
+        return histogram.recordedValues().map { (histogram.lowestEquivalentForValue($0.value), $0.count) }
     }
 
     /// Both histograms' latencies together.
     public func merged(with other: LatencyHistogram) -> LatencyHistogram {
+        guard let theirs = other.histogram else { return self }
+        guard histogram != nil else { return other }
         var copy = self
-        copy.histogram.add(other.histogram)
+        copy.histogram!.add(theirs)
         return copy
     }
 }

@@ -2,7 +2,12 @@ import CGit2
 import Foundation
 
 /// libgit2 is initialised once per process, on first use.
-private let libgit2: Void = { git_libgit2_init(); return () }()
+private let libgit2: Void = {
+    git_libgit2_init()
+    // libgit2 caches objects up to 256 MiB by default; a long-running agent reads a tree per tip and needs few of them.
+    _ = steward_git_set_cache_max_size(16 << 20)
+    return ()
+}()
 
 /// A git repository on disk, opened through libgit2. Every libgit2 object it
 /// creates is freed exactly once, by the `defer` next to its creation.

@@ -61,3 +61,21 @@ public struct LoadResult: Sendable {
 
     public var isValid: Bool { !diagnostics.contains { $0.severity == .error } }
 }
+
+extension DesiredState {
+    /// The same state without the YAML trees kept for diagnostics: a
+    /// long-running agent has validated the state already and edits files
+    /// from the bytes of the tip it commits on, so it need not hold every
+    /// node of every file (most of its memory with a thousand models).
+    public func withoutSyntaxTrees() -> DesiredState {
+        var copy = self
+        let empty = YAMLNode(content: .mapping([]), range: SourceRange(start: .init(line: 1, column: 1, offset: 0),
+                                                                        end: .init(line: 1, column: 1, offset: 0)))
+        for key in copy.models.keys { copy.models[key]?.source.root = empty }
+        for key in copy.promptTemplates.keys { copy.promptTemplates[key]?.source.root = empty }
+        for key in copy.rollouts.keys { copy.rollouts[key]?.source.root = empty }
+        for key in copy.analysisTemplates.keys { copy.analysisTemplates[key]?.source.root = empty }
+        for key in copy.policies.keys { copy.policies[key]?.source.root = empty }
+        return copy
+    }
+}
