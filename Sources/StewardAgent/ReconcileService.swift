@@ -30,6 +30,7 @@ public final class ReconcileService: Service, Sendable {
 
     public func run() async throws {
         var announcedReady = false
+        var failures = 0
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             await reconciler.round()
             let state = reconciler.snapshot.value
@@ -38,7 +39,10 @@ public final class ReconcileService: Service, Sendable {
                 announcedReady = true
             }
             notifier.notify("WATCHDOG=1")
-            let wait = pollSeconds * Double.random(in: 0.9...1.1)
+            // After a failure (git or the disk down), try again soon and then less and less often, up to the poll interval.
+            failures = state.lastError == nil ? 0 : failures + 1
+            let backoff = failures == 0 ? pollSeconds : min(pollSeconds, Double(1 << min(failures - 1, 10)))
+            let wait = backoff * Double.random(in: 0.9...1.1)
             // Sleep until the poll interval ends or a nudge comes; a shutdown ends the wait, never a round.
             let deadline = Date().addingTimeInterval(wait)
             try? await cancelWhenGracefulShutdown {

@@ -34,7 +34,12 @@ public struct ModelRoute: Sendable, Hashable, Codable {
         var bounds: [Int] = []
         for variant in variants {
             guard variant.basisPoints >= 0 else { throw .negativeShare(model: model, version: variant.version) }
-            total += variant.basisPoints
+            // Shares past the whole can never sum to it; adding them could overflow and trap a gateway.
+            let (sum, overflow) = total.addingReportingOverflow(variant.basisPoints)
+            guard !overflow, sum <= Int(StickyHash.bucketCount) else {
+                throw .sharesDoNotSum(model: model, total: overflow ? Int.max : sum)
+            }
+            total = sum
             bounds.append(total)
         }
         guard total == Int(StickyHash.bucketCount) else { throw .sharesDoNotSum(model: model, total: total) }

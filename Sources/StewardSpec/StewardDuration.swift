@@ -4,6 +4,9 @@ public struct StewardDuration: Sendable, Hashable, Comparable, CustomStringConve
 
     public init(seconds: Double) { self.seconds = seconds }
 
+    /// The longest duration written in a manifest: a hundred years.
+    public static let longest = 100 * 365.25 * 86400.0
+
     private static let units: [(suffix: String, seconds: Double)] = [
         ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604_800),
     ]
@@ -22,10 +25,13 @@ public struct StewardDuration: Sendable, Hashable, Comparable, CustomStringConve
             rest = rest.dropFirst(unit.count)
             total += amount * scale
         }
+        // Past a hundred years a duration is a typo, and past Int.max seconds it would trap where it is shown.
+        guard total.isFinite, total <= Self.longest else { return nil }
         self.seconds = total
     }
 
     public var description: String {
+        guard seconds.isFinite, seconds < 1e15 else { return "∞" }
         var remaining = Int(seconds.rounded())
         guard remaining > 0 else { return seconds == 0 ? "0s" : "\(Int((seconds * 1000).rounded()))ms" }
         var text = ""

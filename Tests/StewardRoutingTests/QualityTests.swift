@@ -108,3 +108,19 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// The library gateways embed never traps on input.
+@Suite struct RoutingInputTests {
+    @Test func sharesThatWouldOverflowAreAnError() {
+        #expect(throws: RoutingError.self) {
+            try ModelRoute(model: "m", stickyKey: "k", salt: "m", variants: [
+                .init(version: "1", basisPoints: Int.max), .init(version: "2", basisPoints: Int.max),
+            ])
+        }
+        #expect(throws: RoutingError.sharesDoNotSum(model: "m", total: 20_000)) {
+            try ModelRoute(model: "m", stickyKey: "k", salt: "m", variants: [
+                .init(version: "1", basisPoints: 10_000), .init(version: "2", basisPoints: 10_000),
+            ])
+        }
+    }
+}

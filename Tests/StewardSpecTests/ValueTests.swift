@@ -33,3 +33,11 @@ import StewardSpec
         #expect(!LifecycleStatus.archived.canBeStable)
     }
 }
+
+@Suite struct DurationLimitTests {
+    @Test func aDurationPastAHundredYearsIsNotADuration() {
+        #expect(StewardDuration("99999999999999999999d") == nil)
+        #expect(StewardDuration("36500d") != nil)
+        #expect(StewardDuration(seconds: 1e300).description == "∞")
+    }
+}
