@@ -33,8 +33,8 @@ echo
 echo "== what would the agent do if 2.4.0's error rate jumped at 15%?"
 $steward simulate --repo examples/quickstart --rollout customer-support-agent --metrics examples/simulations/error-spike.csv
 echo
-echo "== how well does the analysis decide? 200 seeded closed-loop runs of a 7% error regression at 500 requests a minute"
-$steward simulate --repo examples/quickstart --scenario examples/simulations/scenarios/002-errors-7pct-500rpm.yaml --runs 200
+echo "== how well does the analysis decide? 50 seeded closed-loop runs of a 7% error regression at 500 requests a minute"
+$steward simulate --repo examples/quickstart --scenario examples/simulations/scenarios/002-errors-7pct-500rpm.yaml --runs 50
 echo
 echo "== which version do users get? (15% canary)"
 $steward route --table examples/gateway/routing-table.json --model customer-support-agent user-1 user-2 user-3 user-4
