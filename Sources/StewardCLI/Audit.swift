@@ -186,7 +186,7 @@ struct AuditReport {
         func line(_ cells: [String], _ last: String) -> String {
             zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + last + "\n"
         }
-        return line(columns.map(\.0), "WHAT") + rows.map { line([$0.commit, $0.date, $0.who], what($0)) }.joined()
+        return line(columns.map(\.0), "WHAT") + rows.map { line([$0.commit, $0.date, terminalSafe($0.who)], terminalSafe(what($0))) }.joined()
     }
 
     func json() -> String {
@@ -196,7 +196,7 @@ struct AuditReport {
     func markdown() -> String {
         var out = "| Commit | Date | Who | What |\n|---|---|---|---|\n"
         for row in rows {
-            out += "| `\(row.commit)` | \(row.date) | \(row.who) | \(markdownCell(what(row))) |\n"
+            out += "| `\(row.commit)` | \(row.date) | \(markdownCell(row.who)) | \(markdownCell(what(row))) |\n"
         }
         return out
     }

@@ -10,7 +10,31 @@ func prettyJSON(_ value: some Encodable) -> String {
     return String(decoding: data, as: UTF8.self) + "\n"
 }
 
-/// Text made safe for one cell of a Markdown table.
+/// Text made safe for one cell of a Markdown table: a file name or an
+/// author in a pull request can hold anything, and must not add rows,
+/// links, images or HTML to the comment.
 func markdownCell(_ text: String) -> String {
-    text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    var out = ""
+    for character in terminalSafe(text) {
+        switch character {
+        case "\n", "\r": out += " "
+        case "\\", "|", "`", "*", "_", "[", "]", "(", ")", "<", ">", "!", "#", "~", "&": out += "\\" + String(character)
+        default: out.append(character)
+        }
+    }
+    return out
+}
+
+/// Text shown as code in a Markdown table cell: no backtick can end the code span early.
+func markdownCode(_ text: String) -> String {
+    "`" + terminalSafe(text).replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|")
+        .replacingOccurrences(of: "\n", with: " ") + "`"
+}
+
+/// Text without control characters (ANSI escapes included), for a terminal:
+/// an author name or a file name must not move the cursor or recolour it.
+func terminalSafe(_ text: String) -> String {
+    String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+        (scalar.value < 0x20 && scalar != "\n" && scalar != "\t") || (0x7F...0x9F).contains(scalar.value) ? "?" : scalar
+    }))
 }

@@ -38,7 +38,7 @@ public struct ValidationReport: Sendable {
 
     /// Compiler style, one problem a line, then a summary.
     func text() -> String {
-        result.diagnostics.map { "\($0)\n" }.joined() + summary + "\n"
+        result.diagnostics.map { terminalSafe("\($0)") + "\n" }.joined() + summary + "\n"
     }
 
     /// The stable JSON shape documented in the README (`"schema": 1`).
@@ -78,7 +78,7 @@ public struct ValidationReport: Sendable {
         var out = "### \(errors > 0 ? "❌" : "⚠️") steward validate\n\n\(summary).\n\n"
         out += "| Severity | Location | Problem |\n|---|---|---|\n"
         for d in result.diagnostics {
-            out += "| \(d.severity.rawValue) | `\(d.file):\(d.line):\(d.column)` | \(markdownCell(d.message)) (`\(d.code)`) |\n"
+            out += "| \(d.severity.rawValue) | \(markdownCode("\(d.file):\(d.line):\(d.column)")) | \(markdownCell(d.message)) (`\(d.code)`) |\n"
         }
         return out
     }

@@ -59,3 +59,37 @@ import StewardYAML
         #expect(clean.hasPrefix("### ✅"))
     }
 }
+
+/// A pull request can name files and authors as it likes: nothing it writes
+/// reaches a comment as Markdown, or a terminal as an escape sequence.
+@Suite struct OutputInjectionTests {
+    @Test func markdownCellsCannotAddRowsLinksOrImages() {
+        let hostile = "Eve | evil |\n| forged | row ![x](https://evil.example/x.png) [click](https://evil.example) <img src=x>"
+        let cell = markdownCell(hostile)
+        #expect(!cell.contains("\n"))
+        #expect(!cell.contains(" | ") && !cell.contains("]("))
+        #expect(cell.contains("\\|") && cell.contains("\\!\\[x\\]\\(") && cell.contains("\\<img"))
+        #expect(markdownCode("a`|b.yaml:1:1") == "`a'\\|b.yaml:1:1`")
+    }
+
+    @Test func terminalTextLosesControlCharacters() {
+        let name = "Mallory \u{1B}[2J\u{1B}[31mroot\u{07}\u{9B}"
+        let safe = terminalSafe(name)
+        #expect(!safe.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B })
+        #expect(safe == "Mallory ?[2J?[31mroot??")
+    }
+
+    @Test func validateMarkdownEscapesAHostileFileName() {
+        let result = DesiredStateLoader().load([SourceFile(path: "x`|![p](https://e)|.yaml", bytes: Array("kind: Nope\n".utf8))])
+        let markdown = ValidationReport(result: result).render(.markdown)
+        let rows = markdown.split(separator: "\n").filter { $0.hasPrefix("| error") }
+        #expect(!rows.isEmpty)
+        for row in rows {
+            // Four cell borders: the file name adds none.
+            #expect(row.split(separator: "|", omittingEmptySubsequences: false).count - row.components(separatedBy: "\\|").count + 1 == 5, "\(row)")
+            // The name sits inside one code span, where links and images are inert text.
+            let location = row.components(separatedBy: " | ")[1]
+            #expect(location.hasPrefix("`") && location.hasSuffix("`") && location.filter { $0 == "`" }.count == 2, "\(row)")
+        }
+    }
+}
