@@ -130,6 +130,19 @@ extension Repository {
 
     /// Fetches `branch` and follows it even when it was force-pushed.
     public func fetch(_ remote: RemoteOptions, branch: String) throws(GitError) -> FetchResult {
+        // Another writer's private push ref (see `push`) can vanish while a local
+        // fetch lists the remote's refs; that race is not a failure: fetch again.
+        var attempt = 0
+        while true {
+            do {
+                return try fetchOnce(remote, branch: branch)
+            } catch where error.message.contains("refs/steward/incoming/") && attempt < 5 {
+                attempt += 1
+            }
+        }
+    }
+
+    private func fetchOnce(_ remote: RemoteOptions, branch: String) throws(GitError) -> FetchResult {
         try locked { () throws(GitError) -> FetchResult in
             let previous = try unlockedTip(Self.trackingRef(branch))
             let context = TransferContext(remote)
