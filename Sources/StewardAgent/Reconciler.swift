@@ -77,7 +77,9 @@ public final class Reconciler: @unchecked Sendable {
                 $0.lastError = nil
             }
         } catch {
-            logger.error("reconcile failed; serving the last good state", metadata: ["error": "\(error)"])
+            // The kind says whether waiting helps (the network, a moved branch) or a person must act (credentials, a conflict).
+            let kind = (error as? GitError)?.kind.rawValue ?? "other"
+            logger.error("reconcile failed; serving the last good state", metadata: ["error": "\(error)", "kind": "\(kind)"])
             snapshot.update { $0.lastError = "\(error)" }
         }
         snapshot.update { $0.lastRound = now }

@@ -32,6 +32,40 @@ public struct GitError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(operation): \(message)" }
+
+    /// What kind of failure it is, so that a caller can tell "retry" from
+    /// "tell a person"; libgit2's number stays in `code`.
+    public enum Kind: String, Sendable, Hashable {
+        /// The branch moved or a push was not a fast-forward: fetch and try again.
+        case nonFastForward
+        /// A revision, file, reference or remote branch that is not there.
+        case notFound
+        /// A merge or revert that conflicts.
+        case conflict
+        /// Credentials refused, or a host key not trusted.
+        case auth
+        /// No answer within the deadline.
+        case timeout
+        /// The caller cancelled.
+        case cancelled
+        /// The network failed (refused, reset, unreachable).
+        case network
+        case other
+    }
+
+    public var kind: Kind {
+        if isConflictOnReference { return .nonFastForward }
+        switch code {
+        case GIT_ENOTFOUND.rawValue: return .notFound
+        case GIT_ECONFLICT.rawValue, GIT_EMERGECONFLICT.rawValue: return .conflict
+        case GIT_EAUTH.rawValue, GIT_ECERTIFICATE.rawValue: return .auth
+        case GIT_EUSER.rawValue where message.contains("cancel"): return .cancelled
+        default: break
+        }
+        if message.contains("no answer within") || message.lowercased().contains("timed out") { return .timeout }
+        if errorClass == GIT_ERROR_NET.rawValue || errorClass == GIT_ERROR_SSH.rawValue || errorClass == GIT_ERROR_HTTP.rawValue { return .network }
+        return .other
+    }
 }
 
 /// Runs a libgit2 call and turns a negative result into a ``GitError``.

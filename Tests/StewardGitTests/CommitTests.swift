@@ -56,6 +56,7 @@ import StewardYAML
             Issue.record("moved a branch that had moved")
         } catch {
             #expect(error.isConflictOnReference)
+            #expect(error.kind == .nonFastForward)
         }
         #expect(try fixture.git(["log", "-1", "--format=%s"]) == "someone else\n")
     }
@@ -94,6 +95,7 @@ import StewardYAML
             Issue.record("a conflicting revert succeeded")
         } catch {
             #expect("\(error)" == "revert \(canaryCommit.prefix(7)): conflicts in rollouts/r.yaml")
+            #expect((error as? GitError)?.kind == .conflict)
         }
         #expect(try repo.branchTip("main") == tip)
         #expect(try fixture.git(["status", "--porcelain"]).isEmpty)

@@ -44,6 +44,7 @@ import Testing
         } catch {
             #expect(error.description.hasPrefix("resolve no-such-branch: "))
             #expect(error.code == -3)  // GIT_ENOTFOUND
+            #expect(error.kind == .notFound)
         }
         #expect(throws: GitError.self) { try Repository.open(fixture.path + "/nope") }
     }

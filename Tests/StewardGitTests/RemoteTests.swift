@@ -155,6 +155,7 @@ final class Failures: @unchecked Sendable {
             Issue.record("a slow operation did not time out")
         } catch {
             #expect(error.description == "fetch main: no answer within 200ms")
+            #expect((error as? GitError)?.kind == .timeout)
         }
         #expect(finished.all.isEmpty)
         release.signal()
