@@ -32,8 +32,8 @@ public struct DesiredStateLoader: Sendable {
     public func load(_ files: [SourceFile]) -> LoadResult {
         let bag = DiagnosticBag()
         var state = DesiredState()
-        for decoded in decodeConcurrently(files) {
-            for diagnostic in decoded.diagnostics { bag.add(diagnostic) }
+        for (file, decoded) in zip(files, decodeConcurrently(files)) {
+            for diagnostic in Self.capped(decoded.diagnostics, at: Self.maxDiagnosticsPerFile, file: file.path) { bag.add(diagnostic) }
             for resource in decoded.resources {
                 if let first = state.insert(resource) {
                     let place = first.source.position(of: ["metadata", "name"])
@@ -47,8 +47,24 @@ public struct DesiredStateLoader: Sendable {
         for diagnostic in SemanticValidator(state: state).validate() { bag.add(diagnostic) }
         return LoadResult(
             state: state,
-            diagnostics: bag.diagnostics.sorted(by: Diagnostic.sourceOrder),
+            diagnostics: Self.capped(bag.diagnostics.sorted(by: Diagnostic.sourceOrder), at: Self.maxDiagnostics, file: nil),
             files: files.map(\.path))
+    }
+
+    /// At most this many problems are reported for one file, and in all: a
+    /// hostile file (40 KB of aliases) could otherwise print half a million.
+    public static let maxDiagnosticsPerFile = 100
+    public static let maxDiagnostics = 1_000
+
+    /// The first `limit` diagnostics, then one that says how many more there were.
+    static func capped(_ diagnostics: [Diagnostic], at limit: Int, file: String?) -> [Diagnostic] {
+        guard diagnostics.count > limit else { return diagnostics }
+        let kept = Array(diagnostics.prefix(limit))
+        let last = kept.last!
+        let place = file.map { " in \($0)" } ?? ""
+        // Placed just after the last one kept, so that it stays last in source order.
+        return kept + [Diagnostic(.error, code: "too-many-diagnostics", "… and \(diagnostics.count - limit) more problems\(place), not shown",
+                                  file: last.file, line: last.line, column: last.column + 1)]
     }
 
     /// Parses and decodes each file on its own, on every core; the files

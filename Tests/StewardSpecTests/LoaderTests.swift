@@ -124,3 +124,25 @@ import StewardSpec
             - {version: 1.1.0, baseModel: b, status: candidate}
         """
 }
+
+@Suite struct DiagnosticCapTests {
+    @Test func aFileFullOfProblemsReportsAHundredAndSaysHowManyMore() {
+        // 500 unknown fields, each one a problem.
+        let fields = (0..<500).map { "  field\($0): 1\n" }.joined()
+        let text = "apiVersion: steward/v1\nkind: Model\nmetadata: {name: m}\nspec:\n  versions: []\n" + fields
+        let result = DesiredStateLoader().load([SourceFile(path: "m.yaml", bytes: Array(text.utf8))])
+        #expect(result.diagnostics.count == DesiredStateLoader.maxDiagnosticsPerFile + 1)
+        #expect(result.diagnostics.last?.message.hasPrefix("… and ") == true)
+        #expect(result.diagnostics.last?.message.hasSuffix(" more problems in m.yaml, not shown") == true)
+    }
+
+    @Test func manyFilesStopAtAThousandInAll() {
+        let files = (0..<30).map { i in
+            SourceFile(path: "f\(i).yaml", bytes: Array(("apiVersion: steward/v1\nkind: Model\nmetadata: {name: m\(i)}\nspec:\n  versions: []\n"
+                + (0..<60).map { "  x\($0): 1\n" }.joined()).utf8))
+        }
+        let result = DesiredStateLoader().load(files)
+        #expect(result.diagnostics.count <= DesiredStateLoader.maxDiagnostics + 1)
+        #expect(result.diagnostics.last?.code == "too-many-diagnostics")
+    }
+}
