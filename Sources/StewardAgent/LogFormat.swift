@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import StewardYAML
 
 /// One-line structured records on standard output (journald keeps them):
 /// `time level message key=value …`.
@@ -19,24 +20,14 @@ public struct LineLogHandler: LogHandler {
         let level = event.level, message = event.message
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote("\($0.value)"))" }.joined(separator: " ")
-        let line = "\(ISO8601DateFormatter().string(from: Date())) \(level) \(Self.quote("\(message)"))\(fields.isEmpty ? "" : " " + fields)\n"
+        let line = "\(Date().formatted(.iso8601)) \(level) \(Self.quote("\(message)"))\(fields.isEmpty ? "" : " " + fields)\n"
         FileHandle.standardOutput.write(Data(line.utf8))
     }
 
-    /// Values with spaces, quotes or control characters are quoted and escaped, so one record stays one line.
+    /// Values with spaces, quotes or control characters are YAML-style
+    /// double-quoted (StewardYAML's writer), so one record stays one line.
     static func quote(_ text: String) -> String {
-        guard text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline || $0.asciiValue.map { $0 < 32 } == true }) else {
-            return text
-        }
-        var escaped = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            default: escaped += scalar.value < 32 ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
-            }
-        }
-        return "\"\(escaped)\""
+        let plain = !text.isEmpty && !text.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline || $0.asciiValue.map { $0 < 32 } == true }
+        return plain ? text : ScalarWriter.doubleQuoted(text)
     }
 }

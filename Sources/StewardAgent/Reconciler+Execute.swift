@@ -146,8 +146,7 @@ extension Reconciler {
 
     /// The rollout as the tip has it, read from its file.
     func rollout(_ name: String, at tip: ObjectID, in repository: Repository) throws -> Rollout? {
-        let files = try repository.yamlFiles(at: tip, under: config.paths).filter { !$0.path.hasPrefix(Self.statusFolder + "/") }
-        return DesiredStateLoader().load(files.map { SourceFile(path: $0.path, bytes: $0.bytes) }).state.rollouts[name]
+        try Self.load(tip, in: repository, paths: config.paths).state.rollouts[name]
     }
 
     /// Field edits resolved against the bytes of the tip they are committed on.

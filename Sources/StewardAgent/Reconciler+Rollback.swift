@@ -45,15 +45,19 @@ extension Reconciler {
     }
 
     /// The newest commit whose rollout sets `canary` while its parent's did not.
+    /// The tip's state is loaded once; older commits are read one file at a time.
     func introducingCommit(of canary: SemanticVersion, rollout name: String, from tip: ObjectID, in repository: Repository) throws -> Introduction {
-        guard let file = try rollout(name, at: tip, in: repository)?.source.file else { return .notRevertible("the rollout is gone") }
+        let state = try Self.load(tip, in: repository, paths: config.paths).state
+        guard let file = state.rollouts[name]?.source.file else { return .notRevertible("the rollout is gone") }
+        let allowed = Set([file] + (state.rollouts[name].flatMap { state.models[$0.model]?.source.file }.map { [$0] } ?? []))
+        func canaryOf(_ commit: ObjectID) throws -> SemanticVersion? {
+            guard let bytes = try repository.file(file, at: commit) else { return nil }
+            return DesiredStateLoader().load([SourceFile(path: file, bytes: bytes)]).state.rollouts[name]?.canary
+        }
         for record in try repository.log(from: tip, paths: [file], limit: 200) {
-            guard try rollout(name, at: record.id, in: repository)?.canary == canary else { continue }
-            let before = try record.parents.first.flatMap { try rollout(name, at: $0, in: repository) }
-            guard before?.canary != canary else { continue }
+            guard try canaryOf(record.id) == canary else { continue }
+            guard try record.parents.first.flatMap(canaryOf) != canary else { continue }
             guard !record.parents.isEmpty else { return .notRevertible("the canary was set by the root commit \(record.id.short), which is never reverted") }
-            let model = try rollout(name, at: tip, in: repository).flatMap { _ in modelFile(name, at: tip, in: repository) }
-            let allowed = Set([file] + (model.map { [$0] } ?? []))
             let others = record.changedPaths.filter { !allowed.contains($0) }
             guard others.isEmpty else {
                 return .notRevertible("the commit that set the canary, \(record.id.short), also changed \(others.prefix(3).joined(separator: ", ")), which a revert would undo")
@@ -61,12 +65,6 @@ extension Reconciler {
             return .found(record.id)
         }
         return .notRevertible("no commit in the last 200 of \(file) sets the canary")
-    }
-
-    private func modelFile(_ rollout: String, at tip: ObjectID, in repository: Repository) -> String? {
-        guard let files = try? repository.yamlFiles(at: tip, under: config.paths) else { return nil }
-        let state = DesiredStateLoader().load(files.filter { !$0.path.hasPrefix(Self.statusFolder + "/") }.map { SourceFile(path: $0.path, bytes: $0.bytes) }).state
-        return state.rollouts[rollout].flatMap { state.models[$0.model]?.source.file }
     }
 
     /// Requests the canary served since its exposure began, for the commit's evidence.

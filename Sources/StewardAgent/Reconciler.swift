@@ -155,9 +155,13 @@ public final class Reconciler: @unchecked Sendable {
     /// except the agent's own status files.
     func load(_ commit: ObjectID) async throws -> LoadResult {
         let repository = self.repository, paths = config.paths
-        let files = try await blocking { try repository.yamlFiles(at: commit, under: paths) }
-        return DesiredStateLoader().load(files.filter { !$0.path.hasPrefix(Self.statusFolder + "/") }
-            .map { SourceFile(path: $0.path, bytes: $0.bytes) })
+        return try await blocking { try Self.load(commit, in: repository, paths: paths) }
+    }
+
+    /// The same, on the caller's thread (for work already off the cooperative pool).
+    static func load(_ commit: ObjectID, in repository: Repository, paths: [String]) throws -> LoadResult {
+        DesiredStateLoader().load(try repository.yamlFiles(at: commit, under: paths)
+            .filter { !$0.path.hasPrefix(statusFolder + "/") }.map { SourceFile(path: $0.path, bytes: $0.bytes) })
     }
 
     static let statusFolder = "status"
@@ -245,16 +249,7 @@ public final class Reconciler: @unchecked Sendable {
     }
 
     static func ingestMetrics(of rollout: Rollout, in desired: DesiredState) -> [(name: String, measure: IngestMeasure)] {
-        let references: [AnalysisReference] = switch rollout.strategy {
-        case .canary(let s): (s.analysis.map { [$0] } ?? []) + s.steps.compactMap { if case .analysis(let r) = $0.action { r } else { nil } }
-        case .blueGreen(let s): [s.previewAnalysis, s.postPromotionAnalysis].compactMap { $0 }
-        case .experiment(let s): [s.analysis]
-        }
-        var seen: Set<String> = []
-        return references.flatMap(\.templates).compactMap { desired.analysisTemplates[$0] }.flatMap(\.metrics).compactMap { metric in
-            guard case .ingest(let measure) = metric.provider, seen.insert(metric.name).inserted else { return nil }
-            return (metric.name, measure)
-        }
+        desired.metrics(of: rollout).compactMap { metric in metric.ingestMeasure.map { (metric.name, $0) } }
     }
 }
 

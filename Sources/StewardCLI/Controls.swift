@@ -165,13 +165,7 @@ struct StopCommand: ParsableCommand {
             request.setValue("Bearer " + String(decoding: token, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
                              forHTTPHeaderField: "Authorization")
         }
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var status = 0
-        URLSession.shared.dataTask(with: request) { _, response, _ in
-            status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            done.signal()
-        }.resume()
-        done.wait()
+        let status = exchange(request).status
         guard status == 202 else {
             printError("steward: warning: the agent did not stop \(rollout) at once (HTTP \(status)); the commit will")
             return

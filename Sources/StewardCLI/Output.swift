@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Machine output of every command: pretty, with sorted keys, so that it is
 /// stable from run to run and diffable.
@@ -37,4 +40,16 @@ func terminalSafe(_ text: String) -> String {
     String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
         (scalar.value < 0x20 && scalar != "\n" && scalar != "\t") || (0x7F...0x9F).contains(scalar.value) ? "?" : scalar
     }))
+}
+
+/// One HTTP exchange, waited for: the commands that talk to a running agent are synchronous.
+func exchange(_ request: URLRequest) -> (body: Data?, status: Int, failure: String?) {
+    let done = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var result: (body: Data?, status: Int, failure: String?) = (nil, 0, nil)
+    URLSession.shared.dataTask(with: request) { data, response, error in
+        result = (data, (response as? HTTPURLResponse)?.statusCode ?? 0, error.map(\.localizedDescription))
+        done.signal()
+    }.resume()
+    done.wait()
+    return result
 }

@@ -22,17 +22,9 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         guard let url = URL(string: agent + "/v1/status") else { throw ValidationError("--agent: '\(agent)' is not a URL") }
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var body: Data?
-        nonisolated(unsafe) var failure: String?
         var request = URLRequest(url: url)
         request.timeoutInterval = 10
-        URLSession.shared.dataTask(with: request) { data, _, error in
-            body = data
-            failure = error.map { "\($0.localizedDescription)" }
-            done.signal()
-        }.resume()
-        done.wait()
+        let (body, _, failure) = exchange(request)
         guard let body, let report = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
             printError("steward: error: no status from \(agent): \(failure ?? "not the agent's JSON")")
             throw ExitCode(2)

@@ -60,20 +60,16 @@ public struct Evidence: Sendable {
     /// until a good window follows it, and is never pooled. With `asRate`,
     /// windows given as a number and a sample count are read as rates.
     public func pooled(metric: String, version: SemanticVersion, from: Moment, to: Moment, asRate: Bool = false) -> MetricStatistics? {
-        let inside = (windows[Key(metric: metric, version: version)] ?? []).filter { $0.windowStart >= from && $0.windowEnd <= to }
-        guard let last = inside.max(by: { $0.windowEnd < $1.windowEnd }), last.statistics.isWellFormed else { return nil }
-        return MetricStatistics.pooled(inside.lazy.map(\.statistics).filter(\.isWellFormed).map { asRate ? $0.asRate : $0 })
+        span(metric: metric, version: version, from: from, to: to, asRate: asRate).statistics
     }
 
-    /// Whether the latest window of a metric of a version inside `from...to`
-    /// is not well formed (a NaN, an infinity, more events than trials).
-    public func latestIsMalformed(metric: String, version: SemanticVersion, from: Moment, to: Moment) -> Bool {
+    /// The pooled statistics of `pooled`, and whether the latest window inside
+    /// `from...to` is not well formed (a NaN, an infinity, more events than trials).
+    public func span(metric: String, version: SemanticVersion, from: Moment, to: Moment,
+                     asRate: Bool = false) -> (statistics: MetricStatistics?, latestMalformed: Bool) {
         let inside = (windows[Key(metric: metric, version: version)] ?? []).filter { $0.windowStart >= from && $0.windowEnd <= to }
-        return inside.max(by: { $0.windowEnd < $1.windowEnd }).map { !$0.statistics.isWellFormed } ?? false
-    }
-
-    /// The window of a metric of a version that ended last.
-    public func latest(metric: String, version: SemanticVersion) -> MetricReading? {
-        windows[Key(metric: metric, version: version)]?.max { $0.windowEnd < $1.windowEnd }
+        guard let last = inside.max(by: { $0.windowEnd < $1.windowEnd }) else { return (nil, false) }
+        guard last.statistics.isWellFormed else { return (nil, true) }
+        return (MetricStatistics.pooled(inside.lazy.map(\.statistics).filter(\.isWellFormed).map { asRate ? $0.asRate : $0 }), false)
     }
 }

@@ -43,8 +43,7 @@ struct ExperimentMachine {
     private mutating func judge() {
         guard let metric = primary else { return }
         let from = round.status.stepStartedAt
-        var asRate = false
-        if case .ingest(let measure) = metric.spec.provider { asRate = measure.isRate }
+        let asRate = metric.spec.readsRates
         let pooled = strategy.variants.map {
             round.evidence.pooled(metric: metric.name, version: $0.version, from: from, to: round.now, asRate: asRate)
         }

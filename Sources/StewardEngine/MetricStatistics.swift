@@ -132,15 +132,6 @@ public struct LatencyHistogram: Sendable {
         return Double(histogram.valueAtPercentile(q * 100))
     }
 
-    /// Latencies recorded above `milliseconds`.
-    public func countAbove(_ milliseconds: Double) -> Double {
-        guard let histogram, count > 0 else { return 0 }
-        guard milliseconds >= 0 else { return Double(count) }
-        guard milliseconds < Double(Self.highestMilliseconds) else { return 0 }
-        let floor = UInt64(milliseconds)
-        return Double(count - min(count, histogram.count(within: 0...floor)))
-    }
-
     /// The distinct recorded values in increasing order, each with how many
     /// latencies are at or below it.
     func cumulativeCounts() -> [(value: Double, atOrBelow: Double)] {

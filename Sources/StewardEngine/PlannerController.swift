@@ -36,9 +36,7 @@ public struct PlannerController: RolloutController {
     }
 
     private var measures: [(name: String, measure: IngestMeasure)] {
-        desired.analysisTemplates.values.flatMap(\.metrics).compactMap { metric in
-            if case .ingest(let measure) = metric.provider { (metric.name, measure) } else { nil }
-        }
+        desired.rollouts[rollout].map { desired.metrics(of: $0) }?.compactMap { metric in metric.ingestMeasure.map { (metric.name, $0) } } ?? []
     }
 
     public mutating func minutePassed(stable: OutcomeTally?, canary: OutcomeTally?, now: Moment) -> RolloutEnd? {

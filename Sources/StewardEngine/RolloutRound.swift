@@ -153,21 +153,9 @@ struct RolloutRound {
         var gatesProgress: Bool { isCritical && spec.role == .gate }
     }
 
-    /// Every analysis the strategy references, in steps and in the background.
-    var allReferences: [AnalysisReference] {
-        switch rollout.strategy {
-        case .canary(let s):
-            (s.analysis.map { [$0] } ?? []) + s.steps.compactMap { step in
-                if case .analysis(let reference) = step.action { reference } else { nil }
-            }
-        case .blueGreen(let s): [s.previewAnalysis, s.postPromotionAnalysis].compactMap { $0 }
-        case .experiment(let s): [s.analysis]
-        }
-    }
-
     /// The metrics of these references, each once, with their error levels.
     func metrics(_ references: [AnalysisReference]) -> [JudgedMetric] {
-        let all = Self.unique(allReferences, templates)
+        let all = Self.unique(rollout.analysisReferences, templates)
         let critical = Double(max(1, all.filter { $0.spec.severity == .critical }.count))
         let warnings = Double(max(1, all.count - Int(critical)))
         return Self.unique(references, templates).map { metric, template in
@@ -222,15 +210,14 @@ struct RolloutRound {
 
     /// The evidence of each span at one weight, for both versions.
     private func exposureSpans(_ metric: MetricSpec, canary: SemanticVersion, _ changes: [WeightChange], preview: Bool) -> [ExposureSpan] {
-        var asRate = false
-        if case .ingest(let measure) = metric.provider { asRate = measure.isRate }
+        let asRate = metric.readsRates
         return changes.indices.compactMap { i in
             guard preview || changes[i].weight > 0 else { return nil }
             let from = changes[i].at, to = i + 1 < changes.count ? changes[i + 1].at : now
-            return ExposureSpan(canary: evidence.pooled(metric: metric.name, version: canary, from: from, to: to, asRate: asRate),
+            let canarySpan = evidence.span(metric: metric.name, version: canary, from: from, to: to, asRate: asRate)
+            return ExposureSpan(canary: canarySpan.statistics,
                                 stable: evidence.pooled(metric: metric.name, version: status.stable, from: from, to: to, asRate: asRate),
-                                seconds: to.since(from),
-                                canaryMalformed: evidence.latestIsMalformed(metric: metric.name, version: canary, from: from, to: to))
+                                seconds: to.since(from), canaryMalformed: canarySpan.latestMalformed)
         }
     }
 

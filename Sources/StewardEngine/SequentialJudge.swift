@@ -311,7 +311,7 @@ enum SequentialJudge {
     }
 
     private static func quantileLevel(_ metric: MetricSpec) -> Double {
-        if case .ingest(let measure) = metric.provider, let q = measure.quantile { return q }
+        if let q = metric.ingestMeasure?.quantile { return q }
         return 0.95
     }
 }

@@ -74,6 +74,14 @@ public struct MetricSpec: Sendable {
 
     static let fields = ["name", "provider", "failWhen", "minSamples", "interval", "failureLimit", "failureCounting", "severity", "role"]
 
+    /// The ingest measure it reads, if its provider is the built-in ingest.
+    public var ingestMeasure: IngestMeasure? {
+        if case .ingest(let measure) = provider { measure } else { nil }
+    }
+
+    /// Whether its windows are rates (events among trials), as a rate measure's are.
+    public var readsRates: Bool { ingestMeasure?.isRate ?? false }
+
     init?(reading r: NodeReader) {
         guard let m = r.mapping(fields: Self.fields) else { return nil }
         path = r.path

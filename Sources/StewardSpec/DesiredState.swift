@@ -79,3 +79,12 @@ extension DesiredState {
         return copy
     }
 }
+
+extension DesiredState {
+    /// The metrics of every analysis `rollout` references, each once (by name), in order.
+    public func metrics(of rollout: Rollout) -> [MetricSpec] {
+        var seen: Set<String> = []
+        return rollout.analysisReferences.flatMap(\.templates).compactMap { analysisTemplates[$0] }.flatMap(\.metrics)
+            .filter { seen.insert($0.name).inserted }
+    }
+}

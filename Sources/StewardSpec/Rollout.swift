@@ -41,6 +41,20 @@ public struct Rollout: Sendable {
     }
 }
 
+extension Rollout {
+    /// Every analysis the strategy references, in steps and in the background, in order.
+    public var analysisReferences: [AnalysisReference] {
+        switch strategy {
+        case .canary(let s):
+            (s.analysis.map { [$0] } ?? []) + s.steps.compactMap { step in
+                if case .analysis(let reference) = step.action { reference } else { nil }
+            }
+        case .blueGreen(let s): [s.previewAnalysis, s.postPromotionAnalysis].compactMap { $0 }
+        case .experiment(let s): [s.analysis]
+        }
+    }
+}
+
 /// What a rollback does in git.
 public enum RollbackMode: String, Sendable, CaseIterable {
     /// Commit `git revert` of the commit that introduced the canary.

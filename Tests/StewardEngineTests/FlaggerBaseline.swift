@@ -25,12 +25,7 @@ struct FlaggerBaseline: RolloutController {
         guard let rollout = desired.rollouts[name], case .canary(let strategy) = rollout.strategy else { return nil }
         self.rollout = rollout
         steps = strategy.steps
-        var seen: Set<String> = []
-        let references = (strategy.analysis.map { [$0] } ?? []) + strategy.steps.compactMap { step in
-            if case .analysis(let reference) = step.action { reference } else { nil }
-        }
-        metrics = references.flatMap(\.templates).compactMap { desired.analysisTemplates[$0] }.flatMap(\.metrics)
-            .filter { $0.severity == .critical && seen.insert($0.name).inserted }
+        metrics = desired.metrics(of: rollout).filter { $0.severity == .critical }
     }
 
     var heldAtDeadline: Bool { false }
@@ -79,7 +74,7 @@ struct FlaggerBaseline: RolloutController {
 
     /// Whether the metric's latest window is within its threshold.
     private func check(_ metric: MetricSpec) -> Bool {
-        guard case .ingest(let measure) = metric.provider else { return false }
+        guard let measure = metric.ingestMeasure else { return false }
         let minutes = max(1, Int(metric.interval.seconds / 60))
         let window = recent.suffix(minutes)
         guard let canary = value(measure, window.map(\.canary)) else { return false }

@@ -15,7 +15,7 @@ import StewardYAML
     }()
 
     /// Seeds per scenario in `make test`; `steward simulate --scenario DIR --runs N` runs more.
-    static let seeds = 3
+    static let seeds = Int(ProcessInfo.processInfo.environment["STEWARD_SUITE_SEEDS"] ?? "") ?? 3
 
     static func scenarios() throws -> [TrafficScenario] {
         let directory = root + "/examples/simulations/scenarios"
