@@ -180,7 +180,16 @@ extension Repository {
                 // send the objects to a private ref, then move the branch by
                 // compare-and-swap, under git's own ref lock.
                 let incoming = "refs/steward/incoming/\(UUID().uuidString)"
-                try unlockedPush(commit, to: remote, ref: incoming)
+                // Another writer's private ref can vanish while this push lists the remote's refs: push again.
+                var attempt = 0
+                while true {
+                    do throws(GitError) {
+                        try unlockedPush(commit, to: remote, ref: incoming)
+                        break
+                    } catch where error.message.contains("refs/steward/incoming/") && attempt < 5 {
+                        attempt += 1
+                    }
+                }
                 let target = try Repository.open(path)
                 defer { try? target.deleteReference(incoming) }
                 var old = expected
