@@ -50,14 +50,20 @@ struct CanaryMachine {
     private mutating func walkSteps(canary: SemanticVersion, metrics: [RolloutRound.JudgedMetric]) {
         while round.status.phase == .progressing {
             guard round.status.stepIndex < strategy.steps.count else {
-                if round.trafficMayAdvance { round.promote(canary) }
+                guard round.trafficMayAdvance else { return }
+                guard round.status.canaryWeight >= 100 || round.evidenceAllowsPromotion(metrics) else {
+                    round.checkDeadline(metrics)
+                    return
+                }
+                round.promote(canary)
                 return
             }
             switch strategy.steps[round.status.stepIndex].action {
             case .setWeight(let weight):
                 let forward = weight > round.status.canaryWeight
                 if forward, !round.trafficMayAdvance { return }
-                if forward, round.status.canaryWeight > 0, !round.evidenceAllowsProgress(metrics) {
+                let allowed = weight >= 100 ? round.evidenceAllowsPromotion(metrics) : round.evidenceAllowsProgress(metrics)
+                if forward, round.status.canaryWeight > 0, !allowed {
                     round.checkDeadline(metrics)
                     return
                 }

@@ -222,10 +222,21 @@ struct RolloutRound {
     }
 
     /// Whether these metrics let traffic move forward: every critical gate
-    /// passed its latest look, and no critical metric is counting failures.
+    /// passed its latest look, and no critical metric is counting failures
+    /// or leaning to failure (a guard cannot hold traffic for want of a
+    /// pass, but it does while its evidence points to a regression).
     func evidenceAllowsProgress(_ metrics: [JudgedMetric]) -> Bool {
         metrics.filter(\.gatesProgress).allSatisfy { status.verdicts[$0.name]?.outcome == .pass }
-            && metrics.filter(\.isCritical).allSatisfy { (status.failures[$0.name] ?? 0) == 0 }
+            && metrics.filter(\.isCritical).allSatisfy { (status.failures[$0.name] ?? 0) == 0 && status.verdicts[$0.name]?.leaning != true }
+    }
+
+    /// Whether these metrics let the canary take all the traffic: progress
+    /// is allowed and every critical metric's estimate lies on the good side
+    /// of its threshold. A guard that cannot be shown to pass does not hold
+    /// the steps, but no version is promoted while its best estimate is a
+    /// regression.
+    func evidenceAllowsPromotion(_ metrics: [JudgedMetric]) -> Bool {
+        evidenceAllowsProgress(metrics) && metrics.filter(\.isCritical).allSatisfy { status.verdicts[$0.name]?.estimateOnGoodSide != false }
     }
 
     /// Lifts a pause at the progress deadline once the evidence it waited for has come.

@@ -90,6 +90,10 @@ enum SequentialJudge {
                 verdict.outcome = .inconclusive
                 verdict.note = sharedIncident
             }
+        } else if estimate.leansToFail(above: above) {
+            // As sure of a failure as a pass must be sure of a pass: the exposure stops widening until it is decided.
+            verdict.leaning = true
+            verdict.note = "leans to failure at \(Verdict.format((1 - passAlpha) * 100))% confidence: traffic holds"
         } else if verdict.samples < metric.minSamples {
             verdict.samplesNeeded = metric.minSamples - verdict.samples
             verdict.note = "needs \(metric.minSamples - verdict.samples) more samples (minSamples \(metric.minSamples))"
@@ -147,6 +151,8 @@ enum SequentialJudge {
         var logScale = false
         /// A one-sided test's decision, where there is one (rate ratios).
         var failsByEvidence: Bool?
+        /// The same test at the pass level: the evidence leans to failure.
+        var leansByEvidence: Bool?
 
         /// Whether everything is a number: nothing else is ever judged (nor
         /// stored, so that a status compares equal to itself).
@@ -156,6 +162,12 @@ enum SequentialJudge {
 
         func fails(above: Bool) -> Bool {
             failsByEvidence ?? (above ? failInterval.lower > threshold : failInterval.upper < threshold)
+        }
+
+        /// Whether it would fail at the pass level: sure enough of a failure
+        /// to stop widening the exposure, not to roll back.
+        func leansToFail(above: Bool) -> Bool {
+            leansByEvidence ?? (above ? passInterval.lower > threshold : passInterval.upper < threshold)
         }
 
         /// `zeroTolerance`: "above: 0" on a rate, where no event yet is a pass.
@@ -193,6 +205,7 @@ enum SequentialJudge {
             // The failure is decided by the one-sided test, which spends all its level on the bad side.
             let against = metric.failWhen.comparison == .above ? ratio.logEvidenceAbove : ratio.logEvidenceBelow
             estimate.failsByEvidence = against >= log(1 / failAlpha)
+            estimate.leansByEvidence = against >= log(1 / passAlpha)
             return .success(estimate)
         case .latency(let histogram):
             let q = quantileLevel(metric)

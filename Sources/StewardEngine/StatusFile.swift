@@ -54,6 +54,7 @@ public enum StatusFile {
                 }
                 if let needed = v.samplesNeeded { fields.append("samplesNeeded: \(needed)") }
                 if let note = v.note { fields.append("note: \(quote(note))") }
+                if v.leaning { fields.append("leaning: true") }
                 if let end = v.windowEnd { fields.append("windowEnd: \(number(end.secondsSinceEpoch))") }
                 lines.append("    \(quote(name)): {\(fields.joined(separator: ", "))}")
             }
@@ -103,7 +104,7 @@ public enum StatusFile {
 
     private static func verdict(_ metric: String, _ r: NodeReader) -> Verdict? {
         guard let m = r.mapping(fields: ["outcome", "severity", "comparison", "threshold", "relativeToStable", "samples", "value",
-                                         "lower", "upper", "samplesNeeded", "note", "windowEnd"]),
+                                         "lower", "upper", "samplesNeeded", "note", "leaning", "windowEnd"]),
               let outcome = m.required("outcome")?.string().flatMap(Verdict.Outcome.init(rawValue:)),
               let severity = m.required("severity")?.oneOf(MetricSpec.Severity.self),
               let comparison = m.required("comparison")?.string().flatMap(FailCondition.Comparison.init(rawValue:)),
@@ -113,10 +114,12 @@ public enum StatusFile {
         let lower = m.optional("lower")?.number(), upper = m.optional("upper")?.number()
         let interval = lower == nil && upper == nil ? nil
             : ConfidenceSequence.Interval(lower: lower ?? -.infinity, upper: upper ?? .infinity)
-        return Verdict(metric: metric, outcome: outcome, severity: severity, value: m.optional("value")?.number(), interval: interval,
-                       threshold: threshold, comparison: comparison, relativeToStable: relative, samples: samples,
-                       samplesNeeded: m.optional("samplesNeeded")?.int(in: 0...Int.max), note: m.optional("note")?.string(),
-                       windowEnd: moment(m.optional("windowEnd")))
+        var verdict = Verdict(metric: metric, outcome: outcome, severity: severity, value: m.optional("value")?.number(), interval: interval,
+                              threshold: threshold, comparison: comparison, relativeToStable: relative, samples: samples,
+                              samplesNeeded: m.optional("samplesNeeded")?.int(in: 0...Int.max), note: m.optional("note")?.string(),
+                              windowEnd: moment(m.optional("windowEnd")))
+        verdict.leaning = m.optional("leaning")?.bool() ?? false
+        return verdict
     }
 
     private static func moment(_ r: NodeReader?) -> Moment? {

@@ -33,6 +33,8 @@ public struct Verdict: Sendable, Hashable, CustomStringConvertible {
     public var note: String?
     /// When the verdict was reached.
     public var windowEnd: Moment?
+    /// Inconclusive, but failing at the pass level: traffic must not move on.
+    public var leaning = false
 
     public init(metric: String, outcome: Outcome, severity: MetricSpec.Severity, value: Double? = nil,
                 interval: ConfidenceSequence.Interval? = nil, threshold: Double, comparison: FailCondition.Comparison,
@@ -49,6 +51,11 @@ public struct Verdict: Sendable, Hashable, CustomStringConvertible {
         self.samplesNeeded = samplesNeeded
         self.note = note
         self.windowEnd = windowEnd
+    }
+
+    /// Whether the canary's value lies on the good side of the threshold (nil without a value).
+    public var estimateOnGoodSide: Bool? {
+        value.map { comparison == .above ? $0 <= threshold : $0 >= threshold }
     }
 
     public var description: String {

@@ -11,7 +11,8 @@ struct FlaggerBaseline: RolloutController {
     let rollout: Rollout
     let steps: [CanaryStep]
     let metrics: [MetricSpec]
-    static let failureThreshold = 5
+    /// Failed checks in a row that roll back: Flagger's `threshold`.
+    var failureThreshold = 5
 
     private(set) var canaryWeight = 0
     private var stepIndex = 0
@@ -21,7 +22,8 @@ struct FlaggerBaseline: RolloutController {
     private var recent: [(stable: OutcomeTally?, canary: OutcomeTally?)] = []
 
     /// Nil unless `name` is a canary rollout.
-    init?(desired: DesiredState, rollout name: String) {
+    init?(desired: DesiredState, rollout name: String, failureThreshold: Int = 5) {
+        self.failureThreshold = failureThreshold
         guard let rollout = desired.rollouts[name], case .canary(let strategy) = rollout.strategy else { return nil }
         self.rollout = rollout
         steps = strategy.steps
@@ -42,9 +44,9 @@ struct FlaggerBaseline: RolloutController {
                 } else {
                     allPassed = false
                     failures[metric.name, default: 0] += 1
-                    if failures[metric.name]! >= Self.failureThreshold {
+                    if failures[metric.name]! >= failureThreshold {
                         canaryWeight = 0
-                        return .rolledBack(reason: "\(metric.name) failed \(Self.failureThreshold) checks in a row")
+                        return .rolledBack(reason: "\(metric.name) failed \(failureThreshold) checks in a row")
                     }
                 }
             }

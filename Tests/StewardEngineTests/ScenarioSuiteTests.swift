@@ -49,30 +49,41 @@ import StewardYAML
         #expect(suite.contains { $0.events.contains(where: \.drift) })
     }
 
+    typealias Results = [(scenario: TrafficScenario, runs: [ClosedLoopSimulator.Run])]
+
+    /// Every scenario of the suite, each seed, under one controller.
+    static func runSuite(_ suite: [TrafficScenario], _ controller: (TrafficScenario) throws -> some RolloutController) rethrows -> Results {
+        try suite.map { scenario in
+            (scenario, try (0..<UInt64(seeds)).map { seed in
+                var c = try controller(scenario)
+                return ClosedLoopSimulator.run(scenario, controller: &c, seed: scenario.seed &+ seed)
+            })
+        }
+    }
+
     @Test func theEngineDecidesWellOnThePublicSuite() throws {
         let desired = try Self.quickstart()
         let suite = try Self.scenarios()
-        var engine: [(scenario: TrafficScenario, runs: [ClosedLoopSimulator.Run])] = []
-        var baseline: [(scenario: TrafficScenario, runs: [ClosedLoopSimulator.Run])] = []
-        for scenario in suite {
-            var engineRuns: [ClosedLoopSimulator.Run] = [], baselineRuns: [ClosedLoopSimulator.Run] = []
-            for seed in 0..<UInt64(Self.seeds) {
-                var planner = PlannerController(desired: desired, rollout: scenario.rollout)
-                engineRuns.append(ClosedLoopSimulator.run(scenario, controller: &planner, seed: scenario.seed &+ seed))
-                var flagger = try #require(FlaggerBaseline(desired: desired, rollout: scenario.rollout))
-                baselineRuns.append(ClosedLoopSimulator.run(scenario, controller: &flagger, seed: scenario.seed &+ seed))
-            }
-            engine.append((scenario, engineRuns))
-            baseline.append((scenario, baselineRuns))
+        let ours = SuiteSummary(Self.runSuite(suite) { PlannerController(desired: desired, rollout: $0.rollout) })
+        func flagger(_ threshold: Int) throws -> SuiteSummary {
+            try SuiteSummary(Self.runSuite(suite) { try #require(FlaggerBaseline(desired: desired, rollout: $0.rollout, failureThreshold: threshold)) })
         }
-        let ours = SuiteSummary(engine), theirs = SuiteSummary(baseline)
-        print("steward, \(Self.seeds) seeds per scenario:\n\(ours.text)\nFlagger-style baseline:\n\(theirs.text)")
+        let theirs = try flagger(5)
+        // The same baseline held to our false-rollback budget: at 10 and 20 failures in a row it still rolls back 22% and 8% of
+        // healthy canaries (measured, see the note); 40 is the first doubling within 2%.
+        let threshold = 40
+        let tuned = try flagger(threshold)
+        print("steward, \(Self.seeds) seeds per scenario:\n\(ours.text)\nFlagger-style baseline:\n\(theirs.text)"
+              + "\nthe baseline at \(threshold) failures in a row, its false rollbacks within budget:\n\(tuned.text)")
         #expect(ours.detectionRate >= 0.95, "\(ours.text)")
         #expect(ours.falseRollbackRate <= 0.02, "\(ours.text)")
         #expect(ours.promotionRate >= 0.95, "\(ours.text)")
-        // The baseline rolls back most healthy canaries and promotes few in time; it serves fewer bad requests only by
-        // rolling back nearly everything quickly (see the note of the analysis issue for the figures).
         #expect(ours.falseRollbackRate < theirs.falseRollbackRate, "\(ours.text)\n\(theirs.text)")
         #expect(ours.promotionRate > theirs.promotionRate, "\(ours.text)\n\(theirs.text)")
+        // The baseline at 5 failures serves fewer bad requests only by rolling back most canaries, healthy or not (see the
+        // note of the analysis issue); held to the same false-rollback budget it serves many times ours.
+        #expect(tuned.falseRollbackRate <= 0.02)
+        #expect(ours.badRequests * 2 <= tuned.badRequests, "\(ours.text)\n\(tuned.text)")
+        #expect(ours.detectionRate > tuned.detectionRate, "\(ours.text)\n\(tuned.text)")
     }
 }
