@@ -83,6 +83,9 @@ public final class Reconciler: @unchecked Sendable {
             snapshot.update { $0.lastError = "\(error)" }
         }
         snapshot.update { $0.lastRound = now }
+        // Loading parses on every core, each thread in its own malloc arena; give the transient memory (syntax trees, file
+        // bytes) back once the round has let go of it.
+        releaseFreedMemory()
     }
 
     /// Stops a rollout now, without waiting for git: all traffic to stable.
@@ -126,8 +129,10 @@ public final class Reconciler: @unchecked Sendable {
             $0.lastFetch = Date()
         }
         if fetched.forced { logger.warning("the branch was force-pushed; following it", metadata: ["from": "\(fetched.previous?.short ?? "")", "to": "\(fetched.tip.short)"]) }
-        guard fetched.tip != desired?.revision else { return }
+        // A tip already loaded, or already found invalid, is not read again.
+        guard fetched.tip != desired?.revision, fetched.tip.description != snapshot.value.invalidRevision else { return }
         let loaded = try await load(fetched.tip)
+        defer { repository.forgetTrees() }
         guard loaded.isValid else {
             let problems = loaded.diagnostics.filter { $0.severity == .error }.map(\.description)
             logger.error("the tip is not valid; acting on the last good state", metadata: [
@@ -140,8 +145,6 @@ public final class Reconciler: @unchecked Sendable {
         }
         let first = desired == nil
         desired = (fetched.tip, loaded.state.withoutSyntaxTrees())
-        // Loading parses on every core, each thread in its own malloc arena; give the transient memory back.
-        releaseFreedMemory()
         snapshot.update {
             $0.desiredRevision = fetched.tip.description
             $0.invalidRevision = nil
@@ -224,7 +227,7 @@ public final class Reconciler: @unchecked Sendable {
             boundaries.insert(status.stepStartedAt)
             let ordered = boundaries.filter { $0 < now }.sorted() + [now]
             let versions = [status.stable] + (status.canary.map { [$0] } ?? []) + status.split.map(\.version)
-            for metric in Self.ingestMetrics(of: rollout, in: desired) {
+            for metric in desired.ingestMeasures(of: rollout) {
                 for version in Set(versions) {
                     for (from, to) in zip(ordered, ordered.dropFirst()) {
                         requests.append((metric.name, metric.measure, rollout.model, version, from, to))
@@ -246,10 +249,6 @@ public final class Reconciler: @unchecked Sendable {
             }
             return evidence
         }
-    }
-
-    static func ingestMetrics(of rollout: Rollout, in desired: DesiredState) -> [(name: String, measure: IngestMeasure)] {
-        desired.metrics(of: rollout).compactMap { metric in metric.ingestMeasure.map { (metric.name, $0) } }
     }
 }
 

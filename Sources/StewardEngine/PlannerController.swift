@@ -36,7 +36,7 @@ public struct PlannerController: RolloutController {
     }
 
     private var measures: [(name: String, measure: IngestMeasure)] {
-        desired.rollouts[rollout].map { desired.metrics(of: $0) }?.compactMap { metric in metric.ingestMeasure.map { (metric.name, $0) } } ?? []
+        desired.rollouts[rollout].map(desired.ingestMeasures(of:)) ?? []
     }
 
     public mutating func minutePassed(stable: OutcomeTally?, canary: OutcomeTally?, now: Moment) -> RolloutEnd? {

@@ -60,6 +60,14 @@ public final class Repository: @unchecked Sendable {
         return try body()
     }
 
+    /// Empties the cache of trees read: for a long-running reader that
+    /// keeps what it loaded in its own form and idles until the next tip.
+    public func forgetTrees() {
+        lock.lock()
+        defer { lock.unlock() }
+        treeCache = [:]
+    }
+
     /// The commit a revision names: a branch, a tag, `HEAD~2`, a sha.
     public func resolveCommit(_ revision: String) throws(GitError) -> ObjectID {
         try locked { () throws(GitError) -> ObjectID in

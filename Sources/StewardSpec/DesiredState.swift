@@ -87,4 +87,14 @@ extension DesiredState {
         return rollout.analysisReferences.flatMap(\.templates).compactMap { analysisTemplates[$0] }.flatMap(\.metrics)
             .filter { seen.insert($0.name).inserted }
     }
+
+    /// The metrics of `rollout` that read the built-in ingest, with their measure.
+    public func ingestMeasures(of rollout: Rollout) -> [(name: String, measure: IngestMeasure)] {
+        // A loop rather than compactMap over an optional map: Swift 6.3's optimizer crashes on that (CopyPropagation).
+        var result: [(name: String, measure: IngestMeasure)] = []
+        for metric in metrics(of: rollout) {
+            if let measure = metric.ingestMeasure { result.append((metric.name, measure)) }
+        }
+        return result
+    }
 }
