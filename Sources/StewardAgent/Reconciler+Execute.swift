@@ -94,8 +94,8 @@ extension Reconciler {
     /// Publishes a commit built on the branch's tip; `build` returns nil when
     /// the tip already has the change (a retry after a crash, say).
     func publishCommit(_ what: String, build: @escaping @Sendable (Repository, ObjectID) throws -> ObjectID?) async throws {
-        let repository = self.repository, remote = self.remote, branch = config.branch
-        let commit: ObjectID? = try await blocking {
+        let branch = config.branch
+        let commit: ObjectID? = try await withGit(what) { repository, remote in
             let tip = try repository.fetch(remote, branch: branch).tip
             guard try build(repository, tip) != nil else { return nil }
             return try repository.publish(to: remote, branch: branch) { (tip) throws(GitError) -> ObjectID in

@@ -18,6 +18,8 @@ public final class Reconciler: @unchecked Sendable {
     let store: AgentStore
     let repository: Repository
     let remote: RemoteOptions
+    /// Every libgit2 call of the agent runs here, one at a time and cancellable.
+    let git = GitQueue()
     public let routes: RoutePublisher
     public let snapshot: AgentSnapshot
     /// Outcomes posted to the API, written to the store every second.
@@ -122,8 +124,8 @@ public final class Reconciler: @unchecked Sendable {
 
     /// Fetches the branch and loads its tip if it is new and valid.
     func fetchAndLoad() async throws {
-        let repository = self.repository, remote = self.remote, branch = config.branch
-        let fetched = try await blocking { try repository.fetch(remote, branch: branch) }
+        let branch = config.branch
+        let fetched = try await withGit("fetch \(branch)") { repository, remote in try repository.fetch(remote, branch: branch) }
         snapshot.update {
             $0.observedRevision = fetched.tip.description
             $0.lastFetch = Date()
@@ -157,8 +159,19 @@ public final class Reconciler: @unchecked Sendable {
     /// The desired state at a commit: the YAML under the configured paths,
     /// except the agent's own status files.
     func load(_ commit: ObjectID) async throws -> LoadResult {
-        let repository = self.repository, paths = config.paths
-        return try await blocking { try Self.load(commit, in: repository, paths: paths) }
+        let paths = config.paths
+        return try await withGit("load \(commit.short)") { repository, _ in try Self.load(commit, in: repository, paths: paths) }
+    }
+
+    /// Runs git work on the agent's git queue, with the remote's transfers
+    /// aborted if the calling task is cancelled (a shutdown).
+    func withGit<T: Sendable>(_ operation: String, _ work: @escaping @Sendable (Repository, RemoteOptions) throws -> T) async throws -> T {
+        let repository = self.repository, remote = self.remote
+        return try await git.run(operation) { cancellation in
+            var options = remote
+            options.cancellation = cancellation
+            return try work(repository, options)
+        }
     }
 
     /// The same, on the caller's thread (for work already off the cooperative pool).
@@ -175,7 +188,7 @@ public final class Reconciler: @unchecked Sendable {
         let repository = self.repository
         for name in desired.rollouts.keys.sorted() where statuses[name] == nil {
             let path = Self.statusPath(name)
-            guard let bytes = try await blocking({ try repository.file(path, at: commit) }) else { continue }
+            guard let bytes = try await withGit("read \(path)", { repository, _ in try repository.file(path, at: commit) }) else { continue }
             let bag = DiagnosticBag()
             if let decoded = StatusFile.decode(bytes, file: path, bag: bag), decoded.rollout == name {
                 statuses[name] = decoded.status

@@ -7,6 +7,8 @@ public struct RemoteOptions: Sendable {
     public var credentials: Credentials
     /// A transfer still running after this long is aborted.
     public var timeout: TimeInterval
+    /// A transfer whose caller is cancelled is aborted (see ``GitQueue``).
+    public var cancellation: GitCancellation?
 
     public init(url: String, credentials: Credentials = .none, timeout: TimeInterval = 60) {
         self.url = url
@@ -68,6 +70,10 @@ final class TransferContext {
     }
 
     var overdue: Bool {
+        if options.cancellation?.isCancelled == true {
+            if failure == nil { failure = .cancelled("transfer") }
+            return true
+        }
         guard Date() > deadline else { return false }
         if failure == nil {
             failure = GitError(operation: "transfer", code: GIT_EUSER.rawValue, message: "timed out after \(Int(options.timeout))s")

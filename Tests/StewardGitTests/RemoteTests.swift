@@ -139,36 +139,3 @@ final class Failures: @unchecked Sendable {
     func add(_ item: String) { lock.lock(); items.append(item); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }
-
-@Suite struct DeadlineTests {
-    @Test func slowWorkTimesOutWithoutBlockingTheCaller() async throws {
-        // The work cannot finish until the caller has had its answer: the
-        // error must come from the deadline, not from the work.
-        let release = DispatchSemaphore(value: 0)
-        let finished = Failures()
-        do {
-            _ = try await GitDeadline.run(timeout: 0.2, "fetch main") { () throws(GitError) -> Int in
-                _ = release.wait(timeout: .now() + 30)
-                finished.add("done")
-                return 1
-            }
-            Issue.record("a slow operation did not time out")
-        } catch {
-            #expect(error.description == "fetch main: no answer within 200ms")
-            #expect((error as? GitError)?.kind == .timeout)
-        }
-        #expect(finished.all.isEmpty)
-        release.signal()
-    }
-
-    @Test func quickWorkReturnsItsResultOrError() async throws {
-        let value = try await GitDeadline.run(timeout: 5, "read") { () throws(GitError) -> Int in 42 }
-        #expect(value == 42)
-        await #expect(throws: GitError.self) {
-            try await GitDeadline.run(timeout: 5, "open") { () throws(GitError) -> Int in
-                _ = try Repository.open("/nonexistent/steward")
-                return 0
-            }
-        }
-    }
-}
