@@ -102,17 +102,20 @@ struct AuditTrail {
 
     func rows(from tip: ObjectID, since: Date?, rollout: String?) throws(GitError) -> [AuditRow] {
         var rows: [AuditRow] = []
-        // A commit is one row's head and the next row's base: load it once.
-        var states: [ObjectID: DesiredState] = [:]
+        var walk = HistoryWalk(repository: repository)
         for record in try repository.log(from: tip, since: since) {
-            if let row = try row(record, rollout: rollout, states: &states) { rows.append(row) }
+            if let row = try row(record, rollout: rollout, walk: &walk) { rows.append(row) }
         }
         return rows
     }
 
-    private func row(_ record: CommitRecord, rollout: String?, states: inout [ObjectID: DesiredState]) throws(GitError) -> AuditRow? {
+    private func row(_ record: CommitRecord, rollout: String?, walk: inout HistoryWalk) throws(GitError) -> AuditRow? {
         let date = ISO8601DateFormatter().string(from: record.date)
         let isAgent = record.authorEmail == agentEmail && record.committerEmail == agentEmail
+        let isAgentAction = isAgent && record.trailer(.action) != nil
+        let touchesYAML = record.changedPaths.contains(where: HistoryWalk.isYAML)
+        // Every commit moves the walk to its parent (cheaply, by the files it changed); only a person's YAML change is compared.
+        let states = try walk.step(over: record, compare: touchesYAML && !isAgentAction)
         if isAgent, let action = record.trailer(.action) {
             let name = record.trailer(.rollout)
             if let rollout, name != rollout { return nil }
@@ -126,10 +129,8 @@ struct AuditTrail {
         // A manual control's trailers describe the person's own commit: not a claim to be the agent.
         let isControl = record.trailer(.action).map { action in ManualControl.allCases.contains { $0.action == action } || action == "unstop" } ?? false
         let claims = isControl ? [] : record.trailers.filter { $0.key.hasPrefix("Steward-") }.map { "\($0.key): \($0.value)" }
-        let touchesYAML = record.changedPaths.contains { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
         guard touchesYAML || !claims.isEmpty else { return nil }
-        let changes = touchesYAML ? ChangePlanner.compare(base: try state(at: record.parents.first, cache: &states),
-                                                          head: try state(at: record.id, cache: &states)) : []
+        let changes = states.map { ChangePlanner.compare(base: $0.base, head: $0.head) } ?? []
         let subjects = Array(Set(changes.map(\.subject))).sorted()
         let claimed = record.trailer(.rollout)
         if let rollout, !subjects.contains("Rollout \(rollout)"), !subjects.contains(where: { $0.hasPrefix("Model \(rollout) ") }),
@@ -144,14 +145,45 @@ struct AuditTrail {
             unverifiedTrailers: claims)
     }
 
-    /// The desired state at `commit` (empty before the first commit).
-    private func state(at commit: ObjectID?, cache: inout [ObjectID: DesiredState]) throws(GitError) -> DesiredState {
-        guard let commit else { return DesiredState() }
-        if let known = cache[commit] { return known }
-        let files = try repository.yamlFiles(at: commit).map { SourceFile(path: $0.path, bytes: $0.bytes) }
-        let state = DesiredStateLoader().load(files).state
-        cache[commit] = state
-        return state
+}
+
+/// The desired state at one commit at a time, walking history newest first:
+/// from a commit to its parent only the files the commit changed are read
+/// again, so memory stays that of one state however long the history.
+struct HistoryWalk {
+    let repository: Repository
+    private var files = FileByFileState()
+    /// The commit `files` stands at, if any.
+    private var at: ObjectID?
+
+    init(repository: Repository) {
+        self.repository = repository
+    }
+
+    static func isYAML(_ path: String) -> Bool {
+        (path.hasSuffix(".yaml") || path.hasSuffix(".yml")) && !path.split(separator: "/").contains { $0.hasPrefix(".") }
+    }
+
+    /// Moves to the record's first parent. With `compare`, returns the
+    /// states at the parent (empty for a root commit) and at the record.
+    mutating func step(over record: CommitRecord, compare: Bool) throws(GitError) -> (base: DesiredState, head: DesiredState)? {
+        if at != record.id {
+            // Not where the walk stands (the first commit, or after a merge's other side): read the whole tree, if needed at all.
+            guard compare else { return nil }
+            files = FileByFileState()
+            files.update(try repository.yamlFiles(at: record.id).map { ($0.path, Optional($0.bytes)) })
+            at = record.id
+        }
+        let head = compare ? files.state : nil
+        guard let parent = record.parents.first else {
+            at = nil
+            return head.map { (DesiredState(), $0) }
+        }
+        var changed: [(path: String, bytes: [UInt8]?)] = []
+        for path in record.changedPaths where Self.isYAML(path) { changed.append((path, try repository.file(path, at: parent))) }
+        files.update(changed)
+        at = parent
+        return head.map { (files.state, $0) }
     }
 }
 

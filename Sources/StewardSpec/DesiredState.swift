@@ -69,14 +69,31 @@ extension DesiredState {
     /// node of every file (most of its memory with a thousand models).
     public func withoutSyntaxTrees() -> DesiredState {
         var copy = self
-        let empty = YAMLNode(content: .mapping([]), range: SourceRange(start: .init(line: 1, column: 1, offset: 0),
-                                                                        end: .init(line: 1, column: 1, offset: 0)))
-        for key in copy.models.keys { copy.models[key]?.source.root = empty }
-        for key in copy.promptTemplates.keys { copy.promptTemplates[key]?.source.root = empty }
-        for key in copy.rollouts.keys { copy.rollouts[key]?.source.root = empty }
-        for key in copy.analysisTemplates.keys { copy.analysisTemplates[key]?.source.root = empty }
-        for key in copy.policies.keys { copy.policies[key]?.source.root = empty }
+        for key in copy.models.keys { copy.models[key]?.source.root = YAMLNode.placeholder }
+        for key in copy.promptTemplates.keys { copy.promptTemplates[key]?.source.root = YAMLNode.placeholder }
+        for key in copy.rollouts.keys { copy.rollouts[key]?.source.root = YAMLNode.placeholder }
+        for key in copy.analysisTemplates.keys { copy.analysisTemplates[key]?.source.root = YAMLNode.placeholder }
+        for key in copy.policies.keys { copy.policies[key]?.source.root = YAMLNode.placeholder }
         return copy
+    }
+}
+
+extension YAMLNode {
+    /// An empty mapping at 1:1, standing in for a syntax tree let go of.
+    static let placeholder = YAMLNode(content: .mapping([]), range: SourceRange(start: .init(line: 1, column: 1, offset: 0),
+                                                                                 end: .init(line: 1, column: 1, offset: 0)))
+}
+
+extension Resource {
+    /// The same resource without its syntax tree (positions then point at 1:1).
+    func withoutSyntaxTree() -> Resource {
+        switch self {
+        case .model(var r): r.source.root = YAMLNode.placeholder; return .model(r)
+        case .promptTemplate(var r): r.source.root = YAMLNode.placeholder; return .promptTemplate(r)
+        case .rollout(var r): r.source.root = YAMLNode.placeholder; return .rollout(r)
+        case .analysisTemplate(var r): r.source.root = YAMLNode.placeholder; return .analysisTemplate(r)
+        case .policy(var r): r.source.root = YAMLNode.placeholder; return .policy(r)
+        }
     }
 }
 

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import StewardCLI
+import StewardEngine
+import StewardGit
+import StewardSpec
+
+/// `steward audit` reads each commit's state file by file from its child's:
+/// the changes it finds must be exactly those of loading both trees whole.
+@Suite struct HistoryWalkTests {
+    @Test func theWalkFindsWhatFullLoadsFind() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-walk-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func git(_ arguments: String...) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git", "-C", dir, "-c", "user.name=P", "-c", "user.email=p@example.com"] + arguments
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "git \(arguments)")
+        }
+        func write(_ path: String, _ text: String) throws {
+            let url = URL(fileURLWithPath: dir + "/" + path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        func rollout(_ name: String, weight: Int, canary: String? = "1.1.0") -> String {
+            """
+            apiVersion: steward/v1
+            kind: Rollout
+            metadata: {name: \(name)}
+            spec:
+              model: m
+              stable: 1.0.0
+            \(canary.map { "  canary: \($0)\n" } ?? "")  strategy:
+                canary:
+                  steps: [{setWeight: \(weight)}, {setWeight: 100}]
+
+            """
+        }
+        try git("init", "-q", "-b", "main")
+        try write("models/m.yaml", """
+            apiVersion: steward/v1
+            kind: Model
+            metadata: {name: m}
+            spec:
+              versions:
+                - {version: 1.0.0, baseModel: b, status: active}
+                - {version: 1.1.0, baseModel: b, status: active}
+
+            """)
+        try write("rollouts/a.yaml", rollout("a", weight: 5))
+        try git("add", "-A"); try git("commit", "-qm", "base")
+        try write("rollouts/b.yaml", rollout("b", weight: 10))
+        try git("add", "-A"); try git("commit", "-qm", "add b")
+        try write("README.md", "not YAML\n")
+        try git("add", "-A"); try git("commit", "-qm", "docs only")
+        try git("checkout", "-q", "-b", "side")
+        try write("rollouts/a.yaml", rollout("a", weight: 20))
+        try git("commit", "-qam", "a to 20 on a side branch")
+        try git("checkout", "-q", "main")
+        try write("rollouts/b.yaml", rollout("b", weight: 10, canary: nil))
+        try git("commit", "-qam", "b without its canary")
+        try git("merge", "-q", "--no-edit", "side")
+        try git("rm", "-q", "rollouts/b.yaml"); try git("commit", "-qm", "remove b")
+
+        let repository = try Repository.open(dir)
+        func full(_ commit: ObjectID?) throws -> DesiredState {
+            guard let commit else { return DesiredState() }
+            return DesiredStateLoader().load(try repository.yamlFiles(at: commit).map { SourceFile(path: $0.path, bytes: $0.bytes) }).state
+        }
+        var walk = HistoryWalk(repository: repository)
+        var compared = 0
+        for record in try repository.log(from: try repository.resolveCommit("HEAD")) {
+            let touchesYAML = record.changedPaths.contains(where: HistoryWalk.isYAML)
+            let states = try walk.step(over: record, compare: touchesYAML)
+            #expect((states != nil) == touchesYAML, "\(record.subject)")
+            guard let states else { continue }
+            compared += 1
+            let expected = ChangePlanner.compare(base: try full(record.parents.first), head: try full(record.id))
+            #expect(ChangePlanner.compare(base: states.base, head: states.head) == expected, "\(record.subject)")
+            #expect(!expected.isEmpty || record.parents.count > 1, "\(record.subject) changed nothing")
+        }
+        #expect(compared == 6)  // every commit but the one that changed only the README
+    }
+}
