@@ -6,7 +6,7 @@ SWIFT ?= swift
 DEBIAN_PACKAGES := git pkg-config libyaml-dev libgit2-dev libsqlite3-dev
 PYTHON_PACKAGES := jsonschema pyyaml
 
-.PHONY: deps test crash-test demo bench build release clean
+.PHONY: deps test crash-test fuzz demo bench build release clean
 
 deps:
 	@missing=""; \
@@ -41,6 +41,33 @@ test: deps
 crash-test: deps
 	$(SWIFT) build --build-tests
 	STEWARD_CRASH_KILLS=100 $(SWIFT) test --skip-build --no-parallel --filter AgentCrashTests
+
+# libFuzzer on each reader of outside input, FUZZ_SECONDS each (default 60),
+# in a build directory of its own with AddressSanitizer. Seeds come from
+# examples/ and Tests/Fixtures/fuzz/; anything found lands in
+# .build/fuzz/findings/TARGET (copy it into Tests/Fixtures/fuzz/TARGET: make
+# test replays that folder). SwiftPM also builds the benchmark plugin's tool
+# with these flags and gold fails to link it: harmless, the build goes on.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := yaml routing series status
+fuzz: deps
+	$(SWIFT) build --scratch-path .build/fuzz --product steward-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	@for t in $(FUZZ_TARGETS); do \
+	  corpus=.build/fuzz/corpus/$$t; findings=.build/fuzz/findings/$$t; mkdir -p $$corpus $$findings; \
+	  case $$t in \
+	    yaml) cp examples/quickstart/*/*.yaml examples/invalid/*/*.yaml $$corpus/ 2>/dev/null ;; \
+	    routing) cp examples/gateway/*.json $$corpus/ ;; \
+	    series) cp examples/simulations/*.csv $$corpus/ ;; \
+	    status) cp Tests/Fixtures/fuzz/status/* $$corpus/ 2>/dev/null ;; \
+	  esac; \
+	  cp Tests/Fixtures/fuzz/$$t/* $$corpus/ 2>/dev/null; \
+	  echo "== $$t, $(FUZZ_SECONDS) s"; \
+	  STEWARD_FUZZ_TARGET=$$t .build/fuzz/debug/steward-fuzz $$corpus -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$$findings/ 2>&1 \
+	    | grep -E "stat::number_of_executed_units|stat::new_units_added|ERROR|SUMMARY|Test unit written" || true; \
+	done; \
+	found=$$(find .build/fuzz/findings -type f | wc -l); echo "findings: $$found (in .build/fuzz/findings)"; [ $$found = 0 ]
 
 demo: build
 	@sh scripts/demo.sh

@@ -1,0 +1,20 @@
+import Foundation
+import Testing
+
+/// Every input in Tests/Fixtures/fuzz (hostile cases and anything `make
+/// fuzz` ever found) goes through its reader again, in a plain build:
+/// refused or read, never a crash or a hang.
+@Suite struct FuzzReplayTests {
+    static let fixtures = CommandLineTests.root + "/Tests/Fixtures/fuzz"
+
+    @Test(arguments: ["yaml", "routing", "series", "status"])
+    func everyKeptInputIsReadWithoutACrash(target: String) throws {
+        let binary = URL(fileURLWithPath: CommandLineTests.binary).deletingLastPathComponent().appendingPathComponent("steward-fuzz").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build steward-fuzz first (swift build --build-tests builds it)")
+        let inputs = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures + "/" + target).sorted()
+        #expect(!inputs.isEmpty)
+        let run = try CommandLineTests().run(binary, [target] + inputs.map { Self.fixtures + "/\(target)/" + $0 })
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output == "\(target): \(inputs.count) inputs, no crash\n")
+    }
+}
