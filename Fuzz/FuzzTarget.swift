@@ -21,7 +21,8 @@ enum FuzzTarget: String, CaseIterable {
         case .yaml:
             _ = DesiredStateLoader().load([SourceFile(path: "fuzz.yaml", bytes: bytes)])
         case .routing:
-            guard let table = try? JSONDecoder().decode(RoutingTable.self, from: Data(bytes)) else { return }
+            guard JSONDuplicateKeys.first(in: bytes) == nil,
+                  let table = try? JSONDecoder().decode(RoutingTable.self, from: Data(bytes)) else { return }
             for model in table.models.prefix(4).map(\.model) {
                 for key in ["", "user-1", "ü"] { _ = table.route(model: model, key: key) }
             }

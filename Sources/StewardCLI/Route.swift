@@ -25,7 +25,9 @@ struct Route: ParsableCommand {
     func run() throws {
         let routing: RoutingTable
         do {
-            routing = try JSONDecoder().decode(RoutingTable.self, from: Data(contentsOf: URL(fileURLWithPath: table)))
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: table))
+            if let key = JSONDuplicateKeys.first(in: Array(bytes)) { throw RoutingError.duplicateKey(key) }
+            routing = try JSONDecoder().decode(RoutingTable.self, from: bytes)
         } catch {
             printError("steward: error: \(table): not a routing table: \(error)")
             throw ExitCode(2)

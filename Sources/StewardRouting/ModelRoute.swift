@@ -33,6 +33,7 @@ public struct ModelRoute: Sendable, Hashable, Codable {
         var total = 0
         var bounds: [Int] = []
         for variant in variants {
+            guard !variant.version.isEmpty else { throw .emptyVersion(model: model) }
             guard variant.basisPoints >= 0 else { throw .negativeShare(model: model, version: variant.version) }
             // Shares past the whole can never sum to it; adding them could overflow and trap a gateway.
             let (sum, overflow) = total.addingReportingOverflow(variant.basisPoints)

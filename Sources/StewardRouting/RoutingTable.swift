@@ -88,6 +88,9 @@ public enum RoutingError: Error, Sendable, Hashable, CustomStringConvertible {
     case sharesDoNotSum(model: String, total: Int)
     case duplicateModel(String)
     case unsupportedSchema(Int)
+    case emptyVersion(model: String)
+    /// A JSON key written twice in one object (see ``JSONDuplicateKeys``).
+    case duplicateKey(String)
 
     public var description: String {
         switch self {
@@ -96,6 +99,8 @@ public enum RoutingError: Error, Sendable, Hashable, CustomStringConvertible {
         case .sharesDoNotSum(let model, let total): "model \(model): shares add up to \(total) basis points, not 10000"
         case .duplicateModel(let model): "model \(model) appears twice in the table"
         case .unsupportedSchema(let schema): "routing table schema \(schema) is not supported (expected 1)"
+        case .emptyVersion(let model): "model \(model): a variant's version is empty"
+        case .duplicateKey(let key): "the key \"\(key)\" is written twice in one object; readers disagree on which to keep"
         }
     }
 }

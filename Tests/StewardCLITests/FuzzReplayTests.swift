@@ -18,3 +18,11 @@ import Testing
         #expect(run.output == "\(target): \(inputs.count) inputs, no crash\n")
     }
 }
+
+extension CommandLineTests {
+    @Test func aRoutingTableWithAKeyWrittenTwiceIsRefused() throws {
+        let run = try steward("route", "--table", "Tests/Fixtures/fuzz/routing/duplicate-keys.json", "--model", "m", "user-1")
+        #expect(run.status == 2)
+        #expect(run.error.contains("the key \"revision\" is written twice in one object"), "\(run.error)")
+    }
+}

@@ -48,6 +48,15 @@ def choose(variants, bucket_number: int) -> str:
     return variants[-1]["version"]
 
 
+def _refuse_duplicate_keys(pairs):
+    """JSON readers disagree on a key written twice; a routing table with one is refused, as Steward does."""
+    keys = [key for key, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise ValueError(f'the key "{key}" is written twice in one object')
+    return dict(pairs)
+
+
 class RoutingTable:
     def __init__(self, document):
         if document.get("schema") != 1:
@@ -56,6 +65,8 @@ class RoutingTable:
         self.revision = document["revision"]
         self.models = {}
         for route in document["models"]:
+            if any(not v["version"] for v in route["variants"]):
+                raise ValueError(f"model {route['model']}: a variant's version is empty")
             if sum(v["basisPoints"] for v in route["variants"]) != BUCKETS:
                 raise ValueError(f"model {route['model']}: shares do not add up to {BUCKETS}")
             self.models[route["model"]] = route
@@ -63,7 +74,7 @@ class RoutingTable:
     @classmethod
     def load(cls, path):
         with open(path, encoding="utf-8") as f:
-            return cls(json.load(f))
+            return cls(json.load(f, object_pairs_hook=_refuse_duplicate_keys))
 
     def route(self, model: str, key):
         route = self.models.get(model)
