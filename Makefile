@@ -58,7 +58,7 @@ fuzz: deps
 	  case $$t in \
 	    yaml) cp examples/quickstart/*/*.yaml examples/invalid/*/*.yaml $$corpus/ 2>/dev/null ;; \
 	    routing) cp examples/gateway/*.json $$corpus/ ;; \
-	    series) cp examples/simulations/*.csv $$corpus/ ;; \
+	    series) for f in examples/simulations/*.csv; do head -n 40 $$f > $$corpus/$$(basename $$f); done ;; \
 	    status) cp Tests/Fixtures/fuzz/status/* $$corpus/ 2>/dev/null ;; \
 	  esac; \
 	  cp Tests/Fixtures/fuzz/$$t/* $$corpus/ 2>/dev/null; \

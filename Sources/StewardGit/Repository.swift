@@ -117,38 +117,47 @@ public final class Repository: @unchecked Sendable {
 
     private func collect(_ root: OpaquePointer, at path: String, into files: inout [TreeFile]) throws(GitError) {
         guard !path.isEmpty else {
-            try walk(root, prefix: "", into: &files)
+            try walk(git_tree_id(root).pointee, prefix: "", into: &files)
             return
         }
         var entry: OpaquePointer?
         guard git_tree_entry_bypath(&entry, root, path) == 0 else { return }  // absent at this commit: nothing to read
         defer { git_tree_entry_free(entry) }
-        try visit(entry!, path: path, into: &files)
-    }
-
-    private func walk(_ tree: OpaquePointer, prefix: String, into files: inout [TreeFile]) throws(GitError) {
-        for index in 0..<git_tree_entrycount(tree) {
-            let entry = git_tree_entry_byindex(tree, index)!
-            let name = String(cString: git_tree_entry_name(entry))
-            guard !name.hasPrefix(".") else { continue }
-            try visit(entry, path: prefix + name, into: &files)
+        if git_tree_entry_type(entry) == GIT_OBJECT_TREE {
+            try walk(git_tree_entry_id(entry).pointee, prefix: path + "/", into: &files)
+        } else if let file = try yamlFile(entry!, path: path) {
+            files.append(file)
         }
     }
 
-    /// Descends into a folder, or reads a YAML file.
-    private func visit(_ entry: OpaquePointer, path: String, into files: inout [TreeFile]) throws(GitError) {
-        switch git_tree_entry_type(entry) {
-        case GIT_OBJECT_TREE:
-            var subtree: OpaquePointer?
-            try check("read tree \(path)", git_tree_lookup(&subtree, pointer, git_tree_entry_id(entry)))
-            defer { git_tree_free(subtree) }
-            try walk(subtree!, prefix: path + "/", into: &files)
-        // A symbolic link is stored as a blob holding its target: never followed, never read.
-        case GIT_OBJECT_BLOB where Self.isYAML(path) && git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK:
-            files.append(TreeFile(path: path, bytes: try blob(git_tree_entry_id(entry)!, path: path)))
-        default:
-            break
+    /// Every YAML file under a tree, folder by folder from a list rather than
+    /// by recursion: a tree 20,000 folders deep is legal in git, and must not
+    /// exhaust the thread's stack.
+    private func walk(_ top: git_oid, prefix: String, into files: inout [TreeFile]) throws(GitError) {
+        var pending = [(id: top, prefix: prefix)]
+        while let (id, prefix) = pending.popLast() {
+            var oid = id
+            var tree: OpaquePointer?
+            try check("read tree \(prefix.prefix(200))", git_tree_lookup(&tree, pointer, &oid))
+            defer { git_tree_free(tree) }
+            for index in 0..<git_tree_entrycount(tree) {
+                let entry = git_tree_entry_byindex(tree, index)!
+                let name = String(cString: git_tree_entry_name(entry))
+                guard !name.hasPrefix(".") else { continue }
+                if git_tree_entry_type(entry) == GIT_OBJECT_TREE {
+                    pending.append((git_tree_entry_id(entry).pointee, prefix + name + "/"))
+                } else if let file = try yamlFile(entry, path: prefix + name) {
+                    files.append(file)
+                }
+            }
         }
+    }
+
+    /// The entry's bytes if it is a YAML file. A symbolic link is stored as a
+    /// blob holding its target: never followed, never read.
+    private func yamlFile(_ entry: OpaquePointer, path: String) throws(GitError) -> TreeFile? {
+        guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB, Self.isYAML(path), git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK else { return nil }
+        return TreeFile(path: path, bytes: try blob(git_tree_entry_id(entry)!, path: path))
     }
 
     func blob(_ id: UnsafePointer<git_oid>, path: String) throws(GitError) -> [UInt8] {

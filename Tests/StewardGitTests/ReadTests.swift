@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import StewardGit
 
@@ -31,6 +32,31 @@ import Testing
         #expect(try fixture.git(["ls-tree", "HEAD", "passwd.yaml"]).hasPrefix("120000"))
         let repo = try Repository.open(fixture.path)
         #expect(try repo.yamlFiles(at: try repo.resolveCommit("HEAD")).map(\.path) == ["a.yaml"])
+    }
+
+    @Test func aTreeTwentyThousandFoldersDeepIsReadWithoutExhaustingTheStack() throws {
+        let fixture = try GitFixture(bare: true)
+        defer { fixture.remove() }
+        // git itself copes with such a tree; fast-import builds it without a work tree (the path is far past PATH_MAX).
+        let path = Array(repeating: "d", count: 20_000).joined(separator: "/") + "/x.yaml"
+        let stream = "commit refs/heads/main\ncommitter T <t@example.com> 1700000000 +0000\ndata 4\ndeep\n"
+            + "M 100644 inline \(path)\ndata 5\na: 1\n\n"
+        let input = fixture.path + "/stream"
+        try stream.write(toFile: input, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "git -C '\(fixture.path)' fast-import --quiet < '\(input)'"]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let repo = try Repository.open(fixture.path)
+        // Run on a thread with a small stack, as a dispatch queue's are.
+        let files = Mutex<[TreeFile]?>(nil)
+        let thread = Thread { files.withLock { $0 = try? repo.yamlFiles(at: try repo.resolveCommit("main")) } }
+        thread.stackSize = 512 * 1024
+        thread.start()
+        for _ in 0..<600 where files.withLock({ $0 == nil }) { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(files.withLock { $0?.map(\.path) } == [path])
     }
 
     @Test func badRevisionsAreClearErrors() throws {
