@@ -18,7 +18,7 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
                 file: String, line: Int, column: Int, path: String? = nil) {
         self.severity = severity
         self.code = code
-        self.message = message
+        self.message = Self.shortened(message)
         self.file = file
         self.line = line
         self.column = column
@@ -28,6 +28,16 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
     public init(_ severity: Severity, code: String, _ message: String,
                 file: String, at position: SourcePosition, path: String? = nil) {
         self.init(severity, code: code, message, file: file, line: position.line, column: position.column, path: path)
+    }
+
+    /// Messages quote values from the input, and a value may be a 10 MB
+    /// line: past this many characters the middle of a message is left out.
+    public static let maxMessageLength = 500
+
+    static func shortened(_ message: String) -> String {
+        guard message.count > maxMessageLength else { return message }
+        let head = message.prefix(maxMessageLength - 100), tail = message.suffix(60)
+        return "\(head) … (\(message.count - head.count - tail.count) characters left out) … \(tail)"
     }
 
     /// A YAML syntax error as a diagnostic.

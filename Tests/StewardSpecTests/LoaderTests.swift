@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StewardSpec
+import StewardYAML
 
 @Suite struct LoaderTests {
     let loader = DesiredStateLoader()
@@ -45,6 +46,16 @@ import StewardSpec
         #expect(byFile["huge.yaml"]?.first?.message.contains("at most") == true)
         #expect(byFile["deep.yml"]?.first?.message.contains("nesting") == true)
         #expect(byFile["empty.yaml"] == nil)
+    }
+
+    @Test func aTenMegabyteValueIsNotEchoedInFull() {
+        let value = String(repeating: "x", count: 10 << 20)
+        let result = load(["a.yaml": "apiVersion: steward/v1\nkind: \(value)\nmetadata: {name: a}\nspec: {}\n"])
+        let message = result.diagnostics.first { $0.line == 2 }?.message ?? ""
+        #expect(message.count <= Diagnostic.maxMessageLength + 60)
+        #expect(message.hasPrefix("kind: 'xxx"))
+        #expect(message.contains("characters left out"))
+        #expect(message.hasSuffix("Model, PromptTemplate, Rollout, AnalysisTemplate, Policy"))
     }
 
     @Test func documentsNeedTheirEnvelope() {
