@@ -81,7 +81,7 @@ public struct DesiredStateLoader: Sendable {
             } catch {
                 bag.add(Diagnostic(error))
             }
-            let resources = documents.compactMap { Resource.decode($0, bag: bag) }
+            let resources = documents.filter { !$0.isEmpty }.compactMap { Resource.decode($0, bag: bag) }
             (results.baseAddress! + i).initialize(to: (resources, bag.diagnostics))
         }
         defer { _ = results.deinitialize() }

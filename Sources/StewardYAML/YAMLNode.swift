@@ -94,4 +94,11 @@ public struct YAMLDocument: Sendable {
     /// Its root node; nil for an empty document.
     public var root: YAMLNode?
     public var range: SourceRange
+
+    /// Whether nothing is written in it (a file ending in `---` has such a
+    /// last document): not an error, nothing to read. `--- null` is not empty.
+    public var isEmpty: Bool {
+        guard let root else { return true }
+        return root.scalar.map { $0.style == .plain && $0.text.isEmpty } ?? false
+    }
 }

@@ -120,9 +120,12 @@ private struct TreeBuilder {
         case YAML_SCALAR_EVENT:
             let data = event.data.scalar
             let value = string(data.value, count: data.length) ?? ""
+            let tag = string(data.tag)
+            // `!!str 0.3` is the string "0.3", as if quoted.
+            let isString = try check(tag, at: start, allowed: Self.coreTag + "str")
             let node = YAMLNode(
-                content: .scalar(YAMLScalar(text: value, style: style(data.style))),
-                tag: string(data.tag), range: SourceRange(start: start, end: end))
+                content: .scalar(YAMLScalar(text: value, style: isString ? .doubleQuoted : style(data.style))),
+                tag: tag, range: SourceRange(start: start, end: end))
             try register(anchor: string(data.anchor), node: node, size: 1)
             try attach(node, size: 1)
         case YAML_ALIAS_EVENT:
@@ -136,9 +139,11 @@ private struct TreeBuilder {
             try attach(target.node, size: target.size, at: start)
         case YAML_SEQUENCE_START_EVENT:
             let data = event.data.sequence_start
+            try check(string(data.tag), at: start, allowed: Self.coreTag + "seq")
             try push(Frame(start: start, tag: string(data.tag), anchor: string(data.anchor), isMapping: false))
         case YAML_MAPPING_START_EVENT:
             let data = event.data.mapping_start
+            try check(string(data.tag), at: start, allowed: Self.coreTag + "map")
             try push(Frame(start: start, tag: string(data.tag), anchor: string(data.anchor), isMapping: true))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             let frame = stack.removeLast()
@@ -227,6 +232,22 @@ private struct TreeBuilder {
         case YAML_FOLDED_SCALAR_STYLE: .folded
         default: .plain
         }
+    }
+
+    static let coreTag = "tag:yaml.org,2002:"
+
+    /// Explicit tags would change what a value means in ways the schemas do
+    /// not describe (`!prod`, a `%TAG` handle, `!!binary`): only the core tag
+    /// that says what the node already is may be written. Returns whether
+    /// `tag` is that one.
+    @discardableResult
+    private func check(_ tag: String?, at place: SourcePosition, allowed: String) throws(YAMLError) -> Bool {
+        guard let tag else { return false }
+        guard tag == allowed else {
+            let shown = tag.hasPrefix(Self.coreTag) ? "!!" + tag.dropFirst(Self.coreTag.count) : tag
+            throw error(at: place, "the explicit tag '\(shown)' is not supported: Steward reads plain YAML; remove it (quote a value to make it a string)")
+        }
+        return true
     }
 
     private func error(at place: SourcePosition, _ message: String) -> YAMLError {

@@ -48,6 +48,27 @@ import StewardYAML
         #expect(byFile["empty.yaml"] == nil)
     }
 
+    @Test func explicitTagsAreRefusedWhereTheyAreExceptTheCoreOnes() {
+        let model = "metadata: {name: m}\nspec: {versions: [{version: !!str 1.0.0, baseModel: b, status: production}]}\n"
+        #expect(load(["a.yaml": "apiVersion: !!str steward/v1\nkind: Model\n" + model]).diagnostics.isEmpty)
+        #expect(load(["a.yaml": "apiVersion: steward/v1\nkind: Model\nmetadata: !!map {name: m}\nspec: {versions: !!seq []}\n"])
+            .diagnostics.allSatisfy { !$0.message.contains("tag") })
+        for (text, tag) in [("kind: !prod Model\n", "!prod"), ("kind: !!binary TW9kZWw=\n", "!!binary")] {
+            let result = load(["a.yaml": "apiVersion: steward/v1\n" + text + model])
+            #expect(result.diagnostics.map(\.description) == [
+                "a.yaml:2:7: error: the explicit tag '\(tag)' is not supported: Steward reads plain YAML; remove it (quote a value to make it a string)"])
+        }
+        let handle = load(["a.yaml": "%TAG ! tag:example.com,2000:\n---\napiVersion: steward/v1\nkind: !x Model\n" + model])
+        #expect(handle.diagnostics.first?.message.contains("'tag:example.com,2000:x' is not supported") == true)
+    }
+
+    @Test func aFileEndingInADocumentMarkerIsFine() {
+        let model = "apiVersion: steward/v1\nkind: Model\nmetadata: {name: m}\nspec: {versions: [{version: 1.0.0, baseModel: b, status: production}]}\n"
+        #expect(load(["a.yaml": model + "---\n"]).diagnostics.isEmpty)
+        #expect(load(["a.yaml": "---\n" + model + "---\n---\n"]).diagnostics.isEmpty)
+        #expect(load(["a.yaml": model + "--- null\n"]).diagnostics.map(\.code) == ["wrong-type"])
+    }
+
     @Test func aTenMegabyteValueIsNotEchoedInFull() {
         let value = String(repeating: "x", count: 10 << 20)
         let result = load(["a.yaml": "apiVersion: steward/v1\nkind: \(value)\nmetadata: {name: a}\nspec: {}\n"])
