@@ -55,7 +55,15 @@ struct Audit: ParsableCommand {
         do {
             let repository = try Repository.open(repo)
             let tip = try repository.resolveCommit(rev)
+            // A shallow clone has lost the history an audit is about: say so rather than show part of it as if whole.
+            guard repository.shallowBoundary.isEmpty else {
+                printError("steward: error: \(repo) is a shallow clone: its history from \(rev) stops after \(repository.firstParentDepth(from: tip)) "
+                           + "commits; run `git fetch --unshallow` (or clone with `fetch-depth: 0` in CI) and audit again")
+                throw ExitCode(1)
+            }
             rows = try AuditTrail(repository: repository, agentEmail: agentEmail).rows(from: tip, since: sinceDate, rollout: rollout)
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             printError("steward: error: \(error)")
             throw ExitCode(1)

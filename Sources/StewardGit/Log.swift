@@ -40,7 +40,10 @@ extension Repository {
             try check("walk from \(tip.short)", git_revwalk_push(walker, &start))
             var records: [CommitRecord] = []
             var oid = git_oid()
-            while records.count < limit, git_revwalk_next(&oid, walker) == 0 {
+            var next: Int32 = 0
+            while records.count < limit {
+                next = git_revwalk_next(&oid, walker)
+                guard next == 0 else { break }
                 let record = try unlockedRecord(ObjectID(oid))
                 if let since, record.date < since { continue }
                 if !paths.isEmpty, !record.changedPaths.contains(where: { path in
@@ -48,7 +51,34 @@ extension Repository {
                 }) { continue }
                 records.append(record)
             }
+            // The end of history is not a failure; a parent that cannot be read is (a shallow or damaged clone).
+            if next < 0, next != GIT_ITEROVER.rawValue { throw GitError.last("walk history", code: next) }
             return records
+        }
+    }
+
+    /// The commits whose parents a shallow clone left out (the `shallow`
+    /// file in the git directory); empty for a whole history.
+    public var shallowBoundary: [ObjectID] {
+        let text = (try? String(contentsOfFile: gitDirectory + "/shallow", encoding: .utf8)) ?? ""
+        return text.split(whereSeparator: \.isNewline).compactMap { ObjectID(hex: String($0)) }
+    }
+
+    /// How many commits the first-parent line from `tip` holds here, up to
+    /// where a shallow clone cut it.
+    public func firstParentDepth(from tip: ObjectID) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        var depth = 0
+        var oid = tip.raw
+        while true {
+            var commit: OpaquePointer?
+            // A parent a shallow clone left out fails this lookup.
+            guard git_commit_lookup(&commit, pointer, &oid) == 0 else { return depth }
+            defer { git_commit_free(commit) }
+            depth += 1
+            guard git_commit_parentcount(commit) > 0, let parent = git_commit_parent_id(commit, 0) else { return depth }
+            oid = parent.pointee
         }
     }
 

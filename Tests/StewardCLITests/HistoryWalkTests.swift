@@ -85,3 +85,23 @@ import StewardSpec
         #expect(compared == 6)  // every commit but the one that changed only the README
     }
 }
+
+extension CommandLineTests {
+    @Test func auditOfAShallowCloneSaysHowShallowInsteadOfShowingPartOfTheHistory() throws {
+        let dir = try planRepository { _ in }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let git = { (arguments: [String]) throws -> Run in
+            try self.run("/usr/bin/env", ["git", "-C", dir, "-c", "user.name=P", "-c", "user.email=p@example.com"] + arguments)
+        }
+        #expect(try git(["commit", "-qam", "start the canary"]).status == 0)
+        #expect(try git(["commit", "-q", "--allow-empty", "-m", "nothing"]).status == 0)
+        let clone = dir + "-shallow"
+        defer { try? FileManager.default.removeItem(atPath: clone) }
+        #expect(try run("/usr/bin/env", ["git", "clone", "-q", "--depth", "2", "file://" + dir, clone]).status == 0)
+        let shallow = try steward(["audit", "--repo", clone])
+        #expect(shallow.status == 1)
+        #expect(shallow.error == "steward: error: \(clone) is a shallow clone: its history from HEAD stops after 2 commits; "
+                + "run `git fetch --unshallow` (or clone with `fetch-depth: 0` in CI) and audit again\n")
+        #expect(try steward(["audit", "--repo", dir]).status == 0)
+    }
+}
