@@ -102,8 +102,13 @@ public struct DesiredStateLoader: Sendable {
             throw .outside(Self.join(directory, path), directory)
         }
         var files: [SourceFile] = []
-        var unreadable: [Diagnostic] = []
-        for relative in try yamlFiles(in: directory, under: paths) {
+        let listing = try yamlFiles(in: directory, under: paths)
+        // A folder that cannot be listed would otherwise hide its files without a word.
+        var unreadable = listing.unreadableFolders.map { folder in
+            Diagnostic(.error, code: "unreadable-folder", "cannot list this folder (permission denied); the files in it are not read",
+                       file: Self.join(directory, folder), line: 1, column: 1)
+        }
+        for relative in listing.files {
             let display = Self.join(directory, relative)
             if let refusal = inside.refusal(display, maxBytes: parser.limits.maxFileBytes) {
                 unreadable.append(Diagnostic(.error, code: refusal.code, refusal.message, file: display, line: 1, column: 1))
@@ -125,8 +130,9 @@ public struct DesiredStateLoader: Sendable {
         return result
     }
 
-    private func yamlFiles(in directory: String, under paths: [String]) throws(LoadError) -> [String] {
+    private func yamlFiles(in directory: String, under paths: [String]) throws(LoadError) -> (files: [String], unreadableFolders: [String]) {
         var found: Set<String> = []
+        var unreadableFolders: [String] = []
         for path in paths {
             let root = Self.join(directory, path)
             var isDirectory: ObjCBool = false
@@ -145,6 +151,11 @@ public struct DesiredStateLoader: Sendable {
                     walker.skipDescendants()
                     continue
                 }
+                let full = root + "/" + entry
+                if !Self.isYAML(entry), FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), isFolder.boolValue,
+                   access(full, R_OK | X_OK) != 0 {
+                    unreadableFolders.append(prefix + entry)
+                }
                 guard Self.isYAML(entry) else { continue }
                 // Symbolic links are listed (and then refused or read by `Confinement`), dangling ones too.
                 let isLink = (try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + entry)) != nil
@@ -153,7 +164,7 @@ public struct DesiredStateLoader: Sendable {
                 found.insert(prefix + entry)
             }
         }
-        return found.sorted()
+        return (found.sorted(), unreadableFolders.sorted())
     }
 
     private static func isYAML(_ path: String) -> Bool { path.hasSuffix(".yaml") || path.hasSuffix(".yml") }

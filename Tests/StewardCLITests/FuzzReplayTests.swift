@@ -26,3 +26,28 @@ extension CommandLineTests {
         #expect(run.error.contains("the key \"revision\" is written twice in one object"), "\(run.error)")
     }
 }
+
+extension CommandLineTests {
+    @Test func aFolderThatCannotBeListedIsAnErrorNotASilentSkip() throws {
+        let dir = NSTemporaryDirectory() + "steward-locked-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir + "/locked", withIntermediateDirectories: true)
+        defer {
+            chmod(dir + "/locked", 0o755)
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        try FileManager.default.copyItem(atPath: Self.root + "/examples/quickstart/policies/default.yaml", toPath: dir + "/locked/policy.yaml")
+        chmod(dir, 0o755)
+        chmod(dir + "/locked", 0)
+        // root reads any folder: run as nobody then, a copy of the binary where nobody may run it.
+        var run: Run
+        if getuid() == 0 {
+            try FileManager.default.copyItem(atPath: Self.binary, toPath: dir + "/steward")
+            run = try self.run("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", dir + "/steward", "validate", dir])
+        } else {
+            run = try steward("validate", dir)
+        }
+        #expect(run.status == 1, "\(run.output)\(run.error)")
+        #expect(run.output.contains("\(dir)/locked:1:1: error: cannot list this folder (permission denied); the files in it are not read"),
+                "\(run.output)")
+    }
+}
