@@ -62,6 +62,13 @@ import StewardYAML
         #expect(handle.diagnostics.first?.message.contains("'tag:example.com,2000:x' is not supported") == true)
     }
 
+    @Test(arguments: ["\n", "\r\n", "\r"])
+    func positionsAreRightWhateverTheLineEnds(lineEnd: String) {
+        let text = ["apiVersion: steward/v1", "kind: Model", "metadata: {name: m}", "spec:", "  versions:",
+                    "    - {version: 1.0.0, baseModel: b, status: bogus}", ""].joined(separator: lineEnd)
+        #expect(load(["a.yaml": "\u{FEFF}" + text]).diagnostics.map { "\($0.line):\($0.column)" } == ["6:46"])
+    }
+
     @Test func aFileEndingInADocumentMarkerIsFine() {
         let model = "apiVersion: steward/v1\nkind: Model\nmetadata: {name: m}\nspec: {versions: [{version: 1.0.0, baseModel: b, status: production}]}\n"
         #expect(load(["a.yaml": model + "---\n"]).diagnostics.isEmpty)
