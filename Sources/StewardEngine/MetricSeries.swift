@@ -28,7 +28,8 @@ public enum MetricSeries {
             self.line = line
             self.message = message
         }
-        public var description: String { "\(file):\(line): \(message)" }
+        /// `file:line: message`, or `file: message` where no line is known (line 0: a JSON document).
+        public var description: String { line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)" }
     }
 
     static let header = ["minute", "version", "metric", "value", "samples"]

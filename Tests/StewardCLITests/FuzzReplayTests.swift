@@ -51,3 +51,22 @@ extension CommandLineTests {
                 "\(run.output)")
     }
 }
+
+extension CommandLineTests {
+    @Test func aMetricSeriesInJSONSaysWhichItemAndFieldIsWrong() throws {
+        let file = NSTemporaryDirectory() + "steward-series-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let cases = [
+            (#"[{"minute": 1, "version": "1.0.0", "metric": "m", "value": 1}]"#, "item 1: the field 'samples' is missing"),
+            (#"[{"minute": 1, "version": "1.0.0", "metric": "m", "value": 1, "samples": 3}, {"minute": "x"}]"#, "item 2, 'minute': expected a number"),
+            (#"{"minute": 1}"#, "the document is not an array"),
+            (#"[{"minute": 1,"#, "not valid JSON"),
+        ]
+        for (body, message) in cases {
+            try body.write(toFile: file, atomically: true, encoding: .utf8)
+            let run = try steward("simulate", "--repo", "examples/quickstart", "--rollout", "customer-support-agent", "--metrics", file)
+            #expect(run.status != 0)
+            #expect(run.error.contains("\(file): \(message)"), "\(run.error)")
+        }
+    }
+}
