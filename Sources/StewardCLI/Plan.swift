@@ -43,11 +43,20 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         let paths = includes.isEmpty ? ["."] : includes
-        let head = try loadValid(directory: repo, paths: paths, unreadable: 1)
+        let repository: Repository
+        let untracked: @Sendable (String) -> Bool
+        do {
+            repository = try Repository.open(repo)
+            // The head is the work tree as a commit would hold it: what git ignores and submodules are not part of it.
+            untracked = try repository.untrackedByGit()
+        } catch {
+            printError("steward: error: \(error)")
+            throw ExitCode(1)
+        }
+        let head = try loadValid(directory: repo, paths: paths, excluding: untracked, unreadable: 1)
         let baseState: DesiredState
         let baseCommit: ObjectID
         do {
-            let repository = try Repository.open(repo)
             baseCommit = try repository.resolveCommit(base)
             let files = try repository.yamlFiles(at: baseCommit, under: paths)
             let loaded = DesiredStateLoader().load(files.map { SourceFile(path: "\(base):\($0.path)", bytes: $0.bytes) })

@@ -101,10 +101,11 @@ public struct ValidationReport: Sendable {
 /// Loads a desired state that commands act on: a directory that cannot be
 /// read exits with `unreadable`; one that does not validate prints its
 /// diagnostics and exits 1.
-func loadValid(directory: String, paths: [String] = ["."], unreadable: Int32) throws -> DesiredState {
+func loadValid(directory: String, paths: [String] = ["."], excluding: (String) -> Bool = { _ in false },
+               unreadable: Int32) throws -> DesiredState {
     let loaded: LoadResult
     do {
-        loaded = try DesiredStateLoader().load(directory: directory, paths: paths)
+        loaded = try DesiredStateLoader().load(directory: directory, paths: paths, excluding: excluding)
     } catch {
         printError("steward: error: \(error)")
         throw ExitCode(unreadable)

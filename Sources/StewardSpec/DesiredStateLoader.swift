@@ -91,7 +91,11 @@ public struct DesiredStateLoader: Sendable {
     /// Loads every `*.yaml` and `*.yml` file under `paths` of `directory`
     /// (hidden files and folders, such as `.git`, are skipped). Diagnostics
     /// name files as `directory/relative/path`.
-    public func load(directory: String, paths: [String] = ["."]) throws(LoadError) -> LoadResult {
+    ///
+    /// `excluding` leaves out paths (relative to `directory`, folders
+    /// without a trailing slash) that are not part of the desired state,
+    /// such as what git ignores or a submodule.
+    public func load(directory: String, paths: [String] = ["."], excluding: (String) -> Bool = { _ in false }) throws(LoadError) -> LoadResult {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { throw .notFound(directory) }
         guard isDirectory.boolValue else { throw .notADirectory(directory) }
@@ -102,7 +106,7 @@ public struct DesiredStateLoader: Sendable {
             throw .outside(Self.join(directory, path), directory)
         }
         var files: [SourceFile] = []
-        let listing = try yamlFiles(in: directory, under: paths)
+        let listing = try yamlFiles(in: directory, under: paths, excluding: excluding)
         // A folder that cannot be listed would otherwise hide its files without a word.
         var unreadable = listing.unreadableFolders.map { folder in
             Diagnostic(.error, code: "unreadable-folder", "cannot list this folder (permission denied); the files in it are not read",
@@ -130,7 +134,8 @@ public struct DesiredStateLoader: Sendable {
         return result
     }
 
-    private func yamlFiles(in directory: String, under paths: [String]) throws(LoadError) -> (files: [String], unreadableFolders: [String]) {
+    private func yamlFiles(in directory: String, under paths: [String],
+                           excluding: (String) -> Bool) throws(LoadError) -> (files: [String], unreadableFolders: [String]) {
         var found: Set<String> = []
         var unreadableFolders: [String] = []
         for path in paths {
@@ -146,8 +151,8 @@ public struct DesiredStateLoader: Sendable {
             while let entry = walker.nextObject() as? String {
                 let name = entry.split(separator: "/").last ?? ""
                 var isFolder: ObjCBool = false
-                if name.hasPrefix(".") {
-                    // Hidden folders (.git, .github) are not desired state.
+                if name.hasPrefix(".") || excluding(prefix + entry) {
+                    // Hidden folders (.git, .github) are not desired state, nor what the caller excludes.
                     walker.skipDescendants()
                     continue
                 }

@@ -105,3 +105,40 @@ extension CommandLineTests {
         #expect(try steward(["audit", "--repo", dir]).status == 0)
     }
 }
+
+extension CommandLineTests {
+    @Test func planReadsTheWorkTreeAsACommitWouldHoldIt() throws {
+        // The work tree differs from the base only by an ignored file and a submodule, each with a rollout of its own.
+        let dir = try planRepository { dir in
+            let rollout = dir + "/rollouts/customer-support-agent.yaml"
+            try String(contentsOfFile: rollout, encoding: .utf8).replacingOccurrences(of: "  canary: 2.4.0\n", with: "")
+                .write(toFile: rollout, atomically: true, encoding: .utf8)
+        }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let extra = try String(contentsOfFile: dir + "/rollouts/customer-support-agent.yaml", encoding: .utf8)
+        func git(_ arguments: [String], in directory: String) throws {
+            let git = try run("/usr/bin/env", ["git", "-C", directory, "-c", "user.name=t", "-c", "user.email=t@example.com"] + arguments)
+            #expect(git.status == 0, "\(git.error)")
+        }
+        try "local/\n".write(toFile: dir + "/.gitignore", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/local", withIntermediateDirectories: true)
+        try extra.replacingOccurrences(of: "name: customer-support-agent\n", with: "name: scratch\n")
+            .write(toFile: dir + "/local/scratch.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/vendor", withIntermediateDirectories: true)
+        try extra.replacingOccurrences(of: "name: customer-support-agent\n", with: "name: vendored\n")
+            .write(toFile: dir + "/vendor/vendored.yaml", atomically: true, encoding: .utf8)
+        try git(["init", "-q", "-b", "main"], in: dir + "/vendor")
+        try git(["add", "-A"], in: dir + "/vendor")
+        try git(["commit", "-q", "-m", "vendored"], in: dir + "/vendor")
+        try git(["add", ".gitignore", "vendor"], in: dir)
+        try git(["commit", "-q", "-m", "ignore local/, add a submodule"], in: dir)
+        #expect(try run("/usr/bin/env", ["git", "-C", dir, "ls-files", "-s", "vendor"]).output.hasPrefix("160000"))
+
+        let plan = try steward(["plan", "--repo", dir, "--base", "main"])
+        #expect(plan.status == 0, "\(plan.output)\(plan.error)")
+        // validate reads every file it is given, as before.
+        let validate = try steward(["validate", dir])
+        #expect(validate.output.contains("local/scratch.yaml:7:10: error: model 'customer-support-agent' is already rolled out"),
+                "\(validate.output)")
+    }
+}
