@@ -61,8 +61,9 @@ public final class Reconciler: @unchecked Sendable {
     /// the snapshot, and leaves the last good state being served.
     public func round() async {
         let now = clock()
+        var readATip = false
         do {
-            try await fetchAndLoad()
+            readATip = try await fetchAndLoad()
             try await settleJournal()
             guard let desired else { return }
             let moment = Moment(secondsSinceEpoch: now.timeIntervalSince1970)
@@ -87,7 +88,7 @@ public final class Reconciler: @unchecked Sendable {
         snapshot.update { $0.lastRound = now }
         // Loading parses on every core, each thread in its own malloc arena; give the transient memory (syntax trees, file
         // bytes) back once the round has let go of it.
-        releaseFreedMemory()
+        if readATip { releaseFreedMemory() }
     }
 
     /// Stops a rollout now, without waiting for git: all traffic to stable.
@@ -122,8 +123,10 @@ public final class Reconciler: @unchecked Sendable {
 
     // MARK: - Desired state
 
-    /// Fetches the branch and loads its tip if it is new and valid.
-    func fetchAndLoad() async throws {
+    /// Fetches the branch and loads its tip if it is new and valid. Returns
+    /// whether a tip was read (valid or not).
+    @discardableResult
+    func fetchAndLoad() async throws -> Bool {
         let branch = config.branch
         let fetched = try await withGit("fetch \(branch)") { repository, remote in try repository.fetch(remote, branch: branch) }
         snapshot.update {
@@ -132,7 +135,7 @@ public final class Reconciler: @unchecked Sendable {
         }
         if fetched.forced { logger.warning("the branch was force-pushed; following it", metadata: ["from": "\(fetched.previous?.short ?? "")", "to": "\(fetched.tip.short)"]) }
         // A tip already loaded, or already found invalid, is not read again.
-        guard fetched.tip != desired?.revision, fetched.tip.description != snapshot.value.invalidRevision else { return }
+        guard fetched.tip != desired?.revision, fetched.tip.description != snapshot.value.invalidRevision else { return false }
         let loaded = try await load(fetched.tip)
         defer { repository.forgetTrees() }
         guard loaded.isValid else {
@@ -143,7 +146,7 @@ public final class Reconciler: @unchecked Sendable {
                 $0.invalidRevision = fetched.tip.description
                 $0.invalidDiagnostics = problems
             }
-            return
+            return true
         }
         let first = desired == nil
         desired = (fetched.tip, loaded.state.withoutSyntaxTrees())
@@ -154,6 +157,7 @@ public final class Reconciler: @unchecked Sendable {
         }
         if first { try await resumeStatuses(at: fetched.tip, desired: loaded.state) }
         logger.info("desired state loaded", metadata: ["revision": "\(fetched.tip.short)", "rollouts": "\(loaded.state.rollouts.count)"])
+        return true
     }
 
     /// The desired state at a commit: the YAML under the configured paths,

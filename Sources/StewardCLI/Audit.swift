@@ -121,7 +121,7 @@ struct AuditTrail {
         let date = ISO8601DateFormatter().string(from: record.date)
         let isAgent = record.authorEmail == agentEmail && record.committerEmail == agentEmail
         let isAgentAction = isAgent && record.trailer(.action) != nil
-        let touchesYAML = record.changedPaths.contains(where: HistoryWalk.isYAML)
+        let touchesYAML = record.changedPaths.contains(where: Repository.holdsDesiredState)
         // Every commit moves the walk to its parent (cheaply, by the files it changed); only a person's YAML change is compared.
         let states = try walk.step(over: record, compare: touchesYAML && !isAgentAction)
         if isAgent, let action = record.trailer(.action) {
@@ -168,10 +168,6 @@ struct HistoryWalk {
         self.repository = repository
     }
 
-    static func isYAML(_ path: String) -> Bool {
-        (path.hasSuffix(".yaml") || path.hasSuffix(".yml")) && !path.split(separator: "/").contains { $0.hasPrefix(".") }
-    }
-
     /// Moves to the record's first parent. With `compare`, returns the
     /// states at the parent (empty for a root commit) and at the record.
     mutating func step(over record: CommitRecord, compare: Bool) throws(GitError) -> (base: DesiredState, head: DesiredState)? {
@@ -188,7 +184,7 @@ struct HistoryWalk {
             return head.map { (DesiredState(), $0) }
         }
         var changed: [(path: String, bytes: [UInt8]?)] = []
-        for path in record.changedPaths where Self.isYAML(path) { changed.append((path, try repository.file(path, at: parent))) }
+        for path in record.changedPaths where Repository.holdsDesiredState(path) { changed.append((path, try repository.file(path, at: parent))) }
         files.update(changed)
         at = parent
         return head.map { (files.state, $0) }

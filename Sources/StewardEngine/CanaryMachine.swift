@@ -51,7 +51,7 @@ struct CanaryMachine {
         while round.status.phase == .progressing {
             guard round.status.stepIndex < strategy.steps.count else {
                 guard round.trafficMayAdvance else { return }
-                guard round.status.canaryWeight >= 100 || round.evidenceAllowsPromotion(metrics) else {
+                guard round.status.canaryWeight >= 100 || round.evidenceAllows(movingTo: 100, metrics) else {
                     round.checkDeadline(metrics)
                     return
                 }
@@ -62,8 +62,7 @@ struct CanaryMachine {
             case .setWeight(let weight):
                 let forward = weight > round.status.canaryWeight
                 if forward, !round.trafficMayAdvance { return }
-                let allowed = weight >= 100 ? round.evidenceAllowsPromotion(metrics) : round.evidenceAllowsProgress(metrics)
-                if forward, round.status.canaryWeight > 0, !allowed {
+                if forward, round.status.canaryWeight > 0, !round.evidenceAllows(movingTo: weight, metrics) {
                     round.checkDeadline(metrics)
                     return
                 }

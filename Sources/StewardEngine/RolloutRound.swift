@@ -239,6 +239,12 @@ struct RolloutRound {
         evidenceAllowsProgress(metrics) && metrics.filter(\.isCritical).allSatisfy { status.verdicts[$0.name]?.estimateOnGoodSide != false }
     }
 
+    /// Whether the evidence lets the canary move to `weight`: a promotion
+    /// when it is the whole traffic, a step forward otherwise.
+    func evidenceAllows(movingTo weight: Int, _ metrics: [JudgedMetric]) -> Bool {
+        weight >= 100 ? evidenceAllowsPromotion(metrics) : evidenceAllowsProgress(metrics)
+    }
+
     /// Lifts a pause at the progress deadline once the evidence it waited for has come.
     mutating func liftDeadlineHold(_ metrics: [JudgedMetric]) {
         guard status.phase == .paused, status.pauseReason?.hasPrefix(Self.deadlinePrefix) == true,

@@ -136,12 +136,17 @@ extension Repository {
 
     /// Fetches `branch` and follows it even when it was force-pushed.
     public func fetch(_ remote: RemoteOptions, branch: String) throws(GitError) -> FetchResult {
-        // Another writer's private push ref (see `push`) can vanish while a local
-        // fetch lists the remote's refs; that race is not a failure: fetch again.
+        try Self.againIfAPrivateRefVanished { () throws(GitError) in try fetchOnce(remote, branch: branch) }
+    }
+
+    /// Runs `transfer`, and again (up to five times) when it failed because
+    /// another writer's private push ref (see `push`) vanished while the
+    /// transfer listed the remote's refs: that race is not a failure.
+    static func againIfAPrivateRefVanished<T>(_ transfer: () throws(GitError) -> T) throws(GitError) -> T {
         var attempt = 0
         while true {
-            do {
-                return try fetchOnce(remote, branch: branch)
+            do throws(GitError) {
+                return try transfer()
             } catch where error.message.contains("refs/steward/incoming/") && attempt < 5 {
                 attempt += 1
             }
@@ -186,16 +191,7 @@ extension Repository {
                 // send the objects to a private ref, then move the branch by
                 // compare-and-swap, under git's own ref lock.
                 let incoming = "refs/steward/incoming/\(UUID().uuidString)"
-                // Another writer's private ref can vanish while this push lists the remote's refs: push again.
-                var attempt = 0
-                while true {
-                    do throws(GitError) {
-                        try unlockedPush(commit, to: remote, ref: incoming)
-                        break
-                    } catch where error.message.contains("refs/steward/incoming/") && attempt < 5 {
-                        attempt += 1
-                    }
-                }
+                try Self.againIfAPrivateRefVanished { () throws(GitError) in try unlockedPush(commit, to: remote, ref: incoming) }
                 let target = try Repository.open(path)
                 defer { try? target.deleteReference(incoming) }
                 var old = expected

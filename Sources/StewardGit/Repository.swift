@@ -170,6 +170,11 @@ public final class Repository: @unchecked Sendable {
     }
 
     static func isYAML(_ name: String) -> Bool { name.hasSuffix(".yaml") || name.hasSuffix(".yml") }
+
+    /// Whether `yamlFiles` reads a file at this path: YAML, and in no hidden folder.
+    public static func holdsDesiredState(_ path: String) -> Bool {
+        isYAML(path) && !path.split(separator: "/").contains { $0.hasPrefix(".") }
+    }
 }
 
 /// A file read from a commit's tree.

@@ -74,18 +74,23 @@ public struct DesiredStateLoader: Sendable {
         nonisolated(unsafe) let results = UnsafeMutableBufferPointer<(resources: [Resource], diagnostics: [Diagnostic])>.allocate(capacity: files.count)
         defer { results.deallocate() }
         DispatchQueue.concurrentPerform(iterations: files.count) { i in
-            let bag = DiagnosticBag()
-            var documents: [YAMLDocument] = []
-            do throws(YAMLError) {
-                documents = try parser.parse(files[i].bytes, file: files[i].path)
-            } catch {
-                bag.add(Diagnostic(error))
-            }
-            let resources = documents.filter { !$0.isEmpty }.compactMap { Resource.decode($0, bag: bag) }
-            (results.baseAddress! + i).initialize(to: (resources, bag.diagnostics))
+            (results.baseAddress! + i).initialize(to: decode(files[i]))
         }
         defer { _ = results.deinitialize() }
         return Array(results)
+    }
+
+    /// One file's resources and problems. A document with nothing written in
+    /// it (a file ending in `---`) holds no resource and is no problem.
+    func decode(_ file: SourceFile) -> (resources: [Resource], diagnostics: [Diagnostic]) {
+        let bag = DiagnosticBag()
+        var documents: [YAMLDocument] = []
+        do throws(YAMLError) {
+            documents = try parser.parse(file.bytes, file: file.path)
+        } catch {
+            bag.add(Diagnostic(error))
+        }
+        return (documents.filter { !$0.isEmpty }.compactMap { Resource.decode($0, bag: bag) }, bag.diagnostics)
     }
 
     /// Loads every `*.yaml` and `*.yml` file under `paths` of `directory`

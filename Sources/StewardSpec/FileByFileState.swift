@@ -6,10 +6,10 @@ import StewardYAML
 /// go of and problems are not reported: a history is read, not validated.
 public struct FileByFileState: Sendable {
     private var resources: [String: [Resource]] = [:]
-    private let parser: YAMLParser
+    private let loader: DesiredStateLoader
 
-    public init(parser: YAMLParser = YAMLParser()) {
-        self.parser = parser
+    public init(loader: DesiredStateLoader = DesiredStateLoader()) {
+        self.loader = loader
     }
 
     /// Sets each file to its new bytes; nil bytes: the file is gone.
@@ -19,9 +19,7 @@ public struct FileByFileState: Sendable {
                 resources[path] = nil
                 continue
             }
-            let bag = DiagnosticBag()
-            let documents = (try? parser.parse(bytes, file: path)) ?? []
-            resources[path] = documents.compactMap { Resource.decode($0, bag: bag)?.withoutSyntaxTree() }
+            resources[path] = loader.decode(SourceFile(path: path, bytes: bytes)).resources.map { $0.withoutSyntaxTree() }
         }
     }
 

@@ -73,7 +73,7 @@ import StewardSpec
         var walk = HistoryWalk(repository: repository)
         var compared = 0
         for record in try repository.log(from: try repository.resolveCommit("HEAD")) {
-            let touchesYAML = record.changedPaths.contains(where: HistoryWalk.isYAML)
+            let touchesYAML = record.changedPaths.contains(where: Repository.holdsDesiredState)
             let states = try walk.step(over: record, compare: touchesYAML)
             #expect((states != nil) == touchesYAML, "\(record.subject)")
             guard let states else { continue }
