@@ -77,14 +77,14 @@ extension Reconciler {
 
     /// The part of a status whose change is a transition worth a commit; the
     /// verdicts change at every look and live in memory and `/v1/status`.
-    static func transition(_ status: RolloutStatus) -> String {
+    static func transition(_ status: RolloutStatus) -> RolloutStatus {
         var s = status
         s.verdicts = [:]
         s.lastJudged = [:]
         s.failures = [:]
         s.passedThisStep = []
         s.inconclusiveSince = nil
-        return StatusFile.encode(s, rollout: "")
+        return s
     }
 
     // MARK: - Commits
@@ -114,7 +114,7 @@ extension Reconciler {
 
     func commitStatus(_ rollout: String, _ status: RolloutStatus, desired: (revision: ObjectID, state: DesiredState)) async throws {
         let path = Self.statusPath(rollout)
-        let bytes = Array(StatusFile.encode(status, rollout: rollout).utf8)
+        let bytes = Array(try StatusFile.encode(status, rollout: rollout).utf8)
         let identity = agentIdentity, observed = desired.revision.description
         let message = CommitMessage(subject: "status: \(rollout) \(status.phase.rawValue) at step \(status.stepIndex + 1), canary at \(status.canaryWeight)%",
                                     trailers: [(.action, "status"), (.rollout, rollout), (.observedRevision, observed), (.actor, "agent")])
@@ -125,7 +125,7 @@ extension Reconciler {
         }
     }
 
-    static func transition(from bytes: [UInt8], rollout: String) -> String? {
+    static func transition(from bytes: [UInt8], rollout: String) -> RolloutStatus? {
         StatusFile.decode(bytes, file: statusPath(rollout), bag: DiagnosticBag()).map { transition($0.status) }
     }
 

@@ -24,7 +24,7 @@ public enum Action: Sendable, Hashable {
 }
 
 /// One variant's share of traffic, in percent.
-public struct VariantShare: Sendable, Hashable {
+public struct VariantShare: Sendable, Hashable, Codable {
     public var version: SemanticVersion
     public var percent: Int
 

@@ -1,7 +1,7 @@
 /// A point in time, in seconds since the Unix epoch. The engine never reads
 /// a clock: the caller passes the time in, so hours of rollout can run in a
 /// test in milliseconds.
-public struct Moment: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct Moment: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var secondsSinceEpoch: Double
 
     public init(secondsSinceEpoch: Double) { self.secondsSinceEpoch = secondsSinceEpoch }

@@ -61,12 +61,43 @@ public struct RolloutStatus: Sendable, Hashable {
 }
 
 /// The canary's weight from a moment on.
-public struct WeightChange: Sendable, Hashable {
+public struct WeightChange: Sendable, Hashable, Codable {
     public var weight: Int
     public var at: Moment
 
     public init(weight: Int, at: Moment) {
         self.weight = weight
         self.at = at
+    }
+}
+
+extension RolloutStatus: Codable {
+    enum CodingKeys: String, CodingKey {
+        case phase, stable, canary, stepIndex, canaryWeight, stepStartedAt, pauseReason, inconclusiveSince, split, failures,
+             lastJudged, passedThisStep, handledControls, exposure, verdicts
+    }
+
+    /// Empty collections may be left out (a hand-written or older file).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let phase = try c.decode(Phase.self, forKey: .phase)
+        self = .settled(on: try c.decode(SemanticVersion.self, forKey: .stable),
+                        at: try c.decodeIfPresent(Moment.self, forKey: .stepStartedAt) ?? Moment(secondsSinceEpoch: 0))
+        self.phase = phase
+        canary = try c.decodeIfPresent(SemanticVersion.self, forKey: .canary)
+        stepIndex = try c.decodeIfPresent(Int.self, forKey: .stepIndex) ?? 0
+        canaryWeight = try c.decodeIfPresent(Int.self, forKey: .canaryWeight) ?? 0
+        guard stepIndex >= 0, (0...100).contains(canaryWeight) else {
+            throw DecodingError.dataCorruptedError(forKey: .canaryWeight, in: c, debugDescription: "stepIndex must be at least 0 and canaryWeight between 0 and 100")
+        }
+        pauseReason = try c.decodeIfPresent(String.self, forKey: .pauseReason)
+        inconclusiveSince = try c.decodeIfPresent(Moment.self, forKey: .inconclusiveSince)
+        split = try c.decodeIfPresent([VariantShare].self, forKey: .split) ?? []
+        failures = try c.decodeIfPresent([String: Int].self, forKey: .failures) ?? [:]
+        lastJudged = try c.decodeIfPresent([String: Moment].self, forKey: .lastJudged) ?? [:]
+        passedThisStep = try c.decodeIfPresent(Set<String>.self, forKey: .passedThisStep) ?? []
+        handledControls = try c.decodeIfPresent([String: String].self, forKey: .handledControls) ?? [:]
+        exposure = try c.decodeIfPresent([WeightChange].self, forKey: .exposure) ?? []
+        verdicts = try c.decodeIfPresent([String: Verdict].self, forKey: .verdicts) ?? [:]
     }
 }

@@ -4,7 +4,7 @@ import StewardSpec
 /// evidence, so that a commit message or a status line can say exactly why.
 public struct Verdict: Sendable, Hashable, CustomStringConvertible {
     /// What the evidence showed.
-    public enum Outcome: String, Sendable, Hashable {
+    public enum Outcome: String, Sendable, Hashable, CaseIterable {
         /// The interval lies wholly on the good side of the threshold.
         case pass
         /// The interval lies wholly on the bad side.

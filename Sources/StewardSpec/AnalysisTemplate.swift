@@ -34,7 +34,7 @@ public struct AnalysisTemplate: Sendable {
 /// One metric: where its value comes from, when it fails, and how much
 /// evidence a verdict needs.
 public struct MetricSpec: Sendable {
-    public enum Severity: String, Sendable, CaseIterable {
+    public enum Severity: String, Sendable, CaseIterable, Codable {
         /// A failure rolls the canary back.
         case critical
         /// A failure raises an alert; the rollout goes on.
@@ -173,7 +173,7 @@ public enum IngestMeasure: String, Sendable, CaseIterable {
 /// When a metric fails: its value above or below a threshold, either as is
 /// or as a ratio to the stable version measured over the same window.
 public struct FailCondition: Sendable {
-    public enum Comparison: String, Sendable { case above, below }
+    public enum Comparison: String, Sendable, Codable, CaseIterable { case above, below }
     public enum Baseline: String, Sendable, CaseIterable {
         /// The stable version, measured over the same window.
         case stable

@@ -84,3 +84,20 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
 extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
 }
+
+/// A version is written as its text, `2.4.0`.
+extension SemanticVersion: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let version = SemanticVersion(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a semantic version (MAJOR.MINOR.PATCH)")
+        }
+        self = version
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

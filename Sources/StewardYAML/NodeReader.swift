@@ -129,9 +129,13 @@ public struct NodeReader: Sendable {
 
     /// One of an enumeration's raw values, with a suggestion when misspelt.
     public func oneOf<Value: RawRepresentable & CaseIterable>(_ type: Value.Type) -> Value? where Value.RawValue == String {
+        choice(among: Value.allCases.map(\.rawValue)).flatMap(Value.init(rawValue:))
+    }
+
+    /// One of `allowed`, with a suggestion when misspelt.
+    public func choice(among allowed: [String]) -> String? {
         guard let text = string() else { return nil }
-        if let value = Value(rawValue: text) { return value }
-        let allowed = Value.allCases.map(\.rawValue)
+        if allowed.contains(text) { return text }
         var message = "\(fieldName): '\(text)' is not one of \(allowed.joined(separator: ", "))"
         if let guess = Suggestion.closest(to: text, among: allowed) { message += "; did you mean '\(guess)'?" }
         error("unknown-value", message)

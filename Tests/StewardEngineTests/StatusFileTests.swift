@@ -13,7 +13,7 @@ import StewardYAML
                 return m
             }
             let status = try #require(s.observed["r"])
-            let text = StatusFile.encode(status, rollout: "r")
+            let text = try StatusFile.encode(status, rollout: "r")
             let bag = DiagnosticBag()
             let decoded = StatusFile.decode(Array(text.utf8), file: "status/r.yaml", bag: bag)
             #expect(bag.diagnostics.isEmpty, "\(bag.diagnostics)")
@@ -27,7 +27,7 @@ import StewardYAML
         s.run(minutes: 15, measure: healthy)
         // A new agent reads the status back and carries on.
         let bag = DiagnosticBag()
-        let restored = try #require(StatusFile.decode(Array(StatusFile.encode(s.observed["r"]!, rollout: "r").utf8), file: "s.yaml", bag: bag))
+        let restored = try #require(StatusFile.decode(Array(try StatusFile.encode(s.observed["r"]!, rollout: "r").utf8), file: "s.yaml", bag: bag))
         s.observed = [restored.rollout: restored.status]
         s.run(minutes: 120, measure: healthy)
         #expect(s.weights == [5, 15, 35, 100])
