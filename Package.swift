@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting"]),
         .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine"]),
         .testTarget(name: "StewardGitTests", dependencies: ["StewardGit"]),
-        .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore"]),
+        .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec"]),
         .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent"]),
         .testTarget(name: "StewardCLITests", dependencies: ["StewardCLI", "steward"]),
     ]

@@ -19,7 +19,11 @@ struct AgentRoutes {
         router.get("readyz") { _, _ -> Response in
             reconciler.snapshot.value.ready ? text(.ok, "ready\n") : text(.serviceUnavailable, "not ready: no good desired state and routes yet\n")
         }
-        router.get("v1/status") { _, _ in json(.ok, StatusReport(reconciler.snapshot.value)) }
+        router.get("v1/status") { _, _ in
+            let journal = reconciler.store.journal
+            let decisions = (try? await blocking { try journal.recent(30) }) ?? []
+            return json(.ok, StatusReport(reconciler.snapshot.value, journal: decisions))
+        }
         router.get("v1/routes") { request, _ -> Response in
             let wait = request.uri.queryParameters.get("wait").flatMap { StewardDurationParser.seconds($0) } ?? 0
             let known = request.headers[.ifNoneMatch]

@@ -13,7 +13,8 @@ extension Reconciler {
             let id = try await blocking { try journal.begin(rollout: rollout, action: kind, revision: revision) }
             do {
                 try await run(action, desired: desired, at: now)
-                try await blocking { try journal.finish(id) }
+                let status = statuses[rollout]
+                try await blocking { try journal.finish(id, status: status) }
             } catch {
                 try? await blocking { try journal.finish(id, failed: "\(error)") }
                 throw error

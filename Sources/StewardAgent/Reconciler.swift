@@ -188,14 +188,18 @@ public final class Reconciler: @unchecked Sendable {
     static func statusPath(_ rollout: String) -> String { "\(statusFolder)/\(rollout).yaml" }
 
     /// A fresh agent (or one on another host) resumes from the status files in git.
+    /// The journal adds the evidence judged since the last transition, when
+    /// it agrees with git on where the rollout is.
     func resumeStatuses(at commit: ObjectID, desired: DesiredState) async throws {
-        let repository = self.repository
+        let repository = self.repository, journal = store.journal
+        let journalled = try await blocking { try journal.latestStatuses() }
         for name in desired.rollouts.keys.sorted() where statuses[name] == nil {
             let path = Self.statusPath(name)
             guard let bytes = try await withGit("read \(path)", { repository, _ in try repository.file(path, at: commit) }) else { continue }
             let bag = DiagnosticBag()
             if let decoded = StatusFile.decode(bytes, file: path, bag: bag), decoded.rollout == name {
-                statuses[name] = decoded.status
+                let kept = journalled[name].flatMap { Self.transition($0) == Self.transition(decoded.status) ? $0 : nil }
+                statuses[name] = kept ?? decoded.status
                 committed[name] = decoded.status
                 logger.info("resumed from the status in git", metadata: ["rollout": "\(name)", "phase": "\(decoded.status.phase.rawValue)"])
             } else {

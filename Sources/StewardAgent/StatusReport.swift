@@ -1,46 +1,65 @@
 import Foundation
 import StewardEngine
+import StewardStore
 
-/// `GET /v1/status`: every rollout's phase, step, weights and verdicts
-/// (value, interval, threshold, samples, what is still needed), the
-/// revisions, and why the tip is not acted on when it is not.
-struct StatusReport: Encodable {
-    var ready: Bool
-    var desiredRevision: String?
-    var observedRevision: String?
-    var invalidRevision: String?
-    var invalidDiagnostics: [String]
-    var lastError: String?
-    var lastFetch: Date?
-    var rollouts: [RolloutReport]
+/// `GET /v1/status`: every rollout's status (the status file's shape, with
+/// the verdicts' evidence: value, interval, threshold, samples, what is
+/// still needed), the revisions, why the tip is not acted on when it is
+/// not, and the latest decisions from the journal. `steward status` reads it
+/// back by this same type.
+public struct StatusReport: Codable, Sendable {
+    public var ready: Bool
+    public var desiredRevision: String?
+    public var observedRevision: String?
+    public var invalidRevision: String?
+    public var invalidDiagnostics: [String]
+    public var lastError: String?
+    public var lastFetch: Date?
+    public var rollouts: [RolloutReport]
+    public var decisions: [Decision]
 
-    struct RolloutReport: Encodable {
-        var name: String
-        var phase: String
-        var stable: String
-        var canary: String?
-        var step: Int
-        var canaryWeight: Int
-        var pauseReason: String?
-        var verdicts: [VerdictReport]
+    /// One rollout: its name beside its status's own fields, and each verdict in words.
+    public struct RolloutReport: Codable, Sendable {
+        public var name: String
+        public var status: RolloutStatus
+        /// The verdicts as a person reads them, by metric.
+        public var verdictText: [String: String]
+
+        enum Extra: String, CodingKey { case name, verdictText }
+
+        init(name: String, status: RolloutStatus) {
+            self.name = name
+            self.status = status
+            verdictText = status.verdicts.mapValues(\.description)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Extra.self)
+            name = try c.decode(String.self, forKey: .name)
+            verdictText = try c.decodeIfPresent([String: String].self, forKey: .verdictText) ?? [:]
+            status = try RolloutStatus(from: decoder)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try status.encode(to: encoder)
+            var c = encoder.container(keyedBy: Extra.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(verdictText, forKey: .verdictText)
+        }
     }
 
-    struct VerdictReport: Encodable {
-        var metric: String
-        var outcome: String
-        var severity: String
-        var value: Double?
-        var lower: Double?
-        var upper: Double?
-        var threshold: Double
-        var relativeToStable: Bool
-        var samples: Int
-        var samplesNeeded: Int?
-        var note: String?
-        var text: String
+    /// An action the agent took (or began), newest first.
+    public struct Decision: Codable, Sendable {
+        public var time: Date
+        public var rollout: String
+        public var action: String
+        /// `done`, `failed` or `pending`.
+        public var state: String
+        public var detail: String?
+        public var revision: String
     }
 
-    init(_ state: AgentSnapshot.State) {
+    init(_ state: AgentSnapshot.State, journal: [ActionJournal.Entry]) {
         ready = state.ready
         desiredRevision = state.desiredRevision
         observedRevision = state.observedRevision
@@ -48,20 +67,7 @@ struct StatusReport: Encodable {
         invalidDiagnostics = state.invalidDiagnostics
         lastError = state.lastError
         lastFetch = state.lastFetch
-        rollouts = state.statuses.keys.sorted().map { name in
-            let s = state.statuses[name]!
-            return RolloutReport(
-                name: name, phase: s.phase.rawValue, stable: s.stable.description, canary: s.canary?.description,
-                step: s.stepIndex + 1, canaryWeight: s.canaryWeight, pauseReason: s.pauseReason,
-                verdicts: s.verdicts.keys.sorted().map { metric in
-                    let v = s.verdicts[metric]!
-                    // JSON has no infinity: an unbounded end is left out.
-                    return VerdictReport(metric: metric, outcome: v.outcome.rawValue, severity: v.severity.rawValue, value: v.value,
-                                         lower: v.interval?.lower.isFinite == true ? v.interval?.lower : nil,
-                                         upper: v.interval?.upper.isFinite == true ? v.interval?.upper : nil,
-                                         threshold: v.threshold, relativeToStable: v.relativeToStable, samples: v.samples,
-                                         samplesNeeded: v.samplesNeeded, note: v.note, text: v.description)
-                })
-        }
+        rollouts = state.statuses.sorted { $0.key < $1.key }.map { RolloutReport(name: $0.key, status: $0.value) }
+        decisions = journal.map { Decision(time: $0.created, rollout: $0.rollout, action: $0.action, state: $0.state, detail: $0.detail, revision: $0.revision) }
     }
 }

@@ -3,13 +3,18 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import StewardAgent
 
 /// `steward status`: where every rollout stands, from a running agent.
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show where each rollout stands, from a running agent's /v1/status.",
-        discussion: "Phase, step, weights, and each metric's verdict on the evidence so far, with what it still needs."
+        discussion: """
+            Phase, step, weights, each metric's verdict on the evidence so far with what it still needs, and the \
+            agent's latest decisions. With --watch it follows the agent: on a terminal it redraws in place; \
+            otherwise it prints the view again, after a line with the time, each time it changes.
+            """
     )
 
     @Option(help: "The agent's URL.")
@@ -18,43 +23,63 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "table or json.")
     var format: StatusFormat = .table
 
+    @Flag(help: "Keep following the agent until interrupted (Ctrl-C).")
+    var watch = false
+
+    @Option(help: "Seconds between looks with --watch.")
+    var interval: Double = 1
+
+    @Option(help: "With --watch, stop after this many looks (for scripts and tests).")
+    var count: Int?
+
     enum StatusFormat: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    func validate() throws {
+        guard interval > 0, interval <= 3600 else { throw ValidationError("--interval must be between 0 and 3600 seconds") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+    }
 
     func run() throws {
         guard let url = URL(string: agent + "/v1/status") else { throw ValidationError("--agent: '\(agent)' is not a URL") }
+        guard watch else {
+            print(try look(url), terminator: "")
+            return
+        }
+        let terminal = isatty(STDOUT_FILENO) == 1
+        var shown = "", looks = 0
+        while count.map({ looks < $0 }) ?? true {
+            looks += 1
+            // An agent that is restarting is waited for, not given up on.
+            let view = (try? look(url, bars: terminal)) ?? "no answer from \(agent) yet; trying again\n"
+            if terminal {
+                print("\u{1B}[H\u{1B}[2J" + view, terminator: "")
+            } else if view != shown {
+                print("-- \(StatusView.clock(Date()))\n" + view, terminator: "")
+            }
+            shown = view
+            fflush(nil)
+            if count.map({ looks < $0 }) ?? true { Thread.sleep(forTimeInterval: interval) }
+        }
+    }
+
+    /// One look at the agent, as the chosen format.
+    private func look(_ url: URL, bars: Bool = false) throws -> String {
         var request = URLRequest(url: url)
         request.timeoutInterval = 10
         let (body, _, failure) = exchange(request)
-        guard let body, let report = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
-            printError("steward: error: no status from \(agent): \(failure ?? "not the agent's JSON")")
+        guard let body else {
+            printError("steward: error: no status from \(agent): \(failure ?? "no answer")")
             throw ExitCode(2)
         }
-        if format == .json {
-            print(String(decoding: body, as: UTF8.self))
-            return
+        if format == .json { return String(decoding: body, as: UTF8.self) + "\n" }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            let report = try decoder.decode(StatusReport.self, from: body)
+            return StatusView(report: report, now: Date(), bars: bars).text
+        } catch {
+            printError("steward: error: \(agent) did not answer with an agent's status: \(error)")
+            throw ExitCode(2)
         }
-        print(Self.table(report), terminator: "")
-    }
-
-    static func table(_ report: [String: Any]) -> String {
-        var out = ""
-        let revision = (report["desiredRevision"] as? String).map { String($0.prefix(7)) } ?? "none"
-        out += "agent: \((report["ready"] as? Bool) == true ? "ready" : "not ready"), acting on \(revision)\n"
-        if let invalid = report["invalidRevision"] as? String {
-            out += "the tip \(invalid.prefix(7)) is not valid and is not acted on:\n"
-            out += ((report["invalidDiagnostics"] as? [String]) ?? []).prefix(10).map { "  \($0)\n" }.joined()
-        }
-        if let error = report["lastError"] as? String { out += "last error: \(error)\n" }
-        for rollout in (report["rollouts"] as? [[String: Any]]) ?? [] {
-            let name = rollout["name"] as? String ?? "?", phase = rollout["phase"] as? String ?? "?"
-            let stable = rollout["stable"] as? String ?? "?", weight = rollout["canaryWeight"] as? Int ?? 0
-            let canary = (rollout["canary"] as? String).map { ", \($0) at \(weight)%" } ?? ""
-            out += "\n\(name): \(phase) at step \(rollout["step"] as? Int ?? 0), \(stable) stable\(canary)\n"
-            if let reason = rollout["pauseReason"] as? String { out += "  paused: \(reason)\n" }
-            for verdict in (rollout["verdicts"] as? [[String: Any]]) ?? [] {
-                out += "  \(verdict["outcome"] as? String ?? "?")  \(verdict["text"] as? String ?? "")\n"
-            }
-        }
-        return out
     }
 }

@@ -1,9 +1,13 @@
 import Foundation
 import GRDB
+import StewardEngine
 
 /// Every action the agent takes is written here before it runs and marked
 /// when it has run, so that a restarted agent knows what was in flight and
-/// re-checks it against git before doing anything again.
+/// re-checks it against git before doing anything again. Each finished
+/// action keeps the rollout's status as it left it, in the same shape as the
+/// status file, so that a restart keeps the evidence judged so far (which git
+/// holds only at transitions).
 public final class ActionJournal: Sendable {
     private let database: DatabaseQueue
 
@@ -17,6 +21,9 @@ public final class ActionJournal: Sendable {
         /// `pending`, `done` or `failed`.
         public var state: String
         public var detail: String?
+        public var created: Date
+        /// The rollout's status once the action had run.
+        public var status: RolloutStatus?
     }
 
     init(database: DatabaseQueue) {
@@ -32,11 +39,29 @@ public final class ActionJournal: Sendable {
         }
     }
 
-    /// Marks an action as run (or failed, with why).
-    public func finish(_ id: Int64, failed reason: String? = nil) throws {
+    /// Marks an action as run, with the status it left (or failed, with why).
+    public func finish(_ id: Int64, status: RolloutStatus? = nil, failed reason: String? = nil) throws {
+        let json = try status.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try database.write { db in
-            try db.execute(sql: "UPDATE journal SET state = ?, detail = ? WHERE id = ?",
-                           arguments: [reason == nil ? "done" : "failed", reason, id])
+            try db.execute(sql: "UPDATE journal SET state = ?, detail = ?, status = ? WHERE id = ?",
+                           arguments: [reason == nil ? "done" : "failed", reason, json, id])
+        }
+    }
+
+    /// Each rollout's status as its latest finished action left it.
+    public func latestStatuses() throws -> [String: RolloutStatus] {
+        try database.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT rollout, status FROM journal WHERE id IN
+                  (SELECT MAX(id) FROM journal WHERE state = 'done' AND status IS NOT NULL GROUP BY rollout)
+                """)
+            var result: [String: RolloutStatus] = [:]
+            for row in rows {
+                let json: String = row["status"]
+                // A status this agent cannot read (a newer one wrote it) is left to git's.
+                result[row["rollout"]] = try? JSONDecoder().decode(RolloutStatus.self, from: Data(json.utf8))
+            }
+            return result
         }
     }
 
@@ -61,7 +86,8 @@ public final class ActionJournal: Sendable {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE \(condition) ORDER BY id DESC LIMIT \(limit)").map { row in
                 Entry(id: row["id"], rollout: row["rollout"], action: row["action"], revision: row["revision"],
-                      state: row["state"], detail: row["detail"])
+                      state: row["state"], detail: row["detail"], created: Date(timeIntervalSince1970: row["created"]),
+                      status: (row["status"] as String?).flatMap { try? JSONDecoder().decode(RolloutStatus.self, from: Data($0.utf8)) })
             }
         }
     }

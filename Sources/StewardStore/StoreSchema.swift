@@ -23,6 +23,9 @@ enum StoreSchema {
                 t.column("created", .double).notNull()
             }
         }
+        migrator.registerMigration("v2: the status each action left") { db in
+            try db.alter(table: "journal") { t in t.add(column: "status", .text) }
+        }
         return migrator
     }
 }

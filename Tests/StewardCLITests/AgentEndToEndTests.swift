@@ -207,6 +207,13 @@ import Testing
         // steward audit on the remote shows the agent's rollback.
         let audit = try CommandLineTests().steward(["audit", "--repo", world.dir + "/remote.git", "--agent-email", "steward@example.com"])
         #expect(audit.output.contains("rollback Rollout customer-support-agent 2.4.0 → 2.3.1: error-rate"), "\(audit.output)")
+        // The live view, piped: plain lines, the rollback among the latest decisions, the failing verdict with its samples.
+        let watch = try CommandLineTests().steward(["status", "--watch", "--count", "2", "--interval", "0.2", "--agent", "http://127.0.0.1:\(port)"])
+        #expect(watch.status == 0)
+        #expect(watch.output.hasPrefix("-- ") && watch.output.contains("customer-support-agent: rolledBack"), "\(watch.output)")
+        #expect(watch.output.contains("latest decisions:") && watch.output.contains("customer-support-agent  rollback 2.4.0 -> 2.3.1"), "\(watch.output)")
+        #expect(watch.output.contains("error-rate") && watch.output.contains(" samples"), "\(watch.output)")
+        #expect(!watch.output.contains("█"), "bars are for a terminal")
         #expect(world.stop() == 0)
     }
 

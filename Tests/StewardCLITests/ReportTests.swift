@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StewardCLI
+import StewardAgent
 import StewardSpec
 import StewardYAML
 
@@ -91,5 +92,37 @@ import StewardYAML
             let location = row.components(separatedBy: " | ")[1]
             #expect(location.hasPrefix("`") && location.hasSuffix("`") && location.filter { $0 == "`" }.count == 2, "\(row)")
         }
+    }
+}
+
+@Suite struct StatusViewTests {
+    @Test func onATerminalWeightsAreBarsAndDecisionsFollow() throws {
+        let json = """
+            {"ready": true, "desiredRevision": "0123456789abcdef", "invalidDiagnostics": [], "lastFetch": "2026-11-22T10:00:00Z",
+             "rollouts": [{"name": "r", "phase": "progressing", "stable": "2.3.1", "canary": "2.4.0", "stepIndex": 2, "canaryWeight": 20,
+                           "stepStartedAt": 0, "verdictText": {"error-rate": "error-rate 0.01 <= 0.05"},
+                           "verdicts": {"error-rate": {"metric": "error-rate", "outcome": "pass", "severity": "critical", "comparison": "above",
+                                                        "threshold": 0.05, "relativeToStable": false, "samples": 900}}}],
+             "decisions": [{"time": "2026-11-22T09:59:58Z", "rollout": "r", "action": "setWeights 2.4.0 20%", "state": "done", "revision": "0123"},
+                           {"time": "2026-11-22T09:59:58Z", "rollout": "r", "action": "writeStatus progressing step 3", "state": "done", "revision": "0123"}]}
+            """
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let report = try decoder.decode(StatusReport.self, from: Data(json.utf8))
+        let now = try #require(ISO8601DateFormatter().date(from: "2026-11-22T10:00:03Z"))
+        let text = StatusView(report: report, now: now, bars: true).text
+        #expect(text == """
+            agent: ready, acting on 0123456, fetched 3 s ago
+
+            r: progressing at step 3, 2.3.1 stable, 2.4.0 at 20%
+              ████████████████░░░░  80% 2.3.1
+              ████░░░░░░░░░░░░░░░░  20% 2.4.0
+              pass           error-rate 0.01 <= 0.05
+
+            latest decisions:
+              09:59:58 UTC  r  setWeights 2.4.0 20%
+
+            """)
+        #expect(!StatusView(report: report, now: now, bars: false).text.contains("█"))
     }
 }

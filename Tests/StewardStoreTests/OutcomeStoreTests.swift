@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StewardEngine
+import StewardSpec
 @testable import StewardStore
 
 /// The ingest store: a real SQLite file, buckets of ten seconds, exact pooling.
@@ -68,5 +69,35 @@ import StewardEngine
         try store.journal.settlePending("re-checked")
         #expect(try store.journal.pending().isEmpty)
         #expect(try store.journal.recent().map(\.state) == ["done", "done"])
+    }
+}
+
+@Suite struct ActionJournalTests {
+    @Test func eachFinishedActionKeepsTheStatusItLeftAndTheLatestIsFound() throws {
+        let path = NSTemporaryDirectory() + "journal-\(UUID().uuidString).sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let stable = try #require(SemanticVersion("1.0.0")), canary = try #require(SemanticVersion("1.1.0"))
+        var status = RolloutStatus.starting(canary, over: stable, at: Moment(secondsSinceEpoch: 100))
+        status.canaryWeight = 20
+        status.verdicts["error-rate"] = Verdict(metric: "error-rate", outcome: .inconclusive, severity: .critical, value: 0.01,
+                                                interval: .init(lower: 0, upper: .infinity), threshold: 0.05, comparison: .above,
+                                                relativeToStable: false, samples: 120, samplesNeeded: 80)
+        do {
+            let journal = try AgentStore(path: path).journal
+            let first = try journal.begin(rollout: "r", action: "setWeights 1.1.0 5%", revision: "abc")
+            try journal.finish(first, status: .starting(canary, over: stable, at: Moment(secondsSinceEpoch: 50)))
+            let second = try journal.begin(rollout: "r", action: "setWeights 1.1.0 20%", revision: "abc")
+            try journal.finish(second, status: status)
+            let failed = try journal.begin(rollout: "r", action: "promote 1.1.0", revision: "abc")
+            try journal.finish(failed, failed: "git unreachable")
+            _ = try journal.begin(rollout: "other", action: "pause", revision: "abc")
+        }
+        // A restarted agent opens the same file.
+        let journal = try AgentStore(path: path).journal
+        #expect(try journal.latestStatuses() == ["r": status])
+        #expect(try journal.pending().map(\.rollout) == ["other"])
+        let recent = try journal.recent()
+        #expect(recent.map(\.state) == ["pending", "failed", "done", "done"])
+        #expect(recent[1].detail == "git unreachable" && recent[2].status == status)
     }
 }

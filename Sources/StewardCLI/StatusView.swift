@@ -1,0 +1,77 @@
+import Foundation
+import StewardAgent
+import StewardEngine
+
+/// What `steward status` shows a person: the agent, then each rollout's
+/// phase, its traffic as bars, each metric's verdict on the evidence so far,
+/// and the latest decisions.
+struct StatusView {
+    var report: StatusReport
+    /// When the view is drawn, for "3 s ago".
+    var now: Date
+    /// Bars on a terminal; plain lines, easy to grep, otherwise.
+    var bars: Bool
+
+    var text: String {
+        var out: [String] = []
+        let revision = report.desiredRevision.map { String($0.prefix(7)) } ?? "none"
+        var agent = "agent: \(report.ready ? "ready" : "not ready"), acting on \(revision)"
+        if let fetched = report.lastFetch { agent += ", fetched \(Self.ago(now.timeIntervalSince(fetched))) ago" }
+        out.append(agent)
+        if let invalid = report.invalidRevision {
+            out.append("the tip \(invalid.prefix(7)) is not valid and is not acted on:")
+            out += report.invalidDiagnostics.prefix(10).map { "  \($0)" }
+        }
+        if let error = report.lastError { out.append("last error: \(error)") }
+        for rollout in report.rollouts { out += [""] + lines(for: rollout) }
+        let decisions = report.decisions.filter { !$0.action.hasPrefix("writeStatus") }.prefix(8)
+        if !decisions.isEmpty {
+            out += ["", "latest decisions:"]
+            out += decisions.map { d in
+                let state = d.state == "done" ? "" : "  (\(d.state)\(d.detail.map { ": \($0)" } ?? ""))"
+                return "  \(Self.clock(d.time))  \(d.rollout)  \(d.action)\(state)"
+            }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    private func lines(for rollout: StatusReport.RolloutReport) -> [String] {
+        let s = rollout.status
+        var out: [String] = []
+        let canary = s.canary.map { ", \($0) at \(s.canaryWeight)%" } ?? ""
+        out.append("\(rollout.name): \(s.phase.rawValue) at step \(s.stepIndex + 1), \(s.stable) stable\(canary)")
+        if bars {
+            if s.split.isEmpty {
+                out.append("  \(Self.bar(100 - s.canaryWeight)) \(s.stable)")
+                if let canary = s.canary { out.append("  \(Self.bar(s.canaryWeight)) \(canary)") }
+            } else {
+                out += s.split.map { "  \(Self.bar($0.percent)) \($0.version)" }
+            }
+        }
+        if let reason = s.pauseReason { out.append("  paused: \(reason)") }
+        for metric in s.verdicts.keys.sorted() {
+            let verdict = s.verdicts[metric]!
+            let word = verdict.outcome.rawValue + (verdict.leaning ? ", leaning to fail" : "")
+            out.append("  \(word.padding(toLength: 14, withPad: " ", startingAt: 0)) \(rollout.verdictText[metric] ?? verdict.description)")
+        }
+        return out
+    }
+
+    /// A 20-cell bar with the percentage after it.
+    static func bar(_ percent: Int) -> String {
+        let filled = max(0, min(20, (percent + 2) / 5))
+        let cells = String(repeating: "█", count: filled) + String(repeating: "░", count: 20 - filled)
+        let number = String(percent)
+        return cells + " " + String(repeating: " ", count: max(0, 3 - number.count)) + number + "%"
+    }
+
+    static func ago(_ seconds: TimeInterval) -> String {
+        let s = max(0, Int(seconds))
+        return s < 120 ? "\(s) s" : s < 7200 ? "\(s / 60) min" : "\(s / 3600) h"
+    }
+
+    static func clock(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970) % 86_400
+        return String(format: "%02d:%02d:%02d UTC", seconds / 3600, seconds / 60 % 60, seconds % 60)
+    }
+}
