@@ -1,41 +1,98 @@
 #!/bin/sh
-# A tour of what Steward does today: check a good desired state, then a
-# broken one, the way a pull request's CI would.
+# The Steward agent at work, live, then the tools a pull request's CI runs.
+#
+# A bare repository seeded from examples/quickstart (with short pauses) is
+# watched by the real agent; the reference gateway sends it traffic. A healthy
+# canary walks its steps and is promoted by a commit; the other model's canary
+# starts failing, is dropped to 0% at once and reverted by a commit.
+#
+# STEWARD_DEMO_FAST=1 runs it without the live view (for tests and logs);
+# STEWARD_DEMO_DIR=DIR puts the demo's repositories in DIR. Ctrl-C stops
+# everything it started.
 set -u
-steward=.build/debug/steward
+steward=${STEWARD:-$PWD/.build/debug/steward}
+gateway=$PWD/examples/gateway/steward_gateway.py
+dir=${STEWARD_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/steward-demo.XXXXXX")}
+agent="" traffic="" watcher=""
 
-echo "== steward validate examples/quickstart"
-$steward validate examples/quickstart
+stop_all() {
+  for pid in $watcher $traffic; do kill "$pid" 2>/dev/null; done
+  # The agent finishes the action in flight on SIGTERM.
+  [ -n "$agent" ] && kill "$agent" 2>/dev/null
+  wait 2>/dev/null
+  agent="" traffic="" watcher=""
+}
+trap stop_all EXIT
+trap 'echo; echo "stopped; the demo repository is in $dir"; exit 130' INT TERM
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+remote_log() { git --git-dir "$dir/remote.git" log --format=%s; }
+
+say "A model registry in git: examples/quickstart, two canaries started by two people"
+python3 scripts/demo_repo.py "$dir" || exit 1
+git --git-dir "$dir/remote.git" log --format='  %h %an: %s'
+
+say "steward agent watches $dir/remote.git"
+"$steward" agent --config "$dir/agent.yaml" > "$dir/agent.log" 2>&1 &
+agent=$!
+for _ in $(seq 1 100); do [ -s "$dir/state/listen" ] && break; sleep 0.1; done
+[ -s "$dir/state/listen" ] || { echo "the agent did not start:"; cat "$dir/agent.log"; exit 1; }
+url="http://127.0.0.1:$(cat "$dir/state/listen")"
+echo "  listening on $url; log in $dir/agent.log"
+
+say "The reference gateway sends 100 requests a second to each model"
+echo "  code-review-assistant 1.1.1 starts failing 10 s in (a quarter of its requests)"
+python3 "$gateway" traffic --agent "$url" --token-file "$dir/token" --rate 100 \
+  --model customer-support-agent --model code-review-assistant \
+  --profile code-review-assistant/1.1.0:latency=2100 \
+  --profile code-review-assistant/1.1.1:latency=2100 \
+  --profile code-review-assistant/1.1.1:latency=2100,errors=0.25,from=10 > "$dir/gateway.log" 2>&1 &
+traffic=$!
+
+if [ -z "${STEWARD_DEMO_FAST:-}" ]; then
+  say "Live (steward status --watch)"
+  sleep 1
+  "$steward" status --watch --agent "$url" &
+  watcher=$!
+fi
+story=1
+for _ in $(seq 1 300); do
+  log=$(remote_log)
+  if echo "$log" | grep -q "^status: customer-support-agent healthy" && echo "$log" | grep -q "^Revert \"Start canary 1.1.1"; then
+    story=0; break
+  fi
+  kill -0 "$agent" 2>/dev/null || { echo "the agent stopped:"; tail -20 "$dir/agent.log"; break; }
+  sleep 0.5
+done
+[ -n "$watcher" ] && { sleep 1; kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null; watcher=""; }
+[ -z "${STEWARD_DEMO_FAST:-}" ] || "$steward" status --agent "$url"
+stop_all
+
+decided=$(grep ' weight=0$' "$dir/agent.log" | grep -o 'publishedMsAfterDecision=[0-9]*' | head -1 | cut -d= -f2)
+[ -n "$decided" ] && echo && echo "The failing canary was at 0% in the routing file ${decided} ms after the deciding evaluation."
+
+say "The audit trail (steward audit --repo $dir/remote.git)"
+"$steward" audit --repo "$dir/remote.git" --agent-email steward@example.com
+
+say "git log --oneline --graph"
+git --git-dir "$dir/remote.git" log --oneline --graph
+
+say "And in a pull request: steward validate examples/invalid/five-problems"
+"$steward" validate examples/invalid/five-problems
 echo "(exit $?)"
+
+say "steward plan: what will merging a pull request do?"
+clone="$dir/pull-request"
+git clone -q "$dir/remote.git" "$clone"
+echo "  (someone tries code-review-assistant 1.1.1 again, once it is fixed)"
+sed -i 's/^  stable: 1.1.0$/  stable: 1.1.0\n  canary: 1.1.1/' "$clone/rollouts/code-review-assistant.yaml"
+"$steward" plan --repo "$clone" --base origin/main
+echo "(exit $?: 2 means merging it changes something)"
+
 echo
-echo "== steward validate examples/invalid/five-problems"
-$steward validate examples/invalid/five-problems
-echo "(exit $?)"
-echo
-echo "== the same, as GitHub annotations"
-$steward validate examples/invalid/five-problems --format github
-echo
-echo "== a pull request that starts a canary: what will it do? (steward plan)"
-repo=$(mktemp -d)/repo
-cp -r examples/quickstart "$repo"
-sed -i '/^  canary: 2.4.0$/d' "$repo/rollouts/customer-support-agent.yaml"
-g() { git -C "$repo" -c user.name="Priya" -c user.email=priya@example.com "$@"; }
-g init -q -b main && g add -A && g commit -qm "Registry and rollouts, stable only"
-cp examples/quickstart/rollouts/customer-support-agent.yaml "$repo/rollouts/"
-$steward plan --repo "$repo" --base main
-echo "(exit $?: 2 means something changes)"
-g commit -qam "Start canary 2.4.0 for customer-support-agent"
-echo
-echo "== once merged, the audit trail (steward audit)"
-$steward audit --repo "$repo"
-rm -rf "$(dirname "$repo")"
-echo
-echo "== what would the agent do if 2.4.0's error rate jumped at 15%?"
-$steward simulate --repo examples/quickstart --rollout customer-support-agent --metrics examples/simulations/error-spike.csv
-echo
-echo "== how well does the analysis decide? 50 seeded closed-loop runs of a 7% error regression at 500 requests a minute"
-$steward simulate --repo examples/quickstart --scenario examples/simulations/scenarios/002-errors-7pct-500rpm.yaml --runs 50
-echo
-echo "== which version do users get? (15% canary)"
-$steward route --table examples/gateway/routing-table.json --model customer-support-agent user-1 user-2 user-3 user-4
-exit 0
+if [ "$story" = 0 ]; then
+  echo "Done. The demo repository is $dir/remote.git (a person's clone: $dir/work); rm -rf $dir when you are finished."
+else
+  echo "The story did not finish within 150 s; the agent's log is $dir/agent.log"
+fi
+exit "$story"

@@ -6,7 +6,7 @@ import StewardYAML
 /// where the last one stopped. Everything the planner needs is in it; its
 /// shape is `RolloutStatus`'s `Codable` one. Times are seconds since the epoch.
 public enum StatusFile {
-    public static let kind = "RolloutStatus"
+    public static let kind = Resource.observedStatusKind
 
     /// The file as a value: a resource like the others, whose `status` is the rollout's.
     struct Document: Codable {

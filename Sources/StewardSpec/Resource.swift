@@ -10,6 +10,8 @@ public enum Resource: Sendable {
 
     /// The `apiVersion` every document must carry.
     public static let apiVersion = "steward/v1"
+    /// The kind of the status files the agent commits beside the desired state (`status/<rollout>.yaml`).
+    public static let observedStatusKind = "RolloutStatus"
 
     /// The kinds, by the name written in `kind:`.
     public enum Kind: String, Sendable, CaseIterable {
@@ -50,6 +52,8 @@ public enum Resource: Sendable {
     /// document or one too broken to use.
     public static func decode(_ document: YAMLDocument, bag: DiagnosticBag) -> Resource? {
         guard let root = document.root else { return nil }
+        // The agent's status files sit in the same repository; they are what is, not what is asked for.
+        if root["kind"]?.scalar?.text == observedStatusKind { return nil }
         let r = NodeReader(node: root, file: document.file, bag: bag)
         guard let m = r.mapping(fields: ["apiVersion", "kind", "metadata", "spec"]) else { return nil }
         if let apiReader = m.required("apiVersion"), let api = apiReader.string(), api != apiVersion {

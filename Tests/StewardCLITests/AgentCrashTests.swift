@@ -3,6 +3,8 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import StewardEngine
+import StewardYAML
 
 /// The agent killed with SIGKILL at random instants while it walks a canary
 /// to its promotion, and restarted each time: no agent commit twice, no
@@ -42,11 +44,11 @@ import Testing
         let log = try world.remoteGit(["log", "--reverse", "--format=%H %s", "--author=steward@example.com"])
             .split(separator: "\n").map { $0.split(separator: " ", maxSplits: 1).map(String.init) }
         #expect(log.filter { $0[1].hasPrefix("Promote customer-support-agent") }.count == 1, "\(log)")
-        var previous: [String: String] = [:]
+        var previous: [String: RolloutStatus] = [:]
         for entry in log where entry[1].hasPrefix("status: ") {
             let rollout = String(entry[1].dropFirst("status: ".count).prefix { $0 != " " })
             let file = try world.remoteGit(["show", "\(entry[0]):status/\(rollout).yaml"])
-            let transition = Self.transition(file)
+            let transition = try #require(Self.transition(file), "\(file)")
             #expect(previous[rollout] != transition, "status of \(rollout) committed twice: \(entry[1])")
             previous[rollout] = transition
         }
@@ -65,10 +67,14 @@ import Testing
     }
 
     /// A status file without what changes at every look.
-    static func transition(_ file: String) -> String {
-        file.split(separator: "\n").filter { line in
-            !["  verdicts:", "    \"", "  lastJudged:", "  failures:", "  passedThisStep:", "  inconclusiveSince:"].contains { line.hasPrefix($0) }
-        }.joined(separator: "\n")
+    static func transition(_ file: String) -> RolloutStatus? {
+        guard var status = StatusFile.decode(Array(file.utf8), file: "status.yaml", bag: DiagnosticBag())?.status else { return nil }
+        status.verdicts = [:]
+        status.lastJudged = [:]
+        status.failures = [:]
+        status.passedThisStep = []
+        status.inconclusiveSince = nil
+        return status
     }
 
     /// A seeded generator for the instants of the kills, so a failure can be replayed.

@@ -12,6 +12,7 @@ import Testing
     final class World {
         let dir: String
         var agent: Process?
+        private var everyAgent: [Process] = []
         let token = "e2e-\(UUID().uuidString)"
 
         init() throws {
@@ -100,6 +101,7 @@ import Testing
             process.standardError = log
             try process.run()
             agent = process
+            everyAgent.append(process)
             for _ in 0..<200 {
                 let state = environment["STEWARD_STATE_DIRECTORY"] ?? dir + "/state"
                 if let text = try? String(contentsOfFile: state + "/listen", encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
@@ -123,6 +125,11 @@ import Testing
 
         deinit {
             stop()
+            // Every agent this world started is gone when it is, whatever the test did.
+            for process in everyAgent where process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
             try? FileManager.default.removeItem(atPath: dir)
         }
 
