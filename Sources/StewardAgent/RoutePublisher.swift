@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 import StewardEngine
 import StewardRouting
 import StewardSpec
@@ -54,7 +55,8 @@ public final class RoutePublisher: Sendable {
     /// Waits up to `seconds` for a table other than `etag`; returns the current one.
     public func wait(notMatching etag: String?, seconds: Double) async -> (table: RoutingTable, json: [UInt8])? {
         let deadline = Date().addingTimeInterval(min(max(seconds, 0), 60))
-        while etag != nil, self.etag == etag, Date() < deadline, !Task.isCancelled {
+        // A long-poll ends early when the agent stops, so that SIGTERM is not held up by a client's wait.
+        while etag != nil, self.etag == etag, Date() < deadline, !Task.isCancelled, !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .milliseconds(50))
         }
         return current

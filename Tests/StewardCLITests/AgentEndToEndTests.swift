@@ -224,6 +224,65 @@ import Testing
         #expect(world.stop() == 0)
     }
 
+    @Test func theReferenceGatewayRoutesRequestsAndReportsTheirOutcomes() async throws {
+        let world = try World()
+        let port = try world.start()
+        let gateway = Process()
+        gateway.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gateway.arguments = ["python3", CommandLineTests.root + "/examples/gateway/steward_gateway.py", "serve", "--agent", "http://127.0.0.1:\(port)",
+                             "--token-file", world.dir + "/token", "--listen", "127.0.0.1:0", "--profile", "2.4.0:errors=1", "--profile", "2.3.1:errors=0"]
+        let stderr = Pipe()
+        gateway.standardError = stderr
+        try gateway.run()
+        defer { if gateway.isRunning { kill(gateway.processIdentifier, SIGKILL) } }
+        // It says where it listens once it has the agent's routes.
+        var banner = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !banner.contains("/v1/complete\n"), Date() < deadline, gateway.isRunning {
+            banner += String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        let address = try #require(banner.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines), "\(banner)")
+        func complete(_ body: String) async throws -> (Int, [String: Any]) {
+            var request = URLRequest(url: URL(string: address)!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(body.utf8)
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
+        }
+        // Each request goes to the version the published algorithm picks; 2.4.0 fails every time here.
+        var versions: Set<String> = []
+        for user in 0..<60 {
+            let (status, answer) = try await complete("{\"model\": \"customer-support-agent\", \"key\": \"user-\(user)\"}")
+            let version = try #require(answer["version"] as? String)
+            versions.insert(version)
+            #expect(status == (version == "2.4.0" ? 502 : 200))
+            if user < 3 {
+                let routed = try CommandLineTests().steward(["route", "--table", world.dir + "/state/routes.json", "--model", "customer-support-agent", "user-\(user)"])
+                #expect(routed.output.contains(version), "\(routed.output)")
+            }
+        }
+        #expect(versions == ["2.3.1", "2.4.0"])
+        #expect(try await complete("not json").0 == 400)
+        #expect(try await complete("{\"model\": \"nope\", \"key\": \"k\"}").0 == 404)
+        // The outcomes reach the agent in batches: the canary's error rate is judged on them. Evidence is
+        // pooled from the first whole 10-second bucket of the exposure, so requests go on for a while.
+        var judged = false, report = ""
+        for round in 0..<80 where !judged {
+            for user in 0..<20 { _ = try await complete("{\"model\": \"customer-support-agent\", \"key\": \"u\(round)-\(user)\"}") }
+            let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/status")!)
+            report = String(decoding: data, as: UTF8.self)
+            judged = report.contains("error-rate 1 (")
+            if !judged { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        kill(gateway.processIdentifier, SIGTERM)
+        for _ in 0..<100 where gateway.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!gateway.isRunning, "the gateway stops on SIGTERM")
+        let said = gateway.isRunning ? "" : String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(judged, "gateway: \(said)\n\(report)")
+        if !gateway.isRunning { #expect(gateway.terminationStatus == 0) }
+        #expect(world.stop() == 0)
+    }
+
     @Test func aBrokenPushKeepsTheLastGoodRoutesAndSaysWhere() async throws {
         let world = try World()
         let port = try world.start()

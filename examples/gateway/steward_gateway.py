@@ -397,6 +397,8 @@ def serve(found):
 
 def main(argv):
     if len(argv) >= 2 and argv[1] in ("serve", "traffic"):
+        # A parent may have started us with these blocked; we stop cleanly on them.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
         try:
             found = options(argv[2:])
             for required in ("agent", "token-file") + (("model",) if argv[1] == "traffic" else ()):
