@@ -28,8 +28,13 @@ import Glibc
         let queue = GitQueue()
         let release = DispatchSemaphore(value: 0)
         let ran = Failures()
-        // The first call holds the queue until the test lets it go.
-        let first = Task { try await queue.run("hold") { _ in _ = release.wait(timeout: .now() + 30) } }
+        // The first call holds the queue until the test lets it go; the second is queued only once it does
+        // (tasks start in no fixed order, and on a busy machine the second could otherwise run first).
+        let holding = DispatchSemaphore(value: 0)
+        let first = Task { try await queue.run("hold") { _ in holding.signal(); _ = release.wait(timeout: .now() + 30) } }
+        await withCheckedContinuation { (held: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { _ = holding.wait(timeout: .now() + 30); held.resume() }
+        }
         let second = Task { try await queue.run("fetch main") { _ in ran.add("second") } }
         try await Task.sleep(for: .milliseconds(50))
         second.cancel()
