@@ -42,7 +42,7 @@ extension Reconciler {
             try publishRoutes(desired)
         case .writeStatus(let rollout, let status):
             statuses[rollout] = status
-            if committed[rollout].map(Self.transition) != Self.transition(status) {
+            if committed[rollout]?.transition != status.transition {
                 try await commitStatus(rollout, status, desired: desired)
                 committed[rollout] = status
             }
@@ -74,18 +74,6 @@ extension Reconciler {
         case .alert(let r, _): (r, "alert")
         case .notify(let r, _): (r, "notify")
         }
-    }
-
-    /// The part of a status whose change is a transition worth a commit; the
-    /// verdicts change at every look and live in memory and `/v1/status`.
-    static func transition(_ status: RolloutStatus) -> RolloutStatus {
-        var s = status
-        s.verdicts = [:]
-        s.lastJudged = [:]
-        s.failures = [:]
-        s.passedThisStep = []
-        s.inconclusiveSince = nil
-        return s
     }
 
     // MARK: - Commits
@@ -121,13 +109,13 @@ extension Reconciler {
                                     trailers: [(.action, "status"), (.rollout, rollout), (.observedRevision, observed), (.actor, "agent")])
         try await publishCommit("status of \(rollout)") { repository, tip in
             // The same transition is not committed twice.
-            if let current = try repository.file(path, at: tip), Self.transition(from: current, rollout: rollout) == Self.transition(status) { return nil }
+            if let current = try repository.file(path, at: tip), Self.transition(from: current, rollout: rollout) == status.transition { return nil }
             return try repository.createCommit(parent: tip, changes: [path: .write(bytes)], message: message, author: identity, committer: identity)
         }
     }
 
     static func transition(from bytes: [UInt8], rollout: String) -> RolloutStatus? {
-        StatusFile.decode(bytes, file: statusPath(rollout), bag: DiagnosticBag()).map { transition($0.status) }
+        StatusFile.decode(bytes, file: statusPath(rollout), bag: DiagnosticBag()).map(\.status.transition)
     }
 
     func commitPromotion(_ rollout: String, version: SemanticVersion, previous: SemanticVersion, edits: [FieldEdit],

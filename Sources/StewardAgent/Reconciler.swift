@@ -180,6 +180,7 @@ public final class Reconciler: @unchecked Sendable {
 
     /// The same, on the caller's thread (for work already off the cooperative pool).
     static func load(_ commit: ObjectID, in repository: Repository, paths: [String]) throws -> LoadResult {
+        // The loader would skip status files by their kind; leaving out their folder spares parsing one per rollout.
         DesiredStateLoader().load(try repository.yamlFiles(at: commit, under: paths)
             .filter { !$0.path.hasPrefix(statusFolder + "/") }.map { SourceFile(path: $0.path, bytes: $0.bytes) })
     }
@@ -198,7 +199,7 @@ public final class Reconciler: @unchecked Sendable {
             guard let bytes = try await withGit("read \(path)", { repository, _ in try repository.file(path, at: commit) }) else { continue }
             let bag = DiagnosticBag()
             if let decoded = StatusFile.decode(bytes, file: path, bag: bag), decoded.rollout == name {
-                let kept = journalled[name].flatMap { Self.transition($0) == Self.transition(decoded.status) ? $0 : nil }
+                let kept = journalled[name].flatMap { $0.transition == decoded.status.transition ? $0 : nil }
                 statuses[name] = kept ?? decoded.status
                 committed[name] = decoded.status
                 logger.info("resumed from the status in git", metadata: ["rollout": "\(name)", "phase": "\(decoded.status.phase.rawValue)"])

@@ -50,6 +50,19 @@ public struct RolloutStatus: Sendable, Hashable {
         return status
     }
 
+    /// The part of the status whose change is a transition worth a commit:
+    /// without the verdicts and what changes at every look, which live in
+    /// memory, the journal and `/v1/status`.
+    public var transition: RolloutStatus {
+        var s = self
+        s.verdicts = [:]
+        s.lastJudged = [:]
+        s.failures = [:]
+        s.passedThisStep = []
+        s.inconclusiveSince = nil
+        return s
+    }
+
     /// The same rollout started again from its first step; manual controls
     /// already handled stay handled.
     func restarted(at now: Moment) -> RolloutStatus {

@@ -22,8 +22,15 @@ public final class ActionJournal: Sendable {
         public var state: String
         public var detail: String?
         public var created: Date
+        /// The status as stored; decoded only when asked for (`/v1/status` lists entries without it).
+        var statusJSON: String?
         /// The rollout's status once the action had run.
-        public var status: RolloutStatus?
+        public var status: RolloutStatus? { statusJSON.flatMap(ActionJournal.status(fromJSON:)) }
+    }
+
+    /// A stored status; nil when this agent cannot read it (a newer one wrote it): git's is used then.
+    static func status(fromJSON json: String) -> RolloutStatus? {
+        try? JSONDecoder().decode(RolloutStatus.self, from: Data(json.utf8))
     }
 
     init(database: DatabaseQueue) {
@@ -56,11 +63,7 @@ public final class ActionJournal: Sendable {
                   (SELECT MAX(id) FROM journal WHERE state = 'done' AND status IS NOT NULL GROUP BY rollout)
                 """)
             var result: [String: RolloutStatus] = [:]
-            for row in rows {
-                let json: String = row["status"]
-                // A status this agent cannot read (a newer one wrote it) is left to git's.
-                result[row["rollout"]] = try? JSONDecoder().decode(RolloutStatus.self, from: Data(json.utf8))
-            }
+            for row in rows { result[row["rollout"]] = Self.status(fromJSON: row["status"]) }
             return result
         }
     }
@@ -87,7 +90,7 @@ public final class ActionJournal: Sendable {
             try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE \(condition) ORDER BY id DESC LIMIT \(limit)").map { row in
                 Entry(id: row["id"], rollout: row["rollout"], action: row["action"], revision: row["revision"],
                       state: row["state"], detail: row["detail"], created: Date(timeIntervalSince1970: row["created"]),
-                      status: (row["status"] as String?).flatMap { try? JSONDecoder().decode(RolloutStatus.self, from: Data($0.utf8)) })
+                      statusJSON: row["status"])
             }
         }
     }

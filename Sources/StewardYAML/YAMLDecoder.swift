@@ -60,9 +60,9 @@ private struct NodeDecoder: Decoder {
             _ = reader.mapping(fields: [])
             throw AlreadyRecorded()
         }
-        for pair in pairs where Key(stringValue: pair.name) == nil {
-            NodeReader(node: pair.key, file: reader.file, path: reader.path.appending(pair.name), bag: reader.bag)
-                .error("unknown-field", "unknown field '\(pair.name)'")
+        if let unknown = pairs.first(where: { Key(stringValue: $0.name) == nil }) {
+            NodeReader(node: unknown.key, file: reader.file, path: reader.path.appending(unknown.name), bag: reader.bag)
+                .error("unknown-field", "unknown field '\(unknown.name)'")
             throw AlreadyRecorded()
         }
         return KeyedDecodingContainer(KeyedNodeDecoder(reader: reader, codingPath: codingPath))

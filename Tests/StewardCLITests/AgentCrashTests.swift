@@ -68,13 +68,7 @@ import StewardYAML
 
     /// A status file without what changes at every look.
     static func transition(_ file: String) -> RolloutStatus? {
-        guard var status = StatusFile.decode(Array(file.utf8), file: "status.yaml", bag: DiagnosticBag())?.status else { return nil }
-        status.verdicts = [:]
-        status.lastJudged = [:]
-        status.failures = [:]
-        status.passedThisStep = []
-        status.inconclusiveSince = nil
-        return status
+        StatusFile.decode(Array(file.utf8), file: "status.yaml", bag: DiagnosticBag())?.status.transition
     }
 
     /// A seeded generator for the instants of the kills, so a failure can be replayed.
