@@ -85,7 +85,7 @@ say "steward plan: what will merging a pull request do?"
 clone="$dir/pull-request"
 git clone -q "$dir/remote.git" "$clone"
 echo "  (someone tries code-review-assistant 1.1.1 again, once it is fixed)"
-sed -i 's/^  stable: 1.1.0$/  stable: 1.1.0\n  canary: 1.1.1/' "$clone/rollouts/code-review-assistant.yaml"
+sed -i '/^  canary: /d; s/^  stable: 1.1.0$/  stable: 1.1.0\n  canary: 1.1.1/' "$clone/rollouts/code-review-assistant.yaml"
 "$steward" plan --repo "$clone" --base origin/main
 echo "(exit $?: 2 means merging it changes something)"
 
