@@ -41,12 +41,13 @@ url="http://127.0.0.1:$(cat "$dir/state/listen")"
 echo "  listening on $url; log in $dir/agent.log"
 
 say "The reference gateway sends 100 requests a second to each model"
-echo "  code-review-assistant 1.1.1 starts failing 10 s in (a quarter of its requests)"
+# The failure starts with the canary's first requests: one that began part-way could race a walk this short
+# (5-second pauses, 10-second evidence buckets) and be promoted before its bad minutes were counted.
+echo "  code-review-assistant 1.1.1 fails a quarter of its requests"
 python3 "$gateway" traffic --agent "$url" --token-file "$dir/token" --rate 100 \
   --model customer-support-agent --model code-review-assistant \
   --profile code-review-assistant/1.1.0:latency=2100 \
-  --profile code-review-assistant/1.1.1:latency=2100 \
-  --profile code-review-assistant/1.1.1:latency=2100,errors=0.25,from=10 > "$dir/gateway.log" 2>&1 &
+  --profile code-review-assistant/1.1.1:latency=2100,errors=0.25 > "$dir/gateway.log" 2>&1 &
 traffic=$!
 
 if [ -z "${STEWARD_DEMO_FAST:-}" ]; then
