@@ -39,6 +39,7 @@ for _ in $(seq 1 100); do [ -s "$dir/state/listen" ] && break; sleep 0.1; done
 [ -s "$dir/state/listen" ] || { echo "the agent did not start:"; cat "$dir/agent.log"; exit 1; }
 url="http://127.0.0.1:$(cat "$dir/state/listen")"
 echo "  listening on $url; log in $dir/agent.log"
+echo "  the status page: $url/ (open it in a browser while the demo runs)"
 
 say "The reference gateway sends 100 requests a second to each model"
 # The failure starts with the canary's first requests: one that began part-way could race a walk this short

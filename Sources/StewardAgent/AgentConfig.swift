@@ -21,14 +21,18 @@ public struct AgentConfig: Sendable {
     public var apiTokenFile: String?
     public var stateDirectory = "/var/lib/steward"
     public var routingFile: String?
+    /// Where a person reads a commit, with `{commit}` for its id
+    /// (`https://github.com/acme/models/commit/{commit}`); the status page
+    /// links decisions there, or to the agent's own `/v1/commits/…` without it.
+    public var commitURL: String?
 
     /// Where the routing table is written: `routing.file`, or in the state directory.
     public var routesPath: String { routingFile ?? stateDirectory + "/routes.json" }
 
     /// The environment variables that override each field.
     public static let environment = [
-        "STEWARD_REPOSITORY_URL", "STEWARD_REPOSITORY_BRANCH", "STEWARD_REPOSITORY_POLL_INTERVAL", "STEWARD_IDENTITY_NAME",
-        "STEWARD_IDENTITY_EMAIL", "STEWARD_LISTEN", "STEWARD_API_TOKEN_FILE", "STEWARD_STATE_DIRECTORY", "STEWARD_ROUTING_FILE",
+        "STEWARD_REPOSITORY_URL", "STEWARD_REPOSITORY_BRANCH", "STEWARD_REPOSITORY_POLL_INTERVAL", "STEWARD_REPOSITORY_COMMIT_URL",
+        "STEWARD_IDENTITY_NAME", "STEWARD_IDENTITY_EMAIL", "STEWARD_LISTEN", "STEWARD_API_TOKEN_FILE", "STEWARD_STATE_DIRECTORY", "STEWARD_ROUTING_FILE",
     ]
 
     /// Reads the config file, then the environment; every problem is in `bag`.
@@ -47,7 +51,7 @@ public struct AgentConfig: Sendable {
 
     private static func decode(_ r: NodeReader) -> AgentConfig? {
         guard let m = r.mapping(fields: fields) else { return nil }
-        let repository = m.required("repository")?.mapping(fields: ["url", "branch", "paths", "pollInterval", "credentials"])
+        let repository = m.required("repository")?.mapping(fields: ["url", "branch", "paths", "pollInterval", "credentials", "commitURL"])
         guard let url = repository?.required("url")?.string() else { return nil }
         var config = AgentConfig(repositoryURL: url)
         if let branch = repository?.optional("branch")?.string() { config.branch = branch }
@@ -58,6 +62,9 @@ public struct AgentConfig: Sendable {
             }
         }
         if let credentials = repository?.optional("credentials") { config.credentials = Self.credentials(credentials) ?? .none }
+        if let link = repository?.optional("commitURL"), let text = link.string() {
+            if Self.isCommitURL(text) { config.commitURL = text } else { link.error("invalid-commit-url", Self.commitURLExpected) }
+        }
         if let identity = m.optional("identity")?.mapping(fields: ["name", "email"]) {
             let name = identity.required("name")?.string(), email = identity.required("email")?.string()
             if let name, let email { config.identity = Signature(name: name, email: email) }
@@ -67,6 +74,12 @@ public struct AgentConfig: Sendable {
         if let state = m.optional("stateDirectory")?.string() { config.stateDirectory = state }
         config.routingFile = m.optional("routing")?.mapping(fields: ["file"])?.optional("file")?.string()
         return config
+    }
+
+    static let commitURLExpected = "commitURL must be an http(s) URL with {commit} where the commit id goes, e.g. https://github.com/acme/models/commit/{commit}"
+
+    static func isCommitURL(_ text: String) -> Bool {
+        (text.hasPrefix("https://") || text.hasPrefix("http://")) && text.contains("{commit}")
     }
 
     private static func credentials(_ r: NodeReader) -> Credentials? {
@@ -108,6 +121,9 @@ public struct AgentConfig: Sendable {
             if let duration = StewardDuration(poll), duration.seconds >= 1 { pollInterval = duration } else {
                 problem("STEWARD_REPOSITORY_POLL_INTERVAL", "'\(poll)' is not a duration of at least 1s")
             }
+        }
+        if let link = environment["STEWARD_REPOSITORY_COMMIT_URL"] {
+            Self.isCommitURL(link) ? (commitURL = link) : problem("STEWARD_REPOSITORY_COMMIT_URL", Self.commitURLExpected)
         }
         if let name = environment["STEWARD_IDENTITY_NAME"] { identity.name = name }
         if let email = environment["STEWARD_IDENTITY_EMAIL"] { identity.email = email }

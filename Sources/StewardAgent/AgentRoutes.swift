@@ -24,6 +24,20 @@ struct AgentRoutes {
             let decisions = (try? await blocking { try journal.recent(30) }) ?? []
             return json(.ok, StatusReport(reconciler.snapshot.value, journal: decisions))
         }
+        router.get("/") { _, _ -> Response in
+            let journal = reconciler.store.journal, now = Date()
+            let (decisions, history) = try await blocking {
+                (try journal.recent(30), try journal.weightHistory(since: now.addingTimeInterval(-86_400)))
+            }
+            let page = StatusPage(report: StatusReport(reconciler.snapshot.value, journal: decisions), history: history,
+                                  now: now, commitURL: reconciler.config.commitURL)
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page.html)))
+        }
+        router.get("v1/commits/:id") { _, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            guard let shown = await reconciler.describeCommit(id) else { return text(.notFound, "no commit '\(id)' in the agent's clone\n") }
+            return text(.ok, shown)
+        }
         router.get("v1/routes") { request, _ -> Response in
             let wait = request.uri.queryParameters.get("wait").flatMap { StewardDurationParser.seconds($0) } ?? 0
             let known = request.headers[.ifNoneMatch]

@@ -12,17 +12,18 @@ extension Reconciler {
             let journal = store.journal, revision = desired.revision.description
             let id = try await blocking { try journal.begin(rollout: rollout, action: kind, revision: revision) }
             do {
-                try await run(action, desired: desired, at: now)
+                let commit = try await run(action, desired: desired, at: now)?.description
                 let status = statuses[rollout]
-                try await blocking { try journal.finish(id, status: status) }
+                try await blocking { try journal.finish(id, status: status, commit: commit, why: action.reason) }
             } catch {
-                try? await blocking { try journal.finish(id, failed: "\(error)") }
+                try? await blocking { try journal.fail(id, reason: "\(error)") }
                 throw error
             }
         }
     }
 
-    private func run(_ action: Action, desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
+    /// Runs one action; returns the commit it made, if it made one.
+    private func run(_ action: Action, desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws -> ObjectID? {
         switch action {
         case .setWeights(let rollout, let stable, let canary, let weight):
             // Traffic moves first, at once: a rollback is safe before its commit, even with git unreachable.
@@ -43,13 +44,14 @@ extension Reconciler {
         case .writeStatus(let rollout, let status):
             statuses[rollout] = status
             if committed[rollout]?.transition != status.transition {
-                try await commitStatus(rollout, status, desired: desired)
+                let commit = try await commitStatus(rollout, status, desired: desired)
                 committed[rollout] = status
+                return commit
             }
         case .promote(let rollout, let version, let previous, let edits):
-            try await commitPromotion(rollout, version: version, previous: previous, edits: edits, desired: desired)
+            return try await commitPromotion(rollout, version: version, previous: previous, edits: edits, desired: desired)
         case .rollback(let rollout, let from, let to, let mode, let reason, let edits):
-            try await commitRollback(rollout, from: from, to: to, mode: mode, reason: reason, edits: edits, desired: desired, at: now)
+            return try await commitRollback(rollout, from: from, to: to, mode: mode, reason: reason, edits: edits, desired: desired, at: now)
         case .pause(let rollout, let reason):
             logger.warning("paused", metadata: ["rollout": "\(rollout)", "reason": "\(reason)"])
         case .alert(let rollout, let reason):
@@ -57,6 +59,7 @@ extension Reconciler {
         case .notify(let rollout, let message):
             logger.info("\(message)", metadata: ["rollout": "\(rollout)"])
         }
+        return nil
     }
 
     func publishRoutes(_ desired: (revision: ObjectID, state: DesiredState)) throws {
@@ -81,8 +84,10 @@ extension Reconciler {
     var agentIdentity: Signature { config.identity }
 
     /// Publishes a commit built on the branch's tip; `build` returns nil when
-    /// the tip already has the change (a retry after a crash, say).
-    func publishCommit(_ what: String, build: @escaping @Sendable (Repository, ObjectID) throws -> ObjectID?) async throws {
+    /// the tip already has the change (a retry after a crash, say). Returns
+    /// the commit made, nil when none was needed.
+    @discardableResult
+    func publishCommit(_ what: String, build: @escaping @Sendable (Repository, ObjectID) throws -> ObjectID?) async throws -> ObjectID? {
         let branch = config.branch
         let commit: ObjectID? = try await withGit(what) { repository, remote in
             let tip = try repository.fetch(remote, branch: branch).tip
@@ -99,15 +104,16 @@ extension Reconciler {
             }
         }
         if let commit { logger.info("committed", metadata: ["what": "\(what)", "commit": "\(commit.short)"]) }
+        return commit
     }
 
-    func commitStatus(_ rollout: String, _ status: RolloutStatus, desired: (revision: ObjectID, state: DesiredState)) async throws {
+    func commitStatus(_ rollout: String, _ status: RolloutStatus, desired: (revision: ObjectID, state: DesiredState)) async throws -> ObjectID? {
         let path = Self.statusPath(rollout)
         let bytes = Array(try StatusFile.encode(status, rollout: rollout).utf8)
         let identity = agentIdentity, observed = desired.revision.description
         let message = CommitMessage(subject: "status: \(rollout) \(status.phase.rawValue) at step \(status.stepIndex + 1), canary at \(status.canaryWeight)%",
                                     trailers: [(.action, "status"), (.rollout, rollout), (.observedRevision, observed), (.actor, "agent")])
-        try await publishCommit("status of \(rollout)") { repository, tip in
+        return try await publishCommit("status of \(rollout)") { repository, tip in
             // The same transition is not committed twice.
             if let current = try repository.file(path, at: tip), Self.transition(from: current, rollout: rollout) == status.transition { return nil }
             return try repository.createCommit(parent: tip, changes: [path: .write(bytes)], message: message, author: identity, committer: identity)
@@ -119,12 +125,12 @@ extension Reconciler {
     }
 
     func commitPromotion(_ rollout: String, version: SemanticVersion, previous: SemanticVersion, edits: [FieldEdit],
-                         desired: (revision: ObjectID, state: DesiredState)) async throws {
+                         desired: (revision: ObjectID, state: DesiredState)) async throws -> ObjectID? {
         let identity = agentIdentity, observed = desired.revision.description
         let message = CommitMessage(subject: "Promote \(rollout) to \(version)", body: "Every critical gate passed; \(version) replaces \(previous) as stable.",
                                     trailers: [(.action, "promote"), (.rollout, rollout), (.fromVersion, previous.description),
                                                (.toVersion, version.description), (.observedRevision, observed), (.actor, "agent")])
-        try await publishCommit("promotion of \(rollout)") { [weak self] repository, tip in
+        return try await publishCommit("promotion of \(rollout)") { [weak self] repository, tip in
             guard let self else { return nil }
             // Already promoted on this tip: nothing to do.
             if let current = try self.rollout(rollout, at: tip, in: repository), current.stable == version { return nil }

@@ -10,13 +10,13 @@ extension Reconciler {
     /// nothing but this rollout and its model, and reverts cleanly;
     /// otherwise the minimal edit that clears the canary, saying why.
     func commitRollback(_ rollout: String, from: SemanticVersion, to: SemanticVersion, mode: RollbackMode, reason: String,
-                        edits: [FieldEdit], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
+                        edits: [FieldEdit], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws -> ObjectID? {
         let exposed = try await exposedRequests(rollout, version: from, desired: desired.state, at: now)
         let identity = agentIdentity, observed = desired.revision.description
         let trailers: [(Trailer, String)] = [(.action, "rollback"), (.rollout, rollout), (.fromVersion, from.description),
                                              (.toVersion, to.description), (.reason, reason), (.observedRevision, observed),
                                              (.exposedRequests, "\(exposed)"), (.actor, "agent")]
-        try await publishCommit("rollback of \(rollout)") { [weak self] repository, tip in
+        return try await publishCommit("rollback of \(rollout)") { [weak self] repository, tip in
             guard let self, let current = try self.rollout(rollout, at: tip, in: repository), current.canary == from else { return nil }
             var why = "abort mode: the canary is cleared by an edit"
             if mode == .revert {

@@ -167,6 +167,27 @@ public final class Reconciler: @unchecked Sendable {
         return try await withGit("load \(commit.short)") { repository, _ in try Self.load(commit, in: repository, paths: paths) }
     }
 
+    /// One commit of the agent's clone as `git show --stat` would tell it,
+    /// for the status page's links; nil for an id that is not a commit here.
+    /// Only hexadecimal ids are looked up, never a revision expression.
+    func describeCommit(_ id: String) async -> String? {
+        guard (7...40).contains(id.count), id.allSatisfy(\.isHexDigit) else { return nil }
+        let records = try? await withGit("show \(id.prefix(7))") { repository, _ in
+            try repository.log(from: try repository.resolveCommit(id), limit: 1)
+        }
+        guard let commit = records?.first else { return nil }
+        return """
+            commit \(commit.id)
+            Author: \(commit.authorName) <\(commit.authorEmail)>
+            Date:   \(commit.date.ISO8601Format())
+
+            \(commit.message.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+
+            \(commit.changedPaths.map { " " + $0 }.joined(separator: "\n"))
+
+            """
+    }
+
     /// Runs git work on the agent's git queue, with the remote's transfers
     /// aborted if the calling task is cancelled (a shutdown).
     func withGit<T: Sendable>(_ operation: String, _ work: @escaping @Sendable (Repository, RemoteOptions) throws -> T) async throws -> T {
@@ -192,7 +213,7 @@ public final class Reconciler: @unchecked Sendable {
     /// The journal adds the evidence judged since the last transition, when
     /// it agrees with git on where the rollout is.
     func resumeStatuses(at commit: ObjectID, desired: DesiredState) async throws {
-        let repository = self.repository, journal = store.journal
+        let journal = store.journal
         let journalled = try await blocking { try journal.latestStatuses() }
         for name in desired.rollouts.keys.sorted() where statuses[name] == nil {
             let path = Self.statusPath(name)

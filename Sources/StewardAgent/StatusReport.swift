@@ -57,6 +57,8 @@ public struct StatusReport: Codable, Sendable {
         public var state: String
         public var detail: String?
         public var revision: String
+        /// The commit the action made, if it made one.
+        public var commit: String?
     }
 
     init(_ state: AgentSnapshot.State, journal: [ActionJournal.Entry]) {
@@ -68,6 +70,6 @@ public struct StatusReport: Codable, Sendable {
         lastError = state.lastError
         lastFetch = state.lastFetch
         rollouts = state.statuses.sorted { $0.key < $1.key }.map { RolloutReport(name: $0.key, status: $0.value) }
-        decisions = journal.map { Decision(time: $0.created, rollout: $0.rollout, action: $0.action, state: $0.state, detail: $0.detail, revision: $0.revision) }
+        decisions = journal.map { Decision(time: $0.created, rollout: $0.rollout, action: $0.action, state: $0.state, detail: $0.detail, revision: $0.revision, commit: $0.commit) }
     }
 }

@@ -54,7 +54,7 @@ struct StatusCommand: ParsableCommand {
             if terminal {
                 print("\u{1B}[H\u{1B}[2J" + view, terminator: "")
             } else if view != shown {
-                print("-- \(StatusView.clock(Date()))\n" + view, terminator: "")
+                print("-- \(TimeText.clock(Date()))\n" + view, terminator: "")
             }
             shown = view
             fflush(nil)

@@ -16,7 +16,7 @@ struct StatusView {
         var out: [String] = []
         let revision = report.desiredRevision.map { String($0.prefix(7)) } ?? "none"
         var agent = "agent: \(report.ready ? "ready" : "not ready"), acting on \(revision)"
-        if let fetched = report.lastFetch { agent += ", fetched \(Self.ago(now.timeIntervalSince(fetched))) ago" }
+        if let fetched = report.lastFetch { agent += ", fetched \(TimeText.ago(now.timeIntervalSince(fetched))) ago" }
         out.append(agent)
         if let invalid = report.invalidRevision {
             out.append("the tip \(invalid.prefix(7)) is not valid and is not acted on:")
@@ -28,8 +28,8 @@ struct StatusView {
         if !decisions.isEmpty {
             out += ["", "latest decisions:"]
             out += decisions.map { d in
-                let state = d.state == "done" ? "" : "  (\(d.state)\(d.detail.map { ": \($0)" } ?? ""))"
-                return "  \(Self.clock(d.time))  \(d.rollout)  \(d.action)\(state)"
+                let state = d.state == "done" ? d.detail.map { ": \($0)" } ?? "" : "  (\(d.state)\(d.detail.map { ": \($0)" } ?? ""))"
+                return "  \(TimeText.clock(d.time))  \(d.rollout)  \(d.action)\(state)"
             }
         }
         return out.joined(separator: "\n") + "\n"
@@ -63,15 +63,5 @@ struct StatusView {
         let cells = String(repeating: "█", count: filled) + String(repeating: "░", count: 20 - filled)
         let number = String(percent)
         return cells + " " + String(repeating: " ", count: max(0, 3 - number.count)) + number + "%"
-    }
-
-    static func ago(_ seconds: TimeInterval) -> String {
-        let s = max(0, Int(seconds))
-        return s < 120 ? "\(s) s" : s < 7200 ? "\(s / 60) min" : "\(s / 3600) h"
-    }
-
-    static func clock(_ date: Date) -> String {
-        let seconds = Int(date.timeIntervalSince1970) % 86_400
-        return String(format: "%02d:%02d:%02d UTC", seconds / 3600, seconds / 60 % 60, seconds % 60)
     }
 }

@@ -23,6 +23,16 @@ public enum Action: Sendable, Hashable {
     case writeStatus(rollout: String, status: RolloutStatus)
 }
 
+extension Action {
+    /// Why the action is taken, when it says: a rollback's evidence, a pause's or an alert's reason.
+    public var reason: String? {
+        switch self {
+        case .rollback(_, _, _, _, let reason, _), .pause(_, let reason), .alert(_, let reason): reason
+        default: nil
+        }
+    }
+}
+
 /// One variant's share of traffic, in percent.
 public struct VariantShare: Sendable, Hashable, Codable {
     public var version: SemanticVersion

@@ -77,7 +77,7 @@ public struct Verdict: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Three significant decimals, no trailing zeros; ∞ for an unbounded interval.
-    static func format(_ x: Double) -> String {
+    public static func format(_ x: Double) -> String {
         guard x.isFinite else { return x > 0 ? "∞" : "-∞" }
         if x != 0, abs(x) < 0.001 {
             var scale = 1.0

@@ -20,8 +20,11 @@ public final class ActionJournal: Sendable {
         public var revision: String
         /// `pending`, `done` or `failed`.
         public var state: String
+        /// Why it was taken, or why it failed.
         public var detail: String?
         public var created: Date
+        /// The commit the action made, if it made one.
+        public var commit: String?
         /// The status as stored; decoded only when asked for (`/v1/status` lists entries without it).
         var statusJSON: String?
         /// The rollout's status once the action had run.
@@ -46,12 +49,48 @@ public final class ActionJournal: Sendable {
         }
     }
 
-    /// Marks an action as run, with the status it left (or failed, with why).
-    public func finish(_ id: Int64, status: RolloutStatus? = nil, failed reason: String? = nil) throws {
+    /// Marks an action as run, with the status it left, the commit it made
+    /// and why it was taken (a rollback's evidence, say).
+    public func finish(_ id: Int64, status: RolloutStatus? = nil, commit: String? = nil, why: String? = nil) throws {
         let json = try status.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try database.write { db in
-            try db.execute(sql: "UPDATE journal SET state = ?, detail = ?, status = ? WHERE id = ?",
-                           arguments: [reason == nil ? "done" : "failed", reason, json, id])
+            try db.execute(sql: "UPDATE journal SET state = 'done', detail = ?, status = ?, \"commit\" = ? WHERE id = ?",
+                           arguments: [why, json, commit, id])
+        }
+    }
+
+    /// Marks an action as failed, with why.
+    public func fail(_ id: Int64, reason: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE journal SET state = 'failed', detail = ? WHERE id = ?", arguments: [reason, id])
+        }
+    }
+
+    /// A rollout's canary weight from some moment on.
+    public struct WeightPoint: Sendable, Hashable {
+        public var rollout: String
+        public var time: Date
+        public var canary: String?
+        public var weight: Int
+    }
+
+    /// Every traffic change since `since`, oldest first (at most `limit`, the
+    /// newest kept): the status page's chart. Read from the stored statuses
+    /// by SQLite's JSON functions, so no status is decoded whole.
+    public func weightHistory(since: Date, limit: Int = 5000) throws -> [WeightPoint] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM (
+                  SELECT rollout, created, json_extract(status, '$.canary') AS canary,
+                         json_extract(status, '$.canaryWeight') AS weight
+                  FROM journal
+                  WHERE state = 'done' AND status IS NOT NULL AND action LIKE 'setWeights%' AND created >= ?
+                  ORDER BY id DESC LIMIT ?)
+                ORDER BY created
+                """, arguments: [since.timeIntervalSince1970, limit]).map { row in
+                WeightPoint(rollout: row["rollout"], time: Date(timeIntervalSince1970: row["created"]),
+                            canary: row["canary"], weight: row["weight"] ?? 0)
+            }
         }
     }
 
@@ -90,7 +129,7 @@ public final class ActionJournal: Sendable {
             try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE \(condition) ORDER BY id DESC LIMIT \(limit)").map { row in
                 Entry(id: row["id"], rollout: row["rollout"], action: row["action"], revision: row["revision"],
                       state: row["state"], detail: row["detail"], created: Date(timeIntervalSince1970: row["created"]),
-                      statusJSON: row["status"])
+                      commit: row["commit"], statusJSON: row["status"])
             }
         }
     }

@@ -26,6 +26,9 @@ enum StoreSchema {
         migrator.registerMigration("v2: the status each action left") { db in
             try db.alter(table: "journal") { t in t.add(column: "status", .text) }
         }
+        migrator.registerMigration("v3: the commit each action made") { db in
+            try db.alter(table: "journal") { t in t.add(column: "commit", .text) }
+        }
         return migrator
     }
 }

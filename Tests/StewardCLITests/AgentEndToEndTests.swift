@@ -221,7 +221,35 @@ import Testing
         #expect(watch.output.contains("latest decisions:") && watch.output.contains("customer-support-agent  rollback 2.4.0 -> 2.3.1"), "\(watch.output)")
         #expect(watch.output.contains("error-rate") && watch.output.contains(" samples"), "\(watch.output)")
         #expect(!watch.output.contains("█"), "bars are for a terminal")
+        try await Self.expectStatusPage(port: port, world: world)
         #expect(world.stop() == 0)
+    }
+
+    /// The status page at `GET /`, as a real browser builds it: the rollout
+    /// with its phase, the weight chart with the walk (up to 20%, down to
+    /// 0%), the failing metric, and the rollback linked to its commit, whose
+    /// link the agent answers with the commit and its trailers.
+    static func expectStatusPage(port: Int, world: World) async throws {
+        let dom = try HeadlessBrowser.dom(of: "http://127.0.0.1:\(port)/")
+        #expect(dom.contains("<section class=\"rollout\" id=\"rollout-customer-support-agent\">"), "\(dom)")
+        let section = try #require(dom.range(of: "id=\"rollout-customer-support-agent\"").map { String(dom[$0.lowerBound...]) })
+        // The revert is in git, so the rollout has settled on its stable version.
+        #expect(section.contains("<span class=\"phase healthy\">healthy</span>") || section.contains("<span class=\"phase rolledBack\">"), "\(section)")
+        let chart = try #require(section.range(of: "<svg class=\"weights\"").map { String(section[$0.lowerBound...].prefix(4000)) })
+        let points = try #require(chart.range(of: "points=\"").map { chart[$0.upperBound...].prefix { $0 != "\"" } })
+        // y is 8 at 100%, 102 at 0%: the line rises to 20% (y 83.2) and falls back to 0%.
+        let heights = points.split(separator: " ").compactMap { Double($0.split(separator: ",").last ?? "") }
+        #expect(heights.contains(83.2) && heights.last == 102.0, "\(points)")
+        // The rollback among the decisions, with its evidence.
+        #expect(dom.contains("<td>rollback 2.4.0 -&gt; 2.3.1</td><td>error-rate 0.0"), "\(dom)")
+        let revert = try world.remoteGit(["log", "-1", "--format=%H", "--grep=Revert"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(dom.contains("<a href=\"/v1/commits/\(revert)\">\(revert.prefix(7))</a>"), "\(dom)")
+        let (body, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/commits/\(revert)")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: body, as: UTF8.self).contains("Steward-Action: rollback"))
+        // Only commit ids are looked up, never a revision expression.
+        let (_, refused) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/commits/HEAD~1")!)
+        #expect((refused as? HTTPURLResponse)?.statusCode == 404)
     }
 
     @Test func theReferenceGatewayRoutesRequestsAndReportsTheirOutcomes() async throws {
@@ -322,12 +350,14 @@ extension AgentEndToEndTests {
             repository:
               url: file:///nowhere
               pollIntervall: 30s
+              commitURL: https://github.com/acme/models/commit/
             listen: localhost
             """.write(toFile: world.dir + "/bad.yaml", atomically: true, encoding: .utf8)
         let run = try CommandLineTests().steward(["agent", "--config", world.dir + "/bad.yaml", "--once"])
         #expect(run.status == 78)
         #expect(run.error.contains("bad.yaml:3:3: error: unknown field 'pollIntervall'; did you mean 'pollInterval'?"), "\(run.error)")
-        #expect(run.error.contains("bad.yaml:4:9: error: listen must be host:port, e.g. 127.0.0.1:7480, found 'localhost'"), "\(run.error)")
+        #expect(run.error.contains("bad.yaml:4:14: error: commitURL must be an http(s) URL with {commit} where the commit id goes"), "\(run.error)")
+        #expect(run.error.contains("bad.yaml:5:9: error: listen must be host:port, e.g. 127.0.0.1:7480, found 'localhost'"), "\(run.error)")
         let missing = try CommandLineTests().steward(["agent", "--config", world.dir + "/none.yaml", "--once"])
         #expect(missing.status == 78)
         #expect(missing.error.contains("none.yaml:1:1: error: cannot read the config file"))

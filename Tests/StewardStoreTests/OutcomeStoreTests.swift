@@ -87,9 +87,9 @@ import StewardSpec
             let first = try journal.begin(rollout: "r", action: "setWeights 1.1.0 5%", revision: "abc")
             try journal.finish(first, status: .starting(canary, over: stable, at: Moment(secondsSinceEpoch: 50)))
             let second = try journal.begin(rollout: "r", action: "setWeights 1.1.0 20%", revision: "abc")
-            try journal.finish(second, status: status)
+            try journal.finish(second, status: status, commit: "c0ffee", why: "step 2")
             let failed = try journal.begin(rollout: "r", action: "promote 1.1.0", revision: "abc")
-            try journal.finish(failed, failed: "git unreachable")
+            try journal.fail(failed, reason: "git unreachable")
             _ = try journal.begin(rollout: "other", action: "pause", revision: "abc")
         }
         // A restarted agent opens the same file.
@@ -99,5 +99,10 @@ import StewardSpec
         let recent = try journal.recent()
         #expect(recent.map(\.state) == ["pending", "failed", "done", "done"])
         #expect(recent[1].detail == "git unreachable" && recent[2].status == status)
+        #expect(recent[2].commit == "c0ffee" && recent[2].detail == "step 2" && recent[3].commit == nil)
+        // The chart's history: each traffic change, oldest first, read from the stored statuses.
+        let history = try journal.weightHistory(since: Date(timeIntervalSince1970: 0))
+        #expect(history.map(\.weight) == [0, 20] && history.map(\.canary) == ["1.1.0", "1.1.0"] && history.allSatisfy { $0.rollout == "r" })
+        #expect(try journal.weightHistory(since: Date().addingTimeInterval(60)).isEmpty)
     }
 }

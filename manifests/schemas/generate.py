@@ -379,6 +379,10 @@ AGENT = {
                         {"user": string(), "tokenFile": string(), "sshKey": string(), "publicKey": string(),
                          "passphraseFile": string(), "knownHosts": string()}
                     ),
+                    "commitURL": string(
+                        "Where a person reads a commit, with {commit} for its id; the status page links decisions there.",
+                        pattern=r"^https?://.*\{commit\}",
+                    ),
                 },
                 ["url"],
             ),
