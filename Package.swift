@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -65,9 +66,16 @@ let package = Package(
             dependencies: ["StewardEngine", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
+            name: "StewardMetrics",
+            dependencies: [
+                "StewardEngine", "StewardSpec",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .target(
             name: "StewardAgent",
             dependencies: [
-                "StewardStore", "StewardEngine", "StewardSpec", "StewardGit", "StewardRouting", "StewardYAML",
+                "StewardMetrics", "StewardStore", "StewardEngine", "StewardSpec", "StewardGit", "StewardRouting", "StewardYAML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,7 +94,8 @@ let package = Package(
         .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine"]),
         .testTarget(name: "StewardGitTests", dependencies: ["StewardGit"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec"]),
+        .testTarget(name: "StewardMetricsTests", dependencies: ["StewardMetrics"]),
         .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent"]),
-        .testTarget(name: "StewardCLITests", dependencies: ["StewardCLI", "steward"]),
+        .testTarget(name: "StewardCLITests", dependencies: ["StewardCLI", "StewardMetrics", "StewardEngine", "steward"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import StewardGit
+import StewardMetrics
 import StewardSpec
 import StewardYAML
 
@@ -25,6 +26,8 @@ public struct AgentConfig: Sendable {
     /// (`https://github.com/acme/models/commit/{commit}`); the status page
     /// links decisions there, or to the agent's own `/v1/commits/…` without it.
     public var commitURL: String?
+    /// The Prometheus provider's server, token and timeout.
+    public var prometheus = PrometheusSettings()
 
     /// Where the routing table is written: `routing.file`, or in the state directory.
     public var routesPath: String { routingFile ?? stateDirectory + "/routes.json" }
@@ -33,6 +36,7 @@ public struct AgentConfig: Sendable {
     public static let environment = [
         "STEWARD_REPOSITORY_URL", "STEWARD_REPOSITORY_BRANCH", "STEWARD_REPOSITORY_POLL_INTERVAL", "STEWARD_REPOSITORY_COMMIT_URL",
         "STEWARD_IDENTITY_NAME", "STEWARD_IDENTITY_EMAIL", "STEWARD_LISTEN", "STEWARD_API_TOKEN_FILE", "STEWARD_STATE_DIRECTORY", "STEWARD_ROUTING_FILE",
+        "STEWARD_PROMETHEUS_ADDRESS", "STEWARD_PROMETHEUS_BEARER_TOKEN_FILE",
     ]
 
     /// Reads the config file, then the environment; every problem is in `bag`.
@@ -47,7 +51,7 @@ public struct AgentConfig: Sendable {
         return bag.hasErrors ? nil : config
     }
 
-    static let fields = ["repository", "identity", "listen", "apiTokenFile", "stateDirectory", "routing"]
+    static let fields = ["repository", "identity", "listen", "apiTokenFile", "stateDirectory", "routing", "prometheus"]
 
     private static func decode(_ r: NodeReader) -> AgentConfig? {
         guard let m = r.mapping(fields: fields) else { return nil }
@@ -73,6 +77,16 @@ public struct AgentConfig: Sendable {
         config.apiTokenFile = m.optional("apiTokenFile")?.string()
         if let state = m.optional("stateDirectory")?.string() { config.stateDirectory = state }
         config.routingFile = m.optional("routing")?.mapping(fields: ["file"])?.optional("file")?.string()
+        if let prometheus = m.optional("prometheus")?.mapping(fields: ["address", "bearerTokenFile", "timeout"]) {
+            if let address = prometheus.optional("address"), let text = address.string() {
+                text.hasPrefix("http://") || text.hasPrefix("https://") ? (config.prometheus.address = text)
+                    : address.error("invalid-url", "address must be an http:// or https:// URL, e.g. http://127.0.0.1:9090")
+            }
+            config.prometheus.bearerTokenFile = prometheus.optional("bearerTokenFile")?.string()
+            if let timeout = prometheus.optional("timeout"), let duration = timeout.duration() {
+                duration.seconds > 0 ? (config.prometheus.timeout = duration.seconds) : timeout.error("out-of-range", "timeout must be more than 0s")
+            }
+        }
         return config
     }
 
@@ -131,5 +145,7 @@ public struct AgentConfig: Sendable {
         if let token = environment["STEWARD_API_TOKEN_FILE"] { apiTokenFile = token }
         if let state = environment["STEWARD_STATE_DIRECTORY"] { stateDirectory = state }
         if let routes = environment["STEWARD_ROUTING_FILE"] { routingFile = routes }
+        if let address = environment["STEWARD_PROMETHEUS_ADDRESS"] { prometheus.address = address }
+        if let token = environment["STEWARD_PROMETHEUS_BEARER_TOKEN_FILE"] { prometheus.bearerTokenFile = token }
     }
 }

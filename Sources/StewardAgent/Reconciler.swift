@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import StewardEngine
 import StewardGit
+import StewardMetrics
 import StewardRouting
 import StewardSpec
 import StewardStore
@@ -24,6 +25,8 @@ public final class Reconciler: @unchecked Sendable {
     public let snapshot: AgentSnapshot
     /// Outcomes posted to the API, written to the store every second.
     public let ingest: IngestBuffer
+    /// The Prometheus provider, for metrics that query a server.
+    let prometheus: PrometheusSource
     let logger: Logger
     let clock: @Sendable () -> Date
 
@@ -55,6 +58,7 @@ public final class Reconciler: @unchecked Sendable {
         routes = RoutePublisher(path: config.routesPath)
         snapshot = AgentSnapshot()
         ingest = IngestBuffer(store: store.outcomes)
+        prometheus = PrometheusSource(settings: config.prometheus)
     }
 
     /// One full round. Never throws: every failure is logged, reported in
@@ -258,27 +262,62 @@ public final class Reconciler: @unchecked Sendable {
 
     // MARK: - Evidence
 
-    /// Outcomes from the store, pooled over each span the engine may judge:
-    /// between every change of weight and the start of the current step.
+    /// The evidence of every span the engine may judge (between every change
+    /// of weight and the start of the current step): outcomes from the
+    /// store, and the windows Prometheus holds.
     func gatherEvidence(_ desired: DesiredState, at now: Moment) async throws -> Evidence {
         let ingest = self.ingest
         try await blocking { try ingest.flush() }
         var requests: [(metric: String, measure: IngestMeasure, model: String, version: SemanticVersion, from: Moment, to: Moment)] = []
+        var queries: [(query: MetricQuery, address: String?, promQL: String, samples: String?)] = []
         for (name, status) in statuses {
             guard let rollout = desired.rollouts[name] else { continue }
             var boundaries = Set(status.exposure.map(\.at))
             boundaries.insert(status.stepStartedAt)
             let ordered = boundaries.filter { $0 < now }.sorted() + [now]
-            let versions = [status.stable] + (status.canary.map { [$0] } ?? []) + status.split.map(\.version)
-            for metric in desired.ingestMeasures(of: rollout) {
-                for version in Set(versions) {
+            let versions = Set([status.stable] + (status.canary.map { [$0] } ?? []) + status.split.map(\.version))
+            for metric in desired.metrics(of: rollout) {
+                for version in versions {
                     for (from, to) in zip(ordered, ordered.dropFirst()) {
-                        requests.append((metric.name, metric.measure, rollout.model, version, from, to))
+                        switch metric.provider {
+                        case .ingest(let measure):
+                            requests.append((metric.name, measure, rollout.model, version, from, to))
+                        case .prometheus(let address, let promQL, let samples):
+                            let query = MetricQuery(metric: metric.name, model: rollout.model, version: version, from: from, to: to,
+                                                    interval: metric.interval.seconds)
+                            queries.append((query, address, promQL, samples))
+                        case .http:
+                            break
+                        }
                     }
                 }
             }
         }
-        let outcomes = store.outcomes, asked = requests
+        var evidence = try await readStore(requests)
+        // One failure per server a round: a server that is down is not asked again for every span.
+        var down: [String: String] = [:]
+        for q in queries {
+            let server = q.address ?? config.prometheus.address ?? ""
+            if let reason = down[server] {
+                evidence.markUnavailable(metric: q.query.metric, reason: reason)
+                continue
+            }
+            do {
+                for reading in try await prometheus.readings(q.query, address: q.address, promQL: q.promQL, samples: q.samples) {
+                    evidence.record(reading)
+                }
+            } catch {
+                logger.warning("a metric could not be read", metadata: ["metric": "\(q.query.metric)", "version": "\(q.query.version)", "reason": "\(error.reason)"])
+                evidence.markUnavailable(metric: q.query.metric, reason: error.reason)
+                if error.isServerFailure { down[server] = error.reason }
+            }
+        }
+        return evidence
+    }
+
+    /// The ingest store's tallies, one per version and span, as evidence.
+    private func readStore(_ asked: [(metric: String, measure: IngestMeasure, model: String, version: SemanticVersion, from: Moment, to: Moment)]) async throws -> Evidence {
+        let outcomes = store.outcomes
         return try await blocking {
             var evidence = Evidence()
             var tallies: [String: OutcomeTally] = [:]

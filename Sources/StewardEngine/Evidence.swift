@@ -45,8 +45,18 @@ public struct Evidence: Sendable {
         var version: SemanticVersion
     }
 
+    /// Metrics whose provider could not be read this round, with why (the
+    /// server down, a refused query): inconclusive, never a pass, whatever
+    /// else was recorded.
+    public private(set) var unavailable: [String: String] = [:]
+
     public init(_ measurements: [MetricReading] = []) {
         for m in measurements { record(m) }
+    }
+
+    /// Records that `metric` could not be read, and why.
+    public mutating func markUnavailable(metric: String, reason: String) {
+        unavailable[metric] = unavailable[metric] ?? reason
     }
 
     /// Adds a window.

@@ -180,8 +180,12 @@ struct RolloutRound {
         guard preview || status.canaryWeight > 0, !spans.isEmpty else { return true }
         for metric in metrics {
             if let last = status.lastJudged[metric.name], now.since(last) < metric.spec.interval.seconds { continue }
-            let verdict = SequentialJudge.judge(metric.spec, spans: exposureSpans(metric.spec, canary: canary, spans, preview: preview),
+            var verdict = SequentialJudge.judge(metric.spec, spans: exposureSpans(metric.spec, canary: canary, spans, preview: preview),
                                                 failAlpha: metric.failAlpha, passAlpha: metric.passAlpha, at: now)
+            if let reason = evidence.unavailable[metric.name] {
+                verdict.outcome = .inconclusive
+                verdict.note = reason
+            }
             status.lastJudged[metric.name] = now
             status.verdicts[metric.name] = verdict
             switch verdict.outcome {

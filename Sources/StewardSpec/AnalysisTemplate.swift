@@ -106,8 +106,12 @@ public struct MetricSpec: Sendable {
 public enum MetricProvider: Sendable {
     /// Request outcomes that gateways post to the agent's ingest endpoint.
     case ingest(measure: IngestMeasure)
-    /// A PromQL query; `{{version}}` is replaced by the version measured.
-    case prometheus(address: String?, query: String)
+    /// A PromQL query for one number per window; `{{version}}`, `{{model}}`
+    /// and `{{window}}` (the metric's interval) are filled in. `samples`, a
+    /// query of the same form, counts the requests behind each window;
+    /// without it each window counts as one sample. The address defaults to
+    /// the agent's `prometheus.address`.
+    case prometheus(address: String?, query: String, samples: String?)
     /// An HTTP endpoint answering JSON; `jsonPath` picks the value and
     /// `{{version}}` in the URL is replaced by the version measured.
     case http(url: String, jsonPath: String)
@@ -124,13 +128,18 @@ public enum MetricProvider: Sendable {
             guard let measure = body.mapping(fields: ["measure"])?.required("measure")?.oneOf(IngestMeasure.self) else { return nil }
             self = .ingest(measure: measure)
         case "prometheus":
-            guard let p = body.mapping(fields: ["address", "query"]) else { return nil }
+            guard let p = body.mapping(fields: ["address", "query", "samples"]) else { return nil }
             let address = p.optional("address")?.string()
-            guard let queryReader = p.required("query"), let query = queryReader.string() else { return nil }
-            if !query.contains("{{version}}") {
-                queryReader.error("query-not-per-version", "query must contain {{version}} so that each version is measured on its own")
+            if let address, !(address.hasPrefix("http://") || address.hasPrefix("https://")) {
+                p.optional("address")?.error("invalid-url", "address must be an http:// or https:// URL, e.g. http://prometheus:9090")
             }
-            self = .prometheus(address: address, query: query)
+            guard let queryReader = p.required("query"), let query = queryReader.string() else { return nil }
+            let samplesReader = p.optional("samples"), samples = samplesReader?.string()
+            for (field, reader, text) in [("query", queryReader, query)] + (samplesReader.map { [("samples", $0, samples ?? "{{version}}")] } ?? [])
+            where !text.contains("{{version}}") {
+                reader.error("query-not-per-version", "\(field) must contain {{version}} so that each version is measured on its own")
+            }
+            self = .prometheus(address: address, query: query, samples: samples)
         default:
             guard let h = body.mapping(fields: ["url", "jsonPath"]) else { return nil }
             let url = h.required("url")?.string()

@@ -267,7 +267,18 @@ ANALYSIS_TEMPLATE = document(
                             {
                                 "ingest": obj({"measure": enum(*MEASURES)}, ["measure"]),
                                 "prometheus": obj(
-                                    {"address": string(), "query": string(pattern=r"\{\{version\}\}")}, ["query"]
+                                    {
+                                        "address": string("The Prometheus server; default: the agent's prometheus.address.", pattern=r"^https?://"),
+                                        "query": string(
+                                            "PromQL for one number per window; {{version}}, {{model}} and {{window}} are filled in.",
+                                            pattern=r"\{\{version\}\}",
+                                        ),
+                                        "samples": string(
+                                            "PromQL counting the requests behind each window; without it a window is one sample.",
+                                            pattern=r"\{\{version\}\}",
+                                        ),
+                                    },
+                                    ["query"],
                                 ),
                                 "http": obj({"url": string(), "jsonPath": string()}, ["url", "jsonPath"]),
                             }
@@ -391,6 +402,13 @@ AGENT = {
             "apiTokenFile": string(),
             "stateDirectory": string(),
             "routing": obj({"file": string()}),
+            "prometheus": obj(
+                {
+                    "address": string("The Prometheus server metrics without an address of their own query.", pattern=r"^https?://"),
+                    "bearerTokenFile": string("A file holding the bearer token for the server, read on every query."),
+                    "timeout": DURATION,
+                }
+            ),
         },
         ["repository"],
     ),
