@@ -41,6 +41,8 @@ public final class Reconciler: @unchecked Sendable {
     let localStops = Mutex<Set<String>>([])
     /// When the current round's plan was made: traffic changes say how long after it they went out.
     var decidedAt = Date()
+    /// The metrics (of versions) no provider could read last round, with why: logged when that changes.
+    var providerProblems: [String: String] = [:]
     /// When outcomes older than the retention were last dropped.
     var lastPrune = Date.distantPast
     /// How long outcomes are kept: long enough for any rollout's exposure.
@@ -299,7 +301,7 @@ public final class Reconciler: @unchecked Sendable {
         for q in queries {
             let server = q.address ?? config.prometheus.address ?? ""
             if let reason = down[server] {
-                evidence.markUnavailable(metric: q.query.metric, reason: reason)
+                evidence.markUnavailable(metric: q.query.metric, version: q.query.version, reason: reason)
                 continue
             }
             do {
@@ -307,12 +309,27 @@ public final class Reconciler: @unchecked Sendable {
                     evidence.record(reading)
                 }
             } catch {
-                logger.warning("a metric could not be read", metadata: ["metric": "\(q.query.metric)", "version": "\(q.query.version)", "reason": "\(error.reason)"])
-                evidence.markUnavailable(metric: q.query.metric, reason: error.reason)
+                evidence.markUnavailable(metric: q.query.metric, version: q.query.version, reason: error.reason)
                 if error.isServerFailure { down[server] = error.reason }
             }
         }
+        logProviderProblems(queries.map { ($0.query.metric, $0.query.version) }, in: evidence)
         return evidence
+    }
+
+    /// Logs a metric that cannot be read once, when it starts (and when it recovers), not every round.
+    private func logProviderProblems(_ read: [(metric: String, version: SemanticVersion)], in evidence: Evidence) {
+        var now: [String: String] = [:]
+        for (metric, version) in read {
+            if let reason = evidence.unavailable(metric: metric, version: version) { now["\(metric) \(version)"] = reason }
+        }
+        for (key, reason) in now where providerProblems[key] != reason {
+            logger.warning("a metric cannot be read: inconclusive until it can", metadata: ["metric": "\(key)", "reason": "\(reason)"])
+        }
+        for key in providerProblems.keys where now[key] == nil {
+            logger.info("a metric can be read again", metadata: ["metric": "\(key)"])
+        }
+        providerProblems = now
     }
 
     /// The ingest store's tallies, one per version and span, as evidence.

@@ -45,18 +45,24 @@ public struct Evidence: Sendable {
         var version: SemanticVersion
     }
 
-    /// Metrics whose provider could not be read this round, with why (the
-    /// server down, a refused query): inconclusive, never a pass, whatever
-    /// else was recorded.
-    public private(set) var unavailable: [String: String] = [:]
+    /// Metrics of versions whose provider could not be read this round, with
+    /// why (the server down, a refused query): inconclusive, never a pass,
+    /// whatever else was recorded.
+    private var unavailable: [Key: String] = [:]
 
     public init(_ measurements: [MetricReading] = []) {
         for m in measurements { record(m) }
     }
 
-    /// Records that `metric` could not be read, and why.
-    public mutating func markUnavailable(metric: String, reason: String) {
-        unavailable[metric] = unavailable[metric] ?? reason
+    /// Records that `metric` of `version` could not be read, and why.
+    public mutating func markUnavailable(metric: String, version: SemanticVersion, reason: String) {
+        let key = Key(metric: metric, version: version)
+        unavailable[key] = unavailable[key] ?? reason
+    }
+
+    /// Why `metric` of `version` could not be read this round, if it could not.
+    public func unavailable(metric: String, version: SemanticVersion) -> String? {
+        unavailable[Key(metric: metric, version: version)]
     }
 
     /// Adds a window.

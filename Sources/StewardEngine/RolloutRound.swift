@@ -182,7 +182,9 @@ struct RolloutRound {
             if let last = status.lastJudged[metric.name], now.since(last) < metric.spec.interval.seconds { continue }
             var verdict = SequentialJudge.judge(metric.spec, spans: exposureSpans(metric.spec, canary: canary, spans, preview: preview),
                                                 failAlpha: metric.failAlpha, passAlpha: metric.passAlpha, at: now)
-            if let reason = evidence.unavailable[metric.name] {
+            let relative = metric.spec.failWhen.relativeTo == .stable
+            if let reason = evidence.unavailable(metric: metric.name, version: canary)
+                ?? (relative ? evidence.unavailable(metric: metric.name, version: status.stable) : nil) {
                 verdict.outcome = .inconclusive
                 verdict.note = reason
             }
