@@ -38,6 +38,10 @@ struct AgentRoutes {
             guard let shown = await reconciler.describeCommit(id) else { return text(.notFound, "no commit '\(id)' in the agent's clone\n") }
             return text(.ok, shown)
         }
+        router.get("metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: reconciler.metrics.text)))
+        }
         router.get("v1/routes") { request, _ -> Response in
             let wait = request.uri.queryParameters.get("wait").flatMap { StewardDurationParser.seconds($0) } ?? 0
             let known = request.headers[.ifNoneMatch]
@@ -65,6 +69,7 @@ struct AgentRoutes {
                 return text(.badRequest, "expected a JSON object {\"outcomes\": [...]}\n")
             }
             ingest.add(batch.accepted)
+            reconciler.metrics.ingested(accepted: batch.accepted.count, rejected: batch.rejected.count)
             let data = (try? JSONSerialization.data(withJSONObject: batch.report, options: [.sortedKeys])) ?? Data()
             return Response(status: batch.rejected.isEmpty ? .ok : .init(code: 207, reasonPhrase: "Multi-Status"), headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(data: data)))

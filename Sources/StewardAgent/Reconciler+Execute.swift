@@ -15,8 +15,10 @@ extension Reconciler {
                 let commit = try await run(action, desired: desired, at: now)?.description
                 let status = statuses[rollout]
                 try await blocking { try journal.finish(id, status: status, commit: commit, why: action.reason) }
+                metrics.action(Self.kindName(kind), outcome: "done")
             } catch {
                 try? await blocking { try journal.fail(id, reason: "\(error)") }
+                metrics.action(Self.kindName(kind), outcome: "failed")
                 throw error
             }
         }
@@ -66,6 +68,11 @@ extension Reconciler {
         try routes.publish(try RoutePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description)
     }
 
+    /// The action's kind alone ("setWeights"), without what it does it to.
+    static func kindName(_ description: String) -> String {
+        String(description.prefix { $0 != " " })
+    }
+
     static func describe(_ action: Action) -> (rollout: String, kind: String) {
         switch action {
         case .setWeights(let r, _, let canary, let w): (r, "setWeights \(canary?.description ?? "-") \(w)%")
@@ -88,8 +95,20 @@ extension Reconciler {
     /// the commit made, nil when none was needed.
     @discardableResult
     func publishCommit(_ what: String, build: @escaping @Sendable (Repository, ObjectID) throws -> ObjectID?) async throws -> ObjectID? {
+        let commit: ObjectID?
+        do {
+            commit = try await pushCommit(what, build: build)
+        } catch {
+            metrics.gitError("push")
+            throw error
+        }
+        if let commit { logger.info("committed", metadata: ["what": "\(what)", "commit": "\(commit.short)"]) }
+        return commit
+    }
+
+    private func pushCommit(_ what: String, build: @escaping @Sendable (Repository, ObjectID) throws -> ObjectID?) async throws -> ObjectID? {
         let branch = config.branch
-        let commit: ObjectID? = try await withGit(what) { repository, remote in
+        return try await withGit(what) { repository, remote in
             let tip = try repository.fetch(remote, branch: branch).tip
             guard try build(repository, tip) != nil else { return nil }
             return try repository.publish(to: remote, branch: branch) { (tip) throws(GitError) -> ObjectID in
@@ -103,8 +122,6 @@ extension Reconciler {
                 }
             }
         }
-        if let commit { logger.info("committed", metadata: ["what": "\(what)", "commit": "\(commit.short)"]) }
-        return commit
     }
 
     func commitStatus(_ rollout: String, _ status: RolloutStatus, desired: (revision: ObjectID, state: DesiredState)) async throws -> ObjectID? {

@@ -27,6 +27,8 @@ public final class Reconciler: @unchecked Sendable {
     public let ingest: IngestBuffer
     /// The Prometheus provider, for metrics that query a server.
     let prometheus: PrometheusSource
+    /// The agent's own metrics, for `GET /metrics`.
+    let metrics = AgentMetrics()
     let logger: Logger
     let clock: @Sendable () -> Date
 
@@ -67,6 +69,8 @@ public final class Reconciler: @unchecked Sendable {
     /// the snapshot, and leaves the last good state being served.
     public func round() async {
         let now = clock()
+        let started = ContinuousClock.now
+        defer { metrics.roundTook(ContinuousClock.now - started) }
         var readATip = false
         do {
             readATip = try await fetchAndLoad()
@@ -78,6 +82,7 @@ public final class Reconciler: @unchecked Sendable {
                                        utcOffsets: Self.utcOffsets(desired.state, at: now))
             decidedAt = Date()
             try await execute(actions, desired: desired, at: moment)
+            recordMetrics(judgedAt: moment)
             try routes.publish(try RoutePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description)
             try await pruneOutcomes(now)
             snapshot.update {
@@ -95,6 +100,15 @@ public final class Reconciler: @unchecked Sendable {
         // Loading parses on every core, each thread in its own malloc arena; give the transient memory (syntax trees, file
         // bytes) back once the round has let go of it.
         if readATip { releaseFreedMemory() }
+    }
+
+    /// The rollouts' phases and weights, the verdicts reached this round, and the journal's depth.
+    func recordMetrics(judgedAt moment: Moment) {
+        metrics.rollouts(statuses)
+        for status in statuses.values {
+            for (metric, verdict) in status.verdicts where verdict.windowEnd == moment { metrics.verdict(metric: metric, result: verdict.outcome) }
+        }
+        metrics.journalPending((try? store.journal.pending().count) ?? 0)
     }
 
     /// Stops a rollout now, without waiting for git: all traffic to stable.
@@ -134,7 +148,14 @@ public final class Reconciler: @unchecked Sendable {
     @discardableResult
     func fetchAndLoad() async throws -> Bool {
         let branch = config.branch
-        let fetched = try await withGit("fetch \(branch)") { repository, remote in try repository.fetch(remote, branch: branch) }
+        let fetched: FetchResult
+        do {
+            fetched = try await withGit("fetch \(branch)") { repository, remote in try repository.fetch(remote, branch: branch) }
+        } catch {
+            metrics.gitError("fetch")
+            throw error
+        }
+        metrics.fetched(at: Date())
         snapshot.update {
             $0.observedRevision = fetched.tip.description
             $0.lastFetch = Date()

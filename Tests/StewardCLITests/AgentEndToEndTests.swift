@@ -222,7 +222,34 @@ import Testing
         #expect(watch.output.contains("error-rate") && watch.output.contains(" samples"), "\(watch.output)")
         #expect(!watch.output.contains("█"), "bars are for a terminal")
         try await Self.expectStatusPage(port: port, world: world)
+        try await Self.expectMetrics(port: port)
         #expect(world.stop() == 0)
+    }
+
+    /// `GET /metrics`: what the agent did, in a form `promtool check metrics` accepts.
+    static func expectMetrics(port: Int) async throws {
+        let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        let text = String(decoding: body, as: UTF8.self)
+        let promtool = Process()
+        promtool.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
+        promtool.arguments = ["check", "metrics"]
+        let input = Pipe(), output = Pipe()
+        promtool.standardInput = input
+        promtool.standardOutput = output
+        promtool.standardError = output
+        try promtool.run()
+        input.fileHandleForWriting.write(body)
+        try input.fileHandleForWriting.close()
+        let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        promtool.waitUntilExit()
+        #expect(promtool.terminationStatus == 0, "promtool: \(said)\n\(text)")
+        #expect(text.contains("steward_actions_total{kind=\"rollback\",outcome=\"done\"} 1"), "\(text)")
+        #expect(text.contains("steward_canary_weight_percent{rollout=\"customer-support-agent\"} 0"), "\(text)")
+        #expect(text.contains("steward_verdicts_total{metric=\"error-rate\",result=\"fail\"}"), "\(text)")
+        #expect(text.contains("steward_reconcile_duration_seconds_count "), "\(text)")
+        #expect(text.contains("steward_last_fetch_timestamp_seconds "), "\(text)")
+        let ingested = text.split(separator: "\n").first { $0.hasPrefix("steward_outcomes_ingested_total ") }
+        #expect((ingested?.split(separator: " ").last).flatMap { Double($0) } ?? 0 >= 300, "\(text)")
     }
 
     /// The status page at `GET /`, as a real browser builds it: the rollout
