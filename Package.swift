@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -81,6 +82,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(name: "steward", dependencies: ["StewardCLI"]),
@@ -98,6 +100,9 @@ let package = Package(
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec"]),
         .testTarget(name: "StewardMetricsTests", dependencies: ["StewardMetrics"]),
         .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent"]),
-        .testTarget(name: "StewardCLITests", dependencies: ["StewardCLI", "StewardMetrics", "StewardEngine", "steward"]),
+        .testTarget(
+            name: "StewardCLITests",
+            dependencies: ["StewardCLI", "StewardMetrics", "StewardEngine", "steward", .product(name: "Crypto", package: "swift-crypto")]
+        ),
     ]
 )

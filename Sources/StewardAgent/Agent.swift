@@ -24,7 +24,8 @@ public struct Agent {
         hangup.setEventHandler { loop.nudge() }
         hangup.resume()
         let flusher = IngestFlusher(buffer: reconciler.ingest, logger: logger)
-        let routes = AgentRoutes(reconciler: reconciler, ingest: reconciler.ingest, token: BearerToken(file: config.apiTokenFile), trigger: { loop.nudge() })
+        let routes = AgentRoutes(reconciler: reconciler, ingest: reconciler.ingest, token: BearerToken(file: config.apiTokenFile),
+                                 webhook: GitWebhook(secretFile: config.webhookSecretFile, branch: config.branch), trigger: { loop.nudge() })
         let portFile = config.stateDirectory + "/listen"
         let logger = self.logger
         let application = Application(

@@ -26,6 +26,8 @@ public struct AgentConfig: Sendable {
     /// (`https://github.com/acme/models/commit/{commit}`); the status page
     /// links decisions there, or to the agent's own `/v1/commits/…` without it.
     public var commitURL: String?
+    /// The secret that verifies `POST /v1/hooks/git` deliveries; webhooks are off without it.
+    public var webhookSecretFile: String?
     /// The Prometheus provider's server, token and timeout.
     public var prometheus = PrometheusSettings()
 
@@ -36,7 +38,7 @@ public struct AgentConfig: Sendable {
     public static let environment = [
         "STEWARD_REPOSITORY_URL", "STEWARD_REPOSITORY_BRANCH", "STEWARD_REPOSITORY_POLL_INTERVAL", "STEWARD_REPOSITORY_COMMIT_URL",
         "STEWARD_IDENTITY_NAME", "STEWARD_IDENTITY_EMAIL", "STEWARD_LISTEN", "STEWARD_API_TOKEN_FILE", "STEWARD_STATE_DIRECTORY", "STEWARD_ROUTING_FILE",
-        "STEWARD_PROMETHEUS_ADDRESS", "STEWARD_PROMETHEUS_BEARER_TOKEN_FILE",
+        "STEWARD_PROMETHEUS_ADDRESS", "STEWARD_PROMETHEUS_BEARER_TOKEN_FILE", "STEWARD_WEBHOOKS_SECRET_FILE",
     ]
 
     /// Reads the config file, then the environment; every problem is in `bag`.
@@ -51,7 +53,7 @@ public struct AgentConfig: Sendable {
         return bag.hasErrors ? nil : config
     }
 
-    static let fields = ["repository", "identity", "listen", "apiTokenFile", "stateDirectory", "routing", "prometheus"]
+    static let fields = ["repository", "identity", "listen", "apiTokenFile", "stateDirectory", "routing", "prometheus", "webhooks"]
 
     private static func decode(_ r: NodeReader) -> AgentConfig? {
         guard let m = r.mapping(fields: fields) else { return nil }
@@ -77,6 +79,7 @@ public struct AgentConfig: Sendable {
         config.apiTokenFile = m.optional("apiTokenFile")?.string()
         if let state = m.optional("stateDirectory")?.string() { config.stateDirectory = state }
         config.routingFile = m.optional("routing")?.mapping(fields: ["file"])?.optional("file")?.string()
+        config.webhookSecretFile = m.optional("webhooks")?.mapping(fields: ["secretFile"])?.required("secretFile")?.string()
         if let prometheus = m.optional("prometheus")?.mapping(fields: ["address", "bearerTokenFile", "timeout"]) {
             if let address = prometheus.optional("address"), let text = address.string() {
                 text.hasPrefix("http://") || text.hasPrefix("https://") ? (config.prometheus.address = text)
@@ -147,5 +150,6 @@ public struct AgentConfig: Sendable {
         if let routes = environment["STEWARD_ROUTING_FILE"] { routingFile = routes }
         if let address = environment["STEWARD_PROMETHEUS_ADDRESS"] { prometheus.address = address }
         if let token = environment["STEWARD_PROMETHEUS_BEARER_TOKEN_FILE"] { prometheus.bearerTokenFile = token }
+        if let secret = environment["STEWARD_WEBHOOKS_SECRET_FILE"] { webhookSecretFile = secret }
     }
 }

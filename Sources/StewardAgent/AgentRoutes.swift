@@ -10,6 +10,7 @@ struct AgentRoutes {
     let reconciler: Reconciler
     let ingest: IngestBuffer
     let token: BearerToken
+    let webhook: GitWebhook
     let trigger: @Sendable () -> Void
     static let maxBody = 8 << 20
 
@@ -80,6 +81,24 @@ struct AgentRoutes {
             guard reconciler.stopNow(name) else { return text(.notFound, "no rollout named '\(name)'\n") }
             trigger()
             return text(.accepted, "stopping \(name): all traffic to stable\n")
+        }
+        router.post("v1/hooks/git") { request, context -> Response in
+            var request = request
+            guard let body = try? await request.collectBody(upTo: GitWebhook.maxBody) else {
+                context.logger.warning("refused a webhook larger than \(GitWebhook.maxBody) bytes")
+                return text(.contentTooLarge, "a push notice is at most \(GitWebhook.maxBody) bytes\n")
+            }
+            switch webhook.answer(headers: request.headers, body: Array(body.readableBytesView)) {
+            case .fetch(let sender):
+                context.logger.info("verified push notice: fetching now", metadata: ["sender": "\(sender)"])
+                trigger()
+                return text(.accepted, "fetching\n")
+            case .ignore(let why):
+                return text(.ok, why + "\n")
+            case .refuse(let why):
+                context.logger.warning("refused an unverified webhook", metadata: ["reason": "\(why)"])
+                return text(.unauthorized, why + "\n")
+            }
         }
         router.post("v1/reconcile") { request, context -> Response in
             guard token.accepts(request.headers[.authorization]) else { return unauthorized(context, request) }

@@ -11,11 +11,6 @@ struct BearerToken: Sendable {
         guard let file, let data = FileManager.default.contents(atPath: file) else { return false }
         let expected = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
         guard !expected.isEmpty, let header, header.hasPrefix("Bearer ") else { return false }
-        let given = Array(header.dropFirst("Bearer ".count).utf8)
-        var difference = UInt8(given.count == expected.count ? 0 : 1)
-        for i in 0..<max(given.count, expected.count) {
-            difference |= (i < given.count ? given[i] : 0) ^ (i < expected.count ? expected[i] : 0)
-        }
-        return difference == 0
+        return ConstantTime.equal(header.dropFirst("Bearer ".count).utf8, expected)
     }
 }

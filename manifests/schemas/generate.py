@@ -402,6 +402,10 @@ AGENT = {
             "apiTokenFile": string(),
             "stateDirectory": string(),
             "routing": obj({"file": string()}),
+            "webhooks": obj(
+                {"secretFile": string("The secret verifying POST /v1/hooks/git (GitHub, GitLab or X-Steward-Signature HMAC-SHA256).")},
+                ["secretFile"],
+            ),
             "prometheus": obj(
                 {
                     "address": string("The Prometheus server metrics without an address of their own query.", pattern=r"^https?://"),
