@@ -39,7 +39,8 @@ public struct Agent {
             },
             logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: application), .init(service: loop), .init(service: flusher)],
+            configuration: .init(services: [.init(service: application), .init(service: loop), .init(service: flusher),
+                                            .init(service: reconciler.notifier)],
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         hangup.cancel()

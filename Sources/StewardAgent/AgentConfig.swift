@@ -28,6 +28,9 @@ public struct AgentConfig: Sendable {
     public var commitURL: String?
     /// The secret that verifies `POST /v1/hooks/git` deliveries; webhooks are off without it.
     public var webhookSecretFile: String?
+    /// Where rollout events are posted (JSON with a Slack-compatible `text`), and how long one delivery may take.
+    public var notificationURLs: [String] = []
+    public var notificationTimeout = StewardDuration(seconds: 5)
     /// The Prometheus provider's server, token and timeout.
     public var prometheus = PrometheusSettings()
 
@@ -39,6 +42,7 @@ public struct AgentConfig: Sendable {
         "STEWARD_REPOSITORY_URL", "STEWARD_REPOSITORY_BRANCH", "STEWARD_REPOSITORY_POLL_INTERVAL", "STEWARD_REPOSITORY_COMMIT_URL",
         "STEWARD_IDENTITY_NAME", "STEWARD_IDENTITY_EMAIL", "STEWARD_LISTEN", "STEWARD_API_TOKEN_FILE", "STEWARD_STATE_DIRECTORY", "STEWARD_ROUTING_FILE",
         "STEWARD_PROMETHEUS_ADDRESS", "STEWARD_PROMETHEUS_BEARER_TOKEN_FILE", "STEWARD_WEBHOOKS_SECRET_FILE",
+        "STEWARD_NOTIFICATION_URLS",
     ]
 
     /// Reads the config file, then the environment; every problem is in `bag`.
@@ -53,7 +57,7 @@ public struct AgentConfig: Sendable {
         return bag.hasErrors ? nil : config
     }
 
-    static let fields = ["repository", "identity", "listen", "apiTokenFile", "stateDirectory", "routing", "prometheus", "webhooks"]
+    static let fields = ["repository", "identity", "listen", "apiTokenFile", "stateDirectory", "routing", "prometheus", "webhooks", "notifications"]
 
     private static func decode(_ r: NodeReader) -> AgentConfig? {
         guard let m = r.mapping(fields: fields) else { return nil }
@@ -79,6 +83,15 @@ public struct AgentConfig: Sendable {
         config.apiTokenFile = m.optional("apiTokenFile")?.string()
         if let state = m.optional("stateDirectory")?.string() { config.stateDirectory = state }
         config.routingFile = m.optional("routing")?.mapping(fields: ["file"])?.optional("file")?.string()
+        if let notifications = m.optional("notifications")?.mapping(fields: ["urls", "timeout"]) {
+            if let urls = notifications.required("urls") {
+                let list = urls.strings() ?? []
+                if list.contains(where: { !Self.isHTTPURL($0) }) { urls.error("invalid-url", "each of urls must be an http:// or https:// URL") } else { config.notificationURLs = list }
+            }
+            if let timeout = notifications.optional("timeout"), let duration = timeout.duration() {
+                duration.seconds > 0 ? (config.notificationTimeout = duration) : timeout.error("out-of-range", "timeout must be more than 0s")
+            }
+        }
         config.webhookSecretFile = m.optional("webhooks")?.mapping(fields: ["secretFile"])?.required("secretFile")?.string()
         if let prometheus = m.optional("prometheus")?.mapping(fields: ["address", "bearerTokenFile", "timeout"]) {
             if let address = prometheus.optional("address"), let text = address.string() {
@@ -96,8 +109,10 @@ public struct AgentConfig: Sendable {
     static let commitURLExpected = "commitURL must be an http(s) URL with {commit} where the commit id goes, e.g. https://github.com/acme/models/commit/{commit}"
 
     static func isCommitURL(_ text: String) -> Bool {
-        (text.hasPrefix("https://") || text.hasPrefix("http://")) && text.contains("{commit}")
+        isHTTPURL(text) && text.contains("{commit}")
     }
+
+    static func isHTTPURL(_ text: String) -> Bool { text.hasPrefix("https://") || text.hasPrefix("http://") }
 
     private static func credentials(_ r: NodeReader) -> Credentials? {
         guard let m = r.mapping(fields: ["user", "tokenFile", "sshKey", "publicKey", "passphraseFile", "knownHosts"]) else { return nil }
@@ -151,5 +166,9 @@ public struct AgentConfig: Sendable {
         if let address = environment["STEWARD_PROMETHEUS_ADDRESS"] { prometheus.address = address }
         if let token = environment["STEWARD_PROMETHEUS_BEARER_TOKEN_FILE"] { prometheus.bearerTokenFile = token }
         if let secret = environment["STEWARD_WEBHOOKS_SECRET_FILE"] { webhookSecretFile = secret }
+        if let urls = environment["STEWARD_NOTIFICATION_URLS"] {
+            let list = urls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            list.allSatisfy(Self.isHTTPURL) ? (notificationURLs = list) : problem("STEWARD_NOTIFICATION_URLS", "must be http(s) URLs separated by commas")
+        }
     }
 }

@@ -11,8 +11,10 @@ extension Reconciler {
             let (rollout, kind) = Self.describe(action)
             let journal = store.journal, revision = desired.revision.description
             let id = try await blocking { try journal.begin(rollout: rollout, action: kind, revision: revision) }
+            let before = statuses[rollout]
             do {
                 let commit = try await run(action, desired: desired, at: now)?.description
+                if let event = Self.event(for: action, before: before, revision: revision) { notifier.post(event) }
                 let status = statuses[rollout]
                 try await blocking { try journal.finish(id, status: status, commit: commit, why: action.reason) }
                 metrics.action(Self.kindName(kind), outcome: "done")
@@ -66,6 +68,27 @@ extension Reconciler {
 
     func publishRoutes(_ desired: (revision: ObjectID, state: DesiredState)) throws {
         try routes.publish(try RoutePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description)
+    }
+
+    /// What people hear of an action, if anything: a canary's start and each
+    /// step, a pause, a promotion, a rollback, an abort, a warning.
+    static func event(for action: Action, before: RolloutStatus?, revision: String) -> AgentEvent? {
+        func event(_ kind: AgentEvent.Kind, _ rollout: String, _ text: String) -> AgentEvent {
+            AgentEvent(event: kind, rollout: rollout, text: "steward: \(rollout) \(text)", time: Date(), revision: revision)
+        }
+        switch action {
+        case .setWeights(let rollout, let stable, let canary?, let weight) where weight > 0:
+            let starting = before?.canary != canary || before?.canaryWeight == 0
+            return starting ? event(.started, rollout, "started canary \(canary) at \(weight)% beside \(stable)")
+                : event(.stepAdvanced, rollout, "canary \(canary) now at \(weight)%")
+        case .pause(let rollout, let reason): return event(.paused, rollout, "paused: \(reason)")
+        case .promote(let rollout, let version, let previous, _): return event(.promoted, rollout, "promoted \(version), replacing \(previous)")
+        case .rollback(let rollout, let from, let to, _, let reason, _): return event(.rolledBack, rollout, "rolled back \(from) → \(to): \(reason)")
+        case .alert(let rollout, let reason): return event(.warning, rollout, "warning: \(reason)")
+        case .writeStatus(let rollout, let status) where status.phase == .aborted && before?.phase != .aborted:
+            return event(.failed, rollout, "aborted: \(status.pauseReason ?? "by a person")")
+        default: return nil
+        }
     }
 
     /// The action's kind alone ("setWeights"), without what it does it to.

@@ -29,6 +29,8 @@ public final class Reconciler: @unchecked Sendable {
     let prometheus: PrometheusSource
     /// The agent's own metrics, for `GET /metrics`.
     let metrics = AgentMetrics()
+    /// Rollout events out to people (run as a service of its own by `Agent`).
+    let notifier: Notifier
     let logger: Logger
     let clock: @Sendable () -> Date
 
@@ -63,6 +65,7 @@ public final class Reconciler: @unchecked Sendable {
         snapshot = AgentSnapshot()
         ingest = IngestBuffer(store: store.outcomes)
         prometheus = PrometheusSource(settings: config.prometheus)
+        notifier = Notifier(urls: config.notificationURLs, timeout: .milliseconds(Int64(config.notificationTimeout.seconds * 1000)), logger: logger)
     }
 
     /// One full round. Never throws: every failure is logged, reported in

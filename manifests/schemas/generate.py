@@ -402,6 +402,14 @@ AGENT = {
             "apiTokenFile": string(),
             "stateDirectory": string(),
             "routing": obj({"file": string()}),
+            "notifications": obj(
+                {
+                    "urls": {"type": "array", "items": string(pattern=r"^https?://"),
+                             "description": "Each rollout event is POSTed as JSON (with a Slack-compatible text field) to every URL."},
+                    "timeout": DURATION,
+                },
+                ["urls"],
+            ),
             "webhooks": obj(
                 {"secretFile": string("The secret verifying POST /v1/hooks/git (GitHub, GitLab or X-Steward-Signature HMAC-SHA256).")},
                 ["secretFile"],

@@ -1,0 +1,91 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Something people watching a rollout want to hear about.
+struct AgentEvent: Sendable, Encodable {
+    enum Kind: String, Sendable, Encodable {
+        case started, stepAdvanced, paused, promoted, rolledBack, failed, warning
+    }
+
+    var event: Kind
+    var rollout: String
+    /// One line for a person; Slack and compatible receivers show it as the message.
+    var text: String
+    var time: Date
+    /// The desired revision the decision was made on.
+    var revision: String
+}
+
+/// Posts each event as JSON to every configured URL, each URL with a queue
+/// and a task of its own: a receiver that is slow or dead delays only its
+/// own deliveries, never the reconcile loop (which only enqueues) nor the
+/// other receivers. Each delivery is tried up to four times with backoff
+/// (1 s, 2 s, 4 s), each try bounded by the timeout; a queue holds at most
+/// 1,000 events, and those beyond are dropped and logged.
+final class Notifier: Service, Sendable {
+    private let receivers: [(url: String, stream: AsyncStream<AgentEvent>, queue: AsyncStream<AgentEvent>.Continuation)]
+    private let client: HTTPClient
+    private let timeout: Duration
+    private let logger: Logger
+    static let queueLength = 1000
+    static let backoff: [Duration] = [.seconds(1), .seconds(2), .seconds(4)]
+
+    init(urls: [String], timeout: Duration = .seconds(5), client: HTTPClient = .shared, logger: Logger) {
+        receivers = urls.map { url in
+            let (stream, queue) = AsyncStream.makeStream(of: AgentEvent.self, bufferingPolicy: .bufferingOldest(Self.queueLength))
+            return (url, stream, queue)
+        }
+        self.client = client
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    /// Queues an event for every receiver; never waits.
+    func post(_ event: AgentEvent) {
+        for receiver in receivers {
+            if case .dropped = receiver.queue.yield(event) {
+                logger.warning("a notification receiver is behind; an event was dropped", metadata: ["url": "\(receiver.url)", "event": "\(event.event)"])
+            }
+        }
+    }
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            for receiver in receivers {
+                group.addTask { [self] in
+                    await cancelWhenGracefulShutdown {
+                        for await event in receiver.stream { await self.deliver(event, to: receiver.url) }
+                    }
+                }
+            }
+        }
+    }
+
+    private func deliver(_ event: AgentEvent, to url: String) async {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        guard let body = try? encoder.encode(event) else { return }
+        for attempt in 0...Self.backoff.count {
+            if attempt > 0 {
+                guard (try? await Task.sleep(for: Self.backoff[attempt - 1])) != nil else { return }
+            }
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+            do {
+                let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+                _ = try? await response.body.collect(upTo: 64 << 10)
+                if (200..<300).contains(response.status.code) { return }
+                logger.warning("a notification receiver refused an event", metadata: ["url": "\(url)", "status": "\(response.status.code)"])
+            } catch {
+                logger.warning("a notification receiver did not take an event", metadata: ["url": "\(url)", "error": "\(error)"])
+            }
+        }
+        logger.error("gave up delivering an event", metadata: ["url": "\(url)", "event": "\(event.event)", "rollout": "\(event.rollout)"])
+    }
+}
