@@ -65,7 +65,7 @@ let package = Package(
         ),
         .target(
             name: "StewardStore",
-            dependencies: ["StewardEngine", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["StewardEngine", "StewardSpec", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "StewardMetrics",

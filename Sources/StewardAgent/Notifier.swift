@@ -53,6 +53,11 @@ final class Notifier: Service, Sendable {
     }
 
     func run() async throws {
+        // A service that returns stops the whole group: with no receivers, wait for the shutdown like the others.
+        if receivers.isEmpty {
+            try? await gracefulShutdown()
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             for receiver in receivers {
                 group.addTask { [self] in

@@ -27,6 +27,8 @@ public final class Reconciler: @unchecked Sendable {
     public let ingest: IngestBuffer
     /// The Prometheus provider, for metrics that query a server.
     let prometheus: PrometheusSource
+    /// The HTTP JSON provider, for metrics that ask a URL.
+    let http = HTTPJSONSource()
     /// The agent's own metrics, for `GET /metrics`.
     let metrics = AgentMetrics()
     /// Rollout events out to people (run as a service of its own by `Agent`).
@@ -140,7 +142,8 @@ public final class Reconciler: @unchecked Sendable {
         guard now.timeIntervalSince(lastPrune) > 600 else { return }
         lastPrune = now
         let outcomes = store.outcomes, before = now.timeIntervalSince1970 - Self.retention
-        let dropped = try await blocking { try outcomes.prune(before: before) }
+        let readings = store.readings
+        let dropped = try await blocking { try outcomes.prune(before: before) + readings.prune(before: before) }
         if dropped > 0 { logger.info("dropped old outcomes", metadata: ["buckets": "\(dropped)"]) }
     }
 
@@ -296,6 +299,9 @@ public final class Reconciler: @unchecked Sendable {
         try await blocking { try ingest.flush() }
         var requests: [(metric: String, measure: IngestMeasure, model: String, version: SemanticVersion, from: Moment, to: Moment)] = []
         var queries: [(query: MetricQuery, address: String?, promQL: String, samples: String?)] = []
+        // HTTP providers: asked for the window just ended (`asks`); every span then read from the kept windows (`windowed`).
+        var asks: [(query: MetricQuery, url: String, path: JSONPath, samples: JSONPath?)] = []
+        var windowed: [MetricQuery] = []
         for (name, status) in statuses {
             guard let rollout = desired.rollouts[name] else { continue }
             var boundaries = Set(status.exposure.map(\.at))
@@ -313,13 +319,25 @@ public final class Reconciler: @unchecked Sendable {
                                                     interval: metric.interval.seconds)
                             queries.append((query, address, promQL, samples))
                         case .http:
-                            break
+                            windowed.append((MetricQuery(metric: metric.name, model: rollout.model, version: version, from: from, to: to,
+                                                         interval: metric.interval.seconds)))
                         }
+                    }
+                    if case .http(let url, let path, let samplesPath) = metric.provider {
+                        asks.append((MetricQuery(metric: metric.name, model: rollout.model, version: version, from: now + -metric.interval.seconds,
+                                                 to: now, interval: metric.interval.seconds), url, path, samplesPath))
                     }
                 }
             }
         }
         var evidence = try await readStore(requests)
+        try await askHTTPProviders(asks, into: &evidence)
+        let readings = store.readings, spans = windowed
+        for reading in try await blocking({
+            try spans.flatMap { try readings.windows(metric: $0.metric, model: $0.model, version: $0.version, from: $0.from, to: $0.to) }
+        }) {
+            evidence.record(reading)
+        }
         // One failure per server a round: a server that is down is not asked again for every span.
         var down: [String: String] = [:]
         for q in queries {
@@ -337,8 +355,26 @@ public final class Reconciler: @unchecked Sendable {
                 if error.isServerFailure { down[server] = error.reason }
             }
         }
-        logProviderProblems(queries.map { ($0.query.metric, $0.query.version) }, in: evidence)
+        logProviderProblems(queries.map { ($0.query.metric, $0.query.version) } + asks.map { ($0.query.metric, $0.query.version) }, in: evidence)
         return evidence
+    }
+
+    /// Asks each HTTP provider for the window that just ended, once its
+    /// interval has passed since the last window kept; keeps the answer, or
+    /// marks the metric of that version unavailable with the reason.
+    private func askHTTPProviders(_ asks: [(query: MetricQuery, url: String, path: JSONPath, samples: JSONPath?)], into evidence: inout Evidence) async throws {
+        let readings = store.readings
+        for ask in asks {
+            let q = ask.query
+            let last = try await blocking { try readings.latestEnd(metric: q.metric, model: q.model, version: q.version) }
+            if let last, q.to.since(last) < q.interval { continue }
+            do {
+                let reading = try await http.reading(q, url: ask.url, jsonPath: ask.path, samplesPath: ask.samples)
+                try await blocking { try readings.record(reading, model: q.model) }
+            } catch let failure as ProviderFailure {
+                evidence.markUnavailable(metric: q.metric, version: q.version, reason: failure.reason)
+            }
+        }
     }
 
     /// Logs a metric that cannot be read once, when it starts (and when it recovers), not every round.

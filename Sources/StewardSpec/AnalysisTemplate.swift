@@ -112,9 +112,10 @@ public enum MetricProvider: Sendable {
     /// without it each window counts as one sample. The address defaults to
     /// the agent's `prometheus.address`.
     case prometheus(address: String?, query: String, samples: String?)
-    /// An HTTP endpoint answering JSON; `jsonPath` picks the value and
-    /// `{{version}}` in the URL is replaced by the version measured.
-    case http(url: String, jsonPath: String)
+    /// An HTTP endpoint answering JSON, asked once per interval; `jsonPath`
+    /// picks the number and `samplesPath` (optional) the requests behind it;
+    /// `{{version}}`, `{{model}}` and `{{window}}` in the URL are filled in.
+    case http(url: String, jsonPath: JSONPath, samplesPath: JSONPath?)
 
     init?(reading r: NodeReader) {
         guard let m = r.mapping(fields: ["ingest", "prometheus", "http"]) else { return nil }
@@ -141,11 +142,26 @@ public enum MetricProvider: Sendable {
             }
             self = .prometheus(address: address, query: query, samples: samples)
         default:
-            guard let h = body.mapping(fields: ["url", "jsonPath"]) else { return nil }
-            let url = h.required("url")?.string()
-            let jsonPath = h.required("jsonPath")?.string()
-            guard let url, let jsonPath else { return nil }
-            self = .http(url: url, jsonPath: jsonPath)
+            guard let h = body.mapping(fields: ["url", "jsonPath", "samplesPath"]) else { return nil }
+            let urlReader = h.required("url"), url = urlReader?.string()
+            if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                urlReader?.error("invalid-url", "url must be an http:// or https:// URL")
+            } else if let url, !url.contains("{{version}}") {
+                urlReader?.error("query-not-per-version", "url must contain {{version}} so that each version is measured on its own")
+            }
+            func path(_ field: String, _ reader: NodeReader?) -> JSONPath? {
+                guard let reader, let text = reader.string() else { return nil }
+                var problem: String?
+                guard let path = JSONPath(text, problem: &problem) else {
+                    reader.error("invalid-json-path", "\(field): \(problem ?? "not a path"); write e.g. $.data.errorRate")
+                    return nil
+                }
+                return path
+            }
+            let jsonPath = path("jsonPath", h.required("jsonPath"))
+            let samplesReader = h.optional("samplesPath"), samplesPath = path("samplesPath", samplesReader)
+            guard let url, let jsonPath, samplesReader == nil || samplesPath != nil else { return nil }
+            self = .http(url: url, jsonPath: jsonPath, samplesPath: samplesPath)
         }
     }
 }

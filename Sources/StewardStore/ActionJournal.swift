@@ -135,10 +135,11 @@ public final class ActionJournal: Sendable {
     }
 }
 
-/// The agent's local state: one SQLite file holding the outcomes and the journal.
+/// The agent's local state: one SQLite file holding the outcomes, the journal and the providers' windows.
 public final class AgentStore: Sendable {
     public let outcomes: OutcomeStore
     public let journal: ActionJournal
+    public let readings: ProviderReadings
 
     /// Opens (or creates) the database at `path`.
     public init(path: String) throws {
@@ -146,5 +147,6 @@ public final class AgentStore: Sendable {
         try StoreSchema.migrator.migrate(database)
         outcomes = OutcomeStore(database: database)
         journal = ActionJournal(database: database)
+        readings = ProviderReadings(database: database)
     }
 }

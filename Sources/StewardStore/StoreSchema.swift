@@ -29,6 +29,18 @@ enum StoreSchema {
         migrator.registerMigration("v3: the commit each action made") { db in
             try db.alter(table: "journal") { t in t.add(column: "commit", .text) }
         }
+        migrator.registerMigration("v4: windows read from HTTP providers") { db in
+            try db.create(table: "provider_reading") { t in
+                t.column("metric", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("window_start", .double).notNull()
+                t.column("window_end", .double).notNull()
+                t.column("value", .double)
+                t.column("samples", .double).notNull()
+                t.primaryKey(["metric", "model", "version", "window_end"])
+            }
+        }
         return migrator
     }
 }

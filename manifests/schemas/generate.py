@@ -280,7 +280,17 @@ ANALYSIS_TEMPLATE = document(
                                     },
                                     ["query"],
                                 ),
-                                "http": obj({"url": string(), "jsonPath": string()}, ["url", "jsonPath"]),
+                                "http": obj(
+                                    {
+                                        "url": string(
+                                            "Asked once per interval; {{version}}, {{model}} and {{window}} are filled in.",
+                                            pattern=r"^https?://.*\{\{version\}\}",
+                                        ),
+                                        "jsonPath": string("The number in the answer, e.g. $.data.errorRate."),
+                                        "samplesPath": string("The requests behind it, e.g. $.data.requests; without it one sample."),
+                                    },
+                                    ["url", "jsonPath"],
+                                ),
                             }
                         ),
                         "failWhen": {
