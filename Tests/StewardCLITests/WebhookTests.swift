@@ -62,8 +62,14 @@ import Testing
             .replacingOccurrences(of: "pollInterval: 1s", with: "pollInterval: 1h") + "\nwebhooks: {secretFile: \(world.dir)/webhook-secret}\n"
         try config.write(toFile: world.dir + "/hooks.yaml", atomically: true, encoding: .utf8)
         let port = try world.start(config: world.dir + "/hooks.yaml")
-        let first = try world.remoteGit(["rev-parse", "main"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try await Self.fetches(first, port: port, within: 10))
+        // Ready: the first round has fetched and acted (its status commits may already be on the remote).
+        var ready = false
+        for _ in 0..<200 where !ready {
+            let (_, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/readyz")!)
+            ready = (response as? HTTPURLResponse)?.statusCode == 200
+            if !ready { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(ready)
 
         // Refused: a wrong secret, a replayed signature on a changed body, no signature, an oversized body.
         let tip = try Self.push(world, "second")
