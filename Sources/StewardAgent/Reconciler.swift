@@ -331,14 +331,16 @@ public final class Reconciler: @unchecked Sendable {
             }
         }
         var evidence = try await readStore(requests)
-        try await askHTTPProviders(asks, into: &evidence)
-        let readings = store.readings, spans = windowed
-        for reading in try await blocking({
-            try spans.flatMap { try readings.windows(metric: $0.metric, model: $0.model, version: $0.version, from: $0.from, to: $0.to) }
-        }) {
-            evidence.record(reading)
-        }
-        // One failure per server a round: a server that is down is not asked again for every span.
+        try await askHTTPProviders(asks, thenRead: windowed, into: &evidence)
+        await askPrometheus(queries, into: &evidence)
+        logProviderProblems(queries.map { ($0.query.metric, $0.query.version) } + asks.map { ($0.query.metric, $0.query.version) }, in: evidence)
+        return evidence
+    }
+
+    /// Reads each span's windows from Prometheus, or marks the metric of
+    /// that version unavailable with the reason. A server that is down is
+    /// not asked again in the same round.
+    private func askPrometheus(_ queries: [(query: MetricQuery, address: String?, promQL: String, samples: String?)], into evidence: inout Evidence) async {
         var down: [String: String] = [:]
         for q in queries {
             let server = q.address ?? config.prometheus.address ?? ""
@@ -355,14 +357,14 @@ public final class Reconciler: @unchecked Sendable {
                 if error.isServerFailure { down[server] = error.reason }
             }
         }
-        logProviderProblems(queries.map { ($0.query.metric, $0.query.version) } + asks.map { ($0.query.metric, $0.query.version) }, in: evidence)
-        return evidence
     }
 
     /// Asks each HTTP provider for the window that just ended, once its
-    /// interval has passed since the last window kept; keeps the answer, or
-    /// marks the metric of that version unavailable with the reason.
-    private func askHTTPProviders(_ asks: [(query: MetricQuery, url: String, path: JSONPath, samples: JSONPath?)], into evidence: inout Evidence) async throws {
+    /// interval has passed since the last window kept, and keeps the answer
+    /// (or marks the metric of that version unavailable with the reason);
+    /// then reads every span's kept windows.
+    private func askHTTPProviders(_ asks: [(query: MetricQuery, url: String, path: JSONPath, samples: JSONPath?)], thenRead spans: [MetricQuery],
+                                  into evidence: inout Evidence) async throws {
         let readings = store.readings
         for ask in asks {
             let q = ask.query
@@ -374,6 +376,11 @@ public final class Reconciler: @unchecked Sendable {
             } catch let failure as ProviderFailure {
                 evidence.markUnavailable(metric: q.metric, version: q.version, reason: failure.reason)
             }
+        }
+        for reading in try await blocking({
+            try spans.flatMap { try readings.windows(metric: $0.metric, model: $0.model, version: $0.version, from: $0.from, to: $0.to) }
+        }) {
+            evidence.record(reading)
         }
     }
 
