@@ -69,6 +69,11 @@ final class Notifier: Service, Sendable {
         }
     }
 
+    /// A Duration in nanoseconds, fractions of a second kept (a 500ms timeout is not 0).
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+
     private func deliver(_ event: AgentEvent, to url: String) async {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
@@ -83,7 +88,7 @@ final class Notifier: Service, Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
             do {
-                let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+                let response = try await client.execute(request, timeout: .nanoseconds(Self.nanoseconds(timeout)))
                 _ = try? await response.body.collect(upTo: 64 << 10)
                 if (200..<300).contains(response.status.code) { return }
                 logger.warning("a notification receiver refused an event", metadata: ["url": "\(url)", "status": "\(response.status.code)"])
