@@ -53,7 +53,7 @@ final class AgentMetrics: Sendable {
     }
 
     func journalPending(_ count: Int) {
-        registry.makeGauge(name: "steward_journal_pending", help: "Journalled actions begun and not yet finished.").set(Double(count))
+        registry.makeGauge(name: "steward_journal_pending", help: "Journalled actions found begun and never finished (a crash) at the start of the last round.").set(Double(count))
     }
 
     /// Each rollout's weight and the count of rollouts in each phase, as the round left them.

@@ -107,13 +107,12 @@ public final class Reconciler: @unchecked Sendable {
         if readATip { releaseFreedMemory() }
     }
 
-    /// The rollouts' phases and weights, the verdicts reached this round, and the journal's depth.
+    /// The rollouts' phases and weights, and the verdicts reached this round.
     func recordMetrics(judgedAt moment: Moment) {
         metrics.rollouts(statuses)
         for status in statuses.values {
             for (metric, verdict) in status.verdicts where verdict.windowEnd == moment { metrics.verdict(metric: metric, result: verdict.outcome) }
         }
-        metrics.journalPending((try? store.journal.pending().count) ?? 0)
     }
 
     /// Stops a rollout now, without waiting for git: all traffic to stable.
@@ -268,6 +267,7 @@ public final class Reconciler: @unchecked Sendable {
     func settleJournal() async throws {
         let journal = store.journal
         let pending = try await blocking { try journal.pending() }
+        metrics.journalPending(pending.count)
         guard !pending.isEmpty else { return }
         for entry in pending {
             logger.warning("an action was interrupted; re-checking it against git", metadata: ["rollout": "\(entry.rollout)", "action": "\(entry.action)"])
@@ -315,6 +315,8 @@ public final class Reconciler: @unchecked Sendable {
                         case .ingest(let measure):
                             requests.append((metric.name, measure, rollout.model, version, from, to))
                         case .prometheus(let address, let promQL, let samples):
+                            // The engine judges a metric once per interval; a round before that is not worth a query to the server.
+                            if let last = status.lastJudged[metric.name], now.since(last) < metric.interval.seconds { continue }
                             let query = MetricQuery(metric: metric.name, model: rollout.model, version: version, from: from, to: to,
                                                     interval: metric.interval.seconds)
                             queries.append((query, address, promQL, samples))

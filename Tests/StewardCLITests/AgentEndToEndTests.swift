@@ -75,17 +75,8 @@ import Testing
 
         @discardableResult
         func git(_ arguments: [String], in directory: String? = nil) throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["git", "-c", "user.name=Priya", "-c", "user.email=priya@example.com", "-c", "commit.gpgsign=false"] + arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: directory ?? dir + "/work")
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+            try Subprocess.run(["git", "-c", "user.name=Priya", "-c", "user.email=priya@example.com", "-c", "commit.gpgsign=false"] + arguments,
+                               in: directory ?? dir + "/work").output
         }
 
         func remoteGit(_ arguments: [String]) throws -> String { try git(["--git-dir", dir + "/remote.git"] + arguments, in: dir) }

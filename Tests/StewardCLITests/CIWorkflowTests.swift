@@ -23,18 +23,7 @@ import Testing
 
     @discardableResult
     static func run(_ arguments: [String], in directory: String, environment: [String: String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Subprocess.run(arguments, in: directory, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
     /// Runs one step of the workflow as the runner would: bash -e, or its shell with the text as a file.

@@ -13,23 +13,10 @@ enum HeadlessBrowser {
         }
         let profile = NSTemporaryDirectory() + "steward-chromium-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: profile) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
         // No sandbox: CI runs as root, where chromium's sandbox refuses to start.
-        process.arguments = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
-                             "--user-data-dir=" + profile, "--dump-dom", url]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let group = process.processIdentifier
-        let watchdog = DispatchWorkItem { kill(-group, SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        watchdog.cancel()
-        kill(-group, SIGKILL)  // any helper left behind
-        guard process.terminationStatus == 0 else { throw Failure(description: "chromium exited with \(process.terminationStatus)") }
-        return String(decoding: data, as: UTF8.self)
+        let run = try Subprocess.runInOwnGroup([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+                                                "--user-data-dir=" + profile, "--dump-dom", url], in: NSTemporaryDirectory(), timeout: 60)
+        guard run.status == 0 else { throw Failure(description: "chromium exited with \(run.status)") }
+        return run.output
     }
 }

@@ -44,25 +44,12 @@ import Testing
             + sh.joined(separator: "\n").replacingOccurrences(of: "127.0.0.1:7480", with: "127.0.0.1:\(port)")
         try script.write(toFile: home + "/walk.sh", atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        process.arguments = ["bash", home + "/walk.sh"]
-        process.currentDirectoryURL = URL(fileURLWithPath: home)
         let bin = URL(fileURLWithPath: CommandLineTests.binary).deletingLastPathComponent().path
-        process.environment = ["HOME": home, "PATH": bin + ":/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let group = process.processIdentifier
-        let watchdog = DispatchWorkItem { kill(-group, SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 180, execute: watchdog)
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        watchdog.cancel()
-        kill(-group, SIGKILL)
+        let (status, output) = try Subprocess.runInOwnGroup(["bash", home + "/walk.sh"], in: home,
+                                                            environment: ["HOME": home, "PATH": bin + ":/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"],
+                                                            mergingErrors: true, timeout: 180)
 
-        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(status == 0, "\(output)")
         #expect(output.contains("3 resources in 3 files, no problems"), "\(output)")
         #expect(output.contains("starts: 1.1.0 as canary of 1.0.0; canary 10% → pause 15m → 50%"), "\(output)")
         #expect(output.contains("user-42\tbucket "), "\(output)")
