@@ -115,13 +115,24 @@ extension Repository {
         defer { git_signature_free(authorSignature) }
         let committerSignature = try makeSignature(committer)
         defer { git_signature_free(committerSignature) }
-        var commitID = git_oid()
+        guard let signer = commitSigner else {
+            var commitID = git_oid()
+            let result = parentObjects.withUnsafeMutableBufferPointer { buffer in
+                git_commit_create(&commitID, pointer, nil, authorSignature, committerSignature, "UTF-8",
+                                  message.text, tree, buffer.count, buffer.baseAddress)
+            }
+            try check("create the commit", result)
+            return ObjectID(commitID)
+        }
+        // A signed commit is written in two steps: its bytes, then those bytes with their signature.
+        var content = git_buf()
+        defer { git_buf_dispose(&content) }
         let result = parentObjects.withUnsafeMutableBufferPointer { buffer in
-            git_commit_create(&commitID, pointer, nil, authorSignature, committerSignature, "UTF-8",
-                              message.text, tree, buffer.count, buffer.baseAddress)
+            git_commit_create_buffer(&content, pointer, authorSignature, committerSignature, "UTF-8",
+                                     message.text, tree, buffer.count, buffer.baseAddress)
         }
         try check("create the commit", result)
-        return ObjectID(commitID)
+        return try unlockedSignedCommit(content, signer: signer)
     }
 
     private func makeSignature(_ signature: Signature) throws(GitError) -> UnsafeMutablePointer<git_signature>? {

@@ -21,6 +21,8 @@ public final class Repository: @unchecked Sendable {
     public let gitDirectory: String
     let lock = NSLock()
     private var treeCache: [TreeCacheKey: [TreeFile]] = [:]
+    /// Signs the commits made here, when set (``signCommits(with:)``).
+    var commitSigner: SSHCommitSigner?
     /// A long-running agent reads a new tree at every new tip: the cache is
     /// bounded, and simply emptied when full (recent trees are read again cheaply).
     static let treeCacheLimit = 64
