@@ -75,7 +75,7 @@ r.write_text(t[:t.index("      steps:")] + "      steps:\n        - setWeight: 2
 a = root / "analysis/llm-defaults.yaml"
 a.write_text(a.read_text().replace("interval: 1m", "interval: 10s").replace("interval: 5m", "interval: 10s"))
 p = root / "policies/default.yaml"; t = p.read_text()
-p.write_text(t[:t.index("  changeWindows:")] + t[t.index("  allowedSigners:"):])
+p.write_text(t[:t.index("  changeWindows:")])
 PY
 seed_remote "$work/r" "$work/r.git"
 start_agent "$work/r.git" "$work/r-state"

@@ -46,7 +46,7 @@ def overlay(work: pathlib.Path):
     template.write_text(text.replace("minSamples: 200", "minSamples: 100"))
     policy = work / "policies" / "default.yaml"
     text = policy.read_text()
-    policy.write_text(text[:text.index("  changeWindows:")] + text[text.index("  allowedSigners:"):])
+    policy.write_text(text[:text.index("  changeWindows:")])
 
 
 def git(work, *args, person=("Priya", "priya@example.com")):

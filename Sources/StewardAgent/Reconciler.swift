@@ -27,6 +27,8 @@ public final class Reconciler: @unchecked Sendable {
     public let ingest: IngestBuffer
     /// The Prometheus provider, for metrics that query a server.
     let prometheus: PrometheusSource
+    /// Who may sign the desired state, and the agent's own signing key.
+    let signatures: SignatureGate
     /// The HTTP JSON provider, for metrics that ask a URL.
     let http = HTTPJSONSource()
     /// The agent's own metrics, for `GET /metrics`.
@@ -63,6 +65,7 @@ public final class Reconciler: @unchecked Sendable {
         let clone = config.stateDirectory + "/repository.git"
         repository = FileManager.default.fileExists(atPath: clone) ? try Repository.open(clone) : try Repository.create(clone, bare: true)
         remote = RemoteOptions(url: config.repositoryURL, credentials: config.credentials)
+        signatures = try SignatureGate(config: config, repository: repository)
         routes = RoutePublisher(path: config.routesPath)
         snapshot = AgentSnapshot()
         ingest = IngestBuffer(store: store.outcomes)
@@ -171,13 +174,15 @@ public final class Reconciler: @unchecked Sendable {
         let loaded = try await load(fetched.tip)
         defer { repository.forgetTrees() }
         guard loaded.isValid else {
-            let problems = loaded.diagnostics.filter { $0.severity == .error }.map(\.description)
-            logger.error("the tip is not valid; acting on the last good state", metadata: [
-                "revision": "\(fetched.tip.short)", "errors": "\(problems.prefix(5).joined(separator: "; "))"])
-            snapshot.update {
-                $0.invalidRevision = fetched.tip.description
-                $0.invalidDiagnostics = problems
-            }
+            refuse(fetched.tip, "the tip is not valid; acting on the last good state", loaded.diagnostics.filter { $0.severity == .error }.map(\.description))
+            return true
+        }
+        let gate = signatures, tip = fetched.tip, lastGood = desired?.revision
+        let policies = Array((desired?.state ?? loaded.state).policies.values)
+        if let refusal = try await withGit("check the signature of \(tip.short)", { repository, _ in
+            try gate.refusal(of: tip, lastGood: lastGood, policies: policies, in: repository)
+        }) {
+            refuse(tip, "the tip is not signed by an allowed signer; acting on the last good state", [refusal])
             return true
         }
         let first = desired == nil
@@ -190,6 +195,15 @@ public final class Reconciler: @unchecked Sendable {
         if first { try await resumeStatuses(at: fetched.tip, desired: loaded.state) }
         logger.info("desired state loaded", metadata: ["revision": "\(fetched.tip.short)", "rollouts": "\(loaded.state.rollouts.count)"])
         return true
+    }
+
+    /// Keeps acting on the last good state, and says why the tip is not acted on.
+    private func refuse(_ tip: ObjectID, _ message: Logger.Message, _ problems: [String]) {
+        logger.error(message, metadata: ["revision": "\(tip.short)", "errors": "\(problems.prefix(5).joined(separator: "; "))"])
+        snapshot.update {
+            $0.invalidRevision = tip.description
+            $0.invalidDiagnostics = problems
+        }
     }
 
     /// The desired state at a commit: the YAML under the configured paths,

@@ -37,7 +37,7 @@ struct StatusPage {
         if let fetched = report.lastFetch { parts.append(", fetched \(TimeText.ago(now.timeIntervalSince(fetched))) ago") }
         parts.append("</p>")
         if let invalid = report.invalidRevision {
-            parts.append("<div class=\"problem\"><p>The tip \(code(String(invalid.prefix(7)))) is not valid and is not acted on:</p><ul>"
+            parts.append("<div class=\"problem\"><p>The tip \(code(String(invalid.prefix(7)))) is not acted on:</p><ul>"
                 + report.invalidDiagnostics.prefix(20).map { "<li>\(Self.escape($0))</li>" }.joined() + "</ul></div>")
         }
         if let error = report.lastError { parts.append("<p class=\"problem\">last error: \(Self.escape(error))</p>") }

@@ -17,11 +17,19 @@ struct Audit: ParsableCommand {
             Trailers are claims: they are believed only on commits authored and \
             committed by the agent's identity (--agent-email). On anyone else's \
             commit they are shown as unverified, beside what it really changed.
+
+            With --allowed-signers (ssh-keygen's allowed-signers format, as git's \
+            gpg.ssh.allowedSignersFile), each commit's SSH signature is checked \
+            and the SIGNED column says whose it is; the agent's trailers are then \
+            believed only on commits signed by its key, listed for --agent-email.
             """
     )
 
     @Option(help: "The agent's commit email: only its commits' trailers are trusted.")
     var agentEmail: String = ProcessInfo.processInfo.environment["STEWARD_AGENT_EMAIL"] ?? AuditTrail.defaultAgentEmail
+
+    @Option(help: "Check signatures against this allowed-signers file (one 'principal key-type key' per line).")
+    var allowedSigners: String? = ProcessInfo.processInfo.environment["STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE"]
 
     @Option(help: "The repository (work tree or bare).")
     var repo: String = "."
@@ -61,7 +69,12 @@ struct Audit: ParsableCommand {
                            + "commits; run `git fetch --unshallow` (or clone with `fetch-depth: 0` in CI) and audit again")
                 throw ExitCode(1)
             }
-            rows = try AuditTrail(repository: repository, agentEmail: agentEmail).rows(from: tip, since: sinceDate, rollout: rollout)
+            if let allowedSigners, !FileManager.default.isReadableFile(atPath: allowedSigners) {
+                printError("steward: error: --allowed-signers: cannot read \(allowedSigners)")
+                throw ExitCode(2)
+            }
+            let verifier = allowedSigners.map(SSHSignatureVerifier.init(allowedSignersFile:))
+            rows = try AuditTrail(repository: repository, agentEmail: agentEmail, verifier: verifier).rows(from: tip, since: sinceDate, rollout: rollout)
         } catch let exit as ExitCode {
             throw exit
         } catch {
@@ -97,6 +110,8 @@ struct AuditRow: Encodable, Equatable {
     var summary: String
     /// Steward trailers on a commit that is not the agent's: claims, not facts.
     var unverifiedTrailers: [String] = []
+    /// Whether the commit's signature verified, and whose it is ("signed by …", "unsigned", "not verified: …").
+    var signature = ""
 }
 
 /// Builds the timeline from history.
@@ -107,19 +122,32 @@ struct AuditTrail {
     let repository: Repository
     /// Only commits both authored and committed with this email are the agent's.
     let agentEmail: String
+    /// Checks signatures; with it, only commits the agent's key signed are the agent's.
+    var verifier: SSHSignatureVerifier?
 
     func rows(from tip: ObjectID, since: Date?, rollout: String?) throws(GitError) -> [AuditRow] {
         var rows: [AuditRow] = []
         var walk = HistoryWalk(repository: repository)
         for record in try repository.log(from: tip, since: since) {
-            if let row = try row(record, rollout: rollout, walk: &walk) { rows.append(row) }
+            if var row = try row(record, rollout: rollout, walk: &walk) {
+                row.signature = try signature(of: record.id).description
+                rows.append(row)
+            }
         }
         return rows
     }
 
+    /// What the commit's signature says; without a verifier, only whether there is one.
+    private func signature(of commit: ObjectID) throws(GitError) -> SignatureCheck {
+        let signed = try repository.signedContent(of: commit)
+        guard let verifier else { return signed == nil ? .unsigned : .unverified(reason: "signed; not checked without --allowed-signers") }
+        return verifier.check(signed)
+    }
+
     private func row(_ record: CommitRecord, rollout: String?, walk: inout HistoryWalk) throws(GitError) -> AuditRow? {
         let date = ISO8601DateFormatter().string(from: record.date)
-        let isAgent = record.authorEmail == agentEmail && record.committerEmail == agentEmail
+        var isAgent = record.authorEmail == agentEmail && record.committerEmail == agentEmail
+        if isAgent, verifier != nil { isAgent = try signature(of: record.id).principal == agentEmail }
         let isAgentAction = isAgent && record.trailer(.action) != nil
         let touchesYAML = record.changedPaths.contains(where: Repository.holdsDesiredState)
         // Every commit moves the walk to its parent (cheaply, by the files it changed); only a person's YAML change is compared.
@@ -215,14 +243,21 @@ struct AuditReport {
         return changed + " [unverified trailers, not the agent's commit: \(row.unverifiedTrailers.joined(separator: ", "))]"
     }
 
+    /// The signature in a word or two: the signer, `-` for none, `NOT VERIFIED` (the reason is in JSON), `unchecked`.
+    private func signed(_ row: AuditRow) -> String {
+        if row.signature.hasPrefix("signed by ") { return terminalSafe(String(row.signature.dropFirst("signed by ".count))) }
+        if row.signature == "unsigned" { return "-" }
+        return row.signature.contains("not checked") ? "unchecked" : "NOT VERIFIED"
+    }
+
     func table() -> String {
         guard !rows.isEmpty else { return "no changes to models or rollouts\n" }
-        let columns = [("COMMIT", rows.map(\.commit)), ("DATE", rows.map(\.date)), ("WHO", rows.map(\.who))]
+        let columns = [("COMMIT", rows.map(\.commit)), ("DATE", rows.map(\.date)), ("WHO", rows.map(\.who)), ("SIGNED", rows.map(signed))]
         let widths = columns.map { name, values in max(name.count, values.map(\.count).max() ?? 0) }
         func line(_ cells: [String], _ last: String) -> String {
             zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + last + "\n"
         }
-        return line(columns.map(\.0), "WHAT") + rows.map { line([$0.commit, $0.date, terminalSafe($0.who)], terminalSafe(what($0))) }.joined()
+        return line(columns.map(\.0), "WHAT") + rows.map { line([$0.commit, $0.date, terminalSafe($0.who), signed($0)], terminalSafe(what($0))) }.joined()
     }
 
     func json() -> String {
@@ -230,9 +265,9 @@ struct AuditReport {
     }
 
     func markdown() -> String {
-        var out = "| Commit | Date | Who | What |\n|---|---|---|---|\n"
+        var out = "| Commit | Date | Who | Signed | What |\n|---|---|---|---|---|\n"
         for row in rows {
-            out += "| `\(row.commit)` | \(row.date) | \(markdownCell(row.who)) | \(markdownCell(what(row))) |\n"
+            out += "| `\(row.commit)` | \(row.date) | \(markdownCell(row.who)) | \(markdownCell(signed(row))) | \(markdownCell(what(row))) |\n"
         }
         return out
     }

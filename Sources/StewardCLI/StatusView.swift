@@ -19,7 +19,7 @@ struct StatusView {
         if let fetched = report.lastFetch { agent += ", fetched \(TimeText.ago(now.timeIntervalSince(fetched))) ago" }
         out.append(agent)
         if let invalid = report.invalidRevision {
-            out.append("the tip \(invalid.prefix(7)) is not valid and is not acted on:")
+            out.append("the tip \(invalid.prefix(7)) is not acted on:")
             out += report.invalidDiagnostics.prefix(10).map { "  \($0)" }
         }
         if let error = report.lastError { out.append("last error: \(error)") }

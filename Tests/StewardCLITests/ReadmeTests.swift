@@ -55,7 +55,9 @@ import Testing
         #expect(output.contains("user-42\tbucket "), "\(output)")
         #expect(output.contains("{\"accepted\":1,\"rejected\":[]}"), "\(output)")
         #expect(output.contains("agent: ready"), "\(output)")
-        #expect(output.contains("Priya <priya@example.com>  Rollout chat: steward.dev/pause set"), "\(output)")
+        // The audit's line for Priya's unsigned pause: who, `-` in the SIGNED column, what.
+        #expect(output.split(separator: "\n").contains { $0.contains("Priya <priya@example.com>  -    ") && $0.contains("Rollout chat: steward.dev/pause set") },
+                "\(output)")
         // The agent acted on the merged canary: its status commit is on the remote.
         let log = try CIWorkflowTests.run(["git", "--git-dir", home + "/models.git", "log", "--format=%s"], in: home, environment: [:]).output
         #expect(log.contains("status: chat progressing at step 2, canary at 10%"), "\(log)")

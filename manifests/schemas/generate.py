@@ -424,6 +424,14 @@ AGENT = {
                 {"secretFile": string("The secret verifying POST /v1/hooks/git (GitHub, GitLab or X-Steward-Signature HMAC-SHA256).")},
                 ["secretFile"],
             ),
+            "signatures": obj(
+                {
+                    "allowedSignersFile": string("Who may sign the desired state: ssh-keygen's allowed-signers format, one 'principal key-type key' per line. "
+                                                 "With it (or a Policy's allowedSigners) the agent acts only on tips whose signature verifies."),
+                    "signingKey": string("The SSH private key the agent signs its own commits with (no passphrase, mode 0600)."),
+                },
+                [],
+            ),
             "prometheus": obj(
                 {
                     "address": string("The Prometheus server metrics without an address of their own query.", pattern=r"^https?://"),

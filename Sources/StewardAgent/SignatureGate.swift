@@ -1,0 +1,73 @@
+import Foundation
+import StewardGit
+import StewardSpec
+
+/// Who may steer the agent. When the agent config names an allowed-signers
+/// file, or a Policy lists `allowedSigners`, a tip is acted on only if it is
+/// signed by an allowed signer; otherwise it is refused like an invalid
+/// revision, and the last good state is kept.
+///
+/// The agent's own signed commits vouch for nothing: the check walks back
+/// through them to the last good revision or to the first commit someone
+/// else made, so a status commit on top of an unsigned change does not make
+/// that change acceptable. As with `git verify-commit` of a tip, the signer
+/// of a commit vouches for its whole tree.
+struct SignatureGate: Sendable {
+    /// People's signatures, checked against the operator's allowed-signers file.
+    let people: SSHSignatureVerifier?
+    /// The agent's own signatures, checked against its own public key.
+    let own: SSHSignatureVerifier?
+    /// The most of its own commits in a row the agent walks through before it gives up.
+    static let ownCommitLimit = 200
+
+    /// Signs the repository's commits with the configured key, and writes the
+    /// agent's own allowed-signers line to the state directory.
+    init(config: AgentConfig, repository: Repository) throws {
+        people = config.allowedSignersFile.map(SSHSignatureVerifier.init(allowedSignersFile:))
+        guard let key = config.signingKey else {
+            own = nil
+            return
+        }
+        let signer = SSHCommitSigner(keyFile: key)
+        let file = config.stateDirectory + "/own-allowed-signers"
+        try "\(config.identity.email) \(try signer.publicKey())\n".write(toFile: file, atomically: true, encoding: .utf8)
+        repository.signCommits(with: signer)
+        own = SSHSignatureVerifier(allowedSignersFile: file)
+    }
+
+    /// Why `tip` may not be acted on; nil when it may. `policies` are the last
+    /// good state's (a change to who may sign counts once it is itself accepted),
+    /// or the tip's when there is no good state yet.
+    func refusal(of tip: ObjectID, lastGood: ObjectID?, policies: [Policy], in repository: Repository) throws -> String? {
+        let principals = Set(policies.flatMap(\.allowedSigners)).sorted()
+        guard people != nil || !principals.isEmpty else { return nil }
+        guard let people else {
+            return "a Policy lists allowedSigners (\(principals.joined(separator: ", "))), but the agent has no "
+                + "signatures.allowedSignersFile to check signatures with"
+        }
+        var commit = tip
+        for _ in 0..<Self.ownCommitLimit {
+            if commit == lastGood { return nil }
+            let signed = try repository.signedContent(of: commit)
+            if let own, own.check(signed).principal != nil {
+                guard let parent = try repository.log(from: commit, limit: 1).first?.parents.first else {
+                    return "commit \(commit.short) is the agent's own and has no parent: nothing a person signed is below it"
+                }
+                commit = parent
+                continue
+            }
+            let who = principals.isEmpty ? "a key in \(people.allowedSignersFile)" : "one of \(principals.joined(separator: ", "))"
+            switch people.check(signed) {
+            case .verified(let principal) where principals.isEmpty || principals.contains(principal):
+                return nil
+            case .verified(let principal):
+                return "commit \(commit.short) is signed by \(principal), who is not among the Policy's allowedSigners (\(principals.joined(separator: ", ")))"
+            case .unsigned:
+                return "commit \(commit.short) is not signed; the desired state must be signed by \(who)"
+            case .unverified(let reason):
+                return "commit \(commit.short) is not signed by \(who): \(reason)"
+            }
+        }
+        return "more than \(Self.ownCommitLimit) of the agent's own commits in a row above \(commit.short); none checked further"
+    }
+}
