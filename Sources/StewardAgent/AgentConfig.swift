@@ -36,6 +36,8 @@ public struct AgentConfig: Sendable {
     /// Who may sign the desired state: an allowed-signers file (`principal key-type key` per line). With it, or when a
     /// Policy lists `allowedSigners`, the agent acts only on tips whose signature verifies.
     public var allowedSignersFile: String?
+    /// Trusted OpenPGP public keys (`gpg --export` output), for people who sign with GnuPG.
+    public var openPGPKeyring: String?
     /// The SSH private key the agent signs its own commits with.
     public var signingKey: String?
 
@@ -47,7 +49,8 @@ public struct AgentConfig: Sendable {
         "STEWARD_REPOSITORY_URL", "STEWARD_REPOSITORY_BRANCH", "STEWARD_REPOSITORY_POLL_INTERVAL", "STEWARD_REPOSITORY_COMMIT_URL",
         "STEWARD_IDENTITY_NAME", "STEWARD_IDENTITY_EMAIL", "STEWARD_LISTEN", "STEWARD_API_TOKEN_FILE", "STEWARD_STATE_DIRECTORY", "STEWARD_ROUTING_FILE",
         "STEWARD_PROMETHEUS_ADDRESS", "STEWARD_PROMETHEUS_BEARER_TOKEN_FILE", "STEWARD_WEBHOOKS_SECRET_FILE",
-        "STEWARD_NOTIFICATION_URLS", "STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE", "STEWARD_SIGNATURES_SIGNING_KEY",
+        "STEWARD_NOTIFICATION_URLS", "STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE", "STEWARD_SIGNATURES_OPENPGP_KEYRING",
+        "STEWARD_SIGNATURES_SIGNING_KEY",
     ]
 
     /// Reads the config file, then the environment; every problem is in `bag`.
@@ -59,8 +62,8 @@ public struct AgentConfig: Sendable {
         guard let reader = NodeReader.singleDocument(Array(data), file: file, bag: bag) else { return nil }
         var config = decode(reader)
         config?.apply(environment, file: file, bag: bag)
-        if config?.allowedSignersFile != nil, config?.signingKey == nil {
-            bag.add(Diagnostic(.error, code: "missing-field", "signatures.signingKey is needed beside signatures.allowedSignersFile: the agent "
+        if config?.allowedSignersFile != nil || config?.openPGPKeyring != nil, config?.signingKey == nil {
+            bag.add(Diagnostic(.error, code: "missing-field", "signatures.signingKey is needed beside signatures.allowedSignersFile or openPGPKeyring: the agent "
                                + "acts only on signed tips, its own commits included", file: file, line: 1, column: 1))
         }
         return bag.hasErrors ? nil : config
@@ -103,8 +106,9 @@ public struct AgentConfig: Sendable {
             }
         }
         config.webhookSecretFile = m.optional("webhooks")?.mapping(fields: ["secretFile"])?.required("secretFile")?.string()
-        if let signatures = m.optional("signatures")?.mapping(fields: ["allowedSignersFile", "signingKey"]) {
+        if let signatures = m.optional("signatures")?.mapping(fields: ["allowedSignersFile", "openPGPKeyring", "signingKey"]) {
             config.allowedSignersFile = signatures.optional("allowedSignersFile")?.string()
+            config.openPGPKeyring = signatures.optional("openPGPKeyring")?.string()
             config.signingKey = signatures.optional("signingKey")?.string()
         }
         if let prometheus = m.optional("prometheus")?.mapping(fields: ["address", "bearerTokenFile", "timeout"]) {
@@ -181,6 +185,7 @@ public struct AgentConfig: Sendable {
         if let token = environment["STEWARD_PROMETHEUS_BEARER_TOKEN_FILE"] { prometheus.bearerTokenFile = token }
         if let secret = environment["STEWARD_WEBHOOKS_SECRET_FILE"] { webhookSecretFile = secret }
         if let signers = environment["STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE"] { allowedSignersFile = signers }
+        if let keyring = environment["STEWARD_SIGNATURES_OPENPGP_KEYRING"] { openPGPKeyring = keyring }
         if let key = environment["STEWARD_SIGNATURES_SIGNING_KEY"] { signingKey = key }
         if let urls = environment["STEWARD_NOTIFICATION_URLS"] {
             let list = urls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

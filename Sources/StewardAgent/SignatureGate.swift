@@ -14,16 +14,17 @@ import StewardSpec
 /// of a commit vouches for its whole tree.
 struct SignatureGate: Sendable {
     /// People's signatures, checked against the operator's allowed-signers file.
-    let people: SSHSignatureVerifier?
+    let people: SignatureVerifier?
     /// The agent's own signatures, checked against its own public key.
-    let own: SSHSignatureVerifier?
+    let own: SignatureVerifier?
     /// The most of its own commits in a row the agent walks through before it gives up.
     static let ownCommitLimit = 200
 
     /// Signs the repository's commits with the configured key, and writes the
     /// agent's own allowed-signers line to the state directory.
     init(config: AgentConfig, repository: Repository) throws {
-        people = config.allowedSignersFile.map(SSHSignatureVerifier.init(allowedSignersFile:))
+        people = config.allowedSignersFile == nil && config.openPGPKeyring == nil ? nil
+            : SignatureVerifier(allowedSignersFile: config.allowedSignersFile, openPGPKeyring: config.openPGPKeyring)
         guard let key = config.signingKey else {
             own = nil
             return
@@ -32,7 +33,7 @@ struct SignatureGate: Sendable {
         let file = config.stateDirectory + "/own-allowed-signers"
         try "\(config.identity.email) \(try signer.publicKey())\n".write(toFile: file, atomically: true, encoding: .utf8)
         repository.signCommits(with: signer)
-        own = SSHSignatureVerifier(allowedSignersFile: file)
+        own = SignatureVerifier(allowedSignersFile: file)
     }
 
     /// Why `tip` may not be acted on; nil when it may. `policies` are the last
@@ -43,7 +44,7 @@ struct SignatureGate: Sendable {
         guard people != nil || !principals.isEmpty else { return nil }
         guard let people else {
             return "a Policy lists allowedSigners (\(principals.joined(separator: ", "))), but the agent has no "
-                + "signatures.allowedSignersFile to check signatures with"
+                + "signatures.allowedSignersFile (or openPGPKeyring) to check signatures with"
         }
         var commit = tip
         for _ in 0..<Self.ownCommitLimit {
@@ -56,7 +57,7 @@ struct SignatureGate: Sendable {
                 commit = parent
                 continue
             }
-            let who = principals.isEmpty ? "a key in \(people.allowedSignersFile)" : "one of \(principals.joined(separator: ", "))"
+            let who = principals.isEmpty ? "a key in \(people.trustedKeys)" : "one of \(principals.joined(separator: ", "))"
             switch people.check(signed) {
             case .verified(let principal) where principals.isEmpty || principals.contains(principal):
                 return nil

@@ -19,9 +19,10 @@ struct Audit: ParsableCommand {
             commit they are shown as unverified, beside what it really changed.
 
             With --allowed-signers (ssh-keygen's allowed-signers format, as git's \
-            gpg.ssh.allowedSignersFile), each commit's SSH signature is checked \
-            and the SIGNED column says whose it is; the agent's trailers are then \
-            believed only on commits signed by its key, listed for --agent-email.
+            gpg.ssh.allowedSignersFile) or --openpgp-keyring, each commit's \
+            signature is checked and the SIGNED column says whose it is; the \
+            agent's trailers are then believed only on commits signed by its key, \
+            listed for --agent-email.
             """
     )
 
@@ -30,6 +31,9 @@ struct Audit: ParsableCommand {
 
     @Option(help: "Check signatures against this allowed-signers file (one 'principal key-type key' per line).")
     var allowedSigners: String? = ProcessInfo.processInfo.environment["STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE"]
+
+    @Option(name: .customLong("openpgp-keyring"), help: "Check OpenPGP signatures against these public keys (gpg --export output).")
+    var openPGPKeyring: String? = ProcessInfo.processInfo.environment["STEWARD_SIGNATURES_OPENPGP_KEYRING"]
 
     @Option(help: "The repository (work tree or bare).")
     var repo: String = "."
@@ -69,11 +73,14 @@ struct Audit: ParsableCommand {
                            + "commits; run `git fetch --unshallow` (or clone with `fetch-depth: 0` in CI) and audit again")
                 throw ExitCode(1)
             }
-            if let allowedSigners, !FileManager.default.isReadableFile(atPath: allowedSigners) {
-                printError("steward: error: --allowed-signers: cannot read \(allowedSigners)")
-                throw ExitCode(2)
+            for (option, file) in [("--allowed-signers", allowedSigners), ("--openpgp-keyring", openPGPKeyring)] {
+                if let file, !FileManager.default.isReadableFile(atPath: file) {
+                    printError("steward: error: \(option): cannot read \(file)")
+                    throw ExitCode(2)
+                }
             }
-            let verifier = allowedSigners.map(SSHSignatureVerifier.init(allowedSignersFile:))
+            let verifier = allowedSigners == nil && openPGPKeyring == nil ? nil
+                : SignatureVerifier(allowedSignersFile: allowedSigners, openPGPKeyring: openPGPKeyring)
             rows = try AuditTrail(repository: repository, agentEmail: agentEmail, verifier: verifier).rows(from: tip, since: sinceDate, rollout: rollout)
         } catch let exit as ExitCode {
             throw exit
@@ -123,7 +130,7 @@ struct AuditTrail {
     /// Only commits both authored and committed with this email are the agent's.
     let agentEmail: String
     /// Checks signatures; with it, only commits the agent's key signed are the agent's.
-    var verifier: SSHSignatureVerifier?
+    var verifier: SignatureVerifier?
 
     func rows(from tip: ObjectID, since: Date?, rollout: String?) throws(GitError) -> [AuditRow] {
         var rows: [AuditRow] = []
@@ -140,7 +147,7 @@ struct AuditTrail {
     /// What the commit's signature says; without a verifier, only whether there is one.
     private func signature(of commit: ObjectID) throws(GitError) -> SignatureCheck {
         let signed = try repository.signedContent(of: commit)
-        guard let verifier else { return signed == nil ? .unsigned : .unverified(reason: "signed; not checked without --allowed-signers") }
+        guard let verifier else { return signed == nil ? .unsigned : .unverified(reason: "signed; not checked without --allowed-signers or --openpgp-keyring") }
         return verifier.check(signed)
     }
 

@@ -56,35 +56,38 @@ public enum SignatureCheck: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Checks SSH commit signatures against an allowed-signers file (the format
-/// of `ssh-keygen -Y verify` and git's `gpg.ssh.allowedSignersFile`: one
-/// `principal key-type key` per line). The file is read on every check, so
-/// that a key added or revoked counts at once.
-public struct SSHSignatureVerifier: Sendable {
-    public let allowedSignersFile: String
+/// Checks commit signatures, as `git verify-commit` does: SSH signatures
+/// against an allowed-signers file (the format of `ssh-keygen -Y verify` and
+/// git's `gpg.ssh.allowedSignersFile`: one `principal key-type key` per line),
+/// OpenPGP signatures against a keyring of trusted public keys (`gpg --export`
+/// output, checked by `gpgv`, the principal being the email of the key's user
+/// id). The files are read on every check, so that a key added or revoked
+/// counts at once.
+public struct SignatureVerifier: Sendable {
+    public let allowedSignersFile: String?
+    public let openPGPKeyring: String?
 
-    public init(allowedSignersFile: String) { self.allowedSignersFile = allowedSignersFile }
+    public init(allowedSignersFile: String?, openPGPKeyring: String? = nil) {
+        self.allowedSignersFile = allowedSignersFile
+        self.openPGPKeyring = openPGPKeyring
+    }
 
-    /// Who signed, as far as the allowed-signers file can tell.
+    /// Where the trusted keys are, for messages.
+    public var trustedKeys: String { [allowedSignersFile, openPGPKeyring].compactMap { $0 }.joined(separator: " or ") }
+
+    /// Who signed, as far as the trusted keys can tell.
     public func check(_ signed: SignedContent?) -> SignatureCheck {
         guard let signed else { return .unsigned }
-        guard signed.signature.hasPrefix(SSHKeygen.armourHeader) else {
-            return .unverified(reason: "the signature is not an SSH signature (OpenPGP and X.509 are not checked)")
-        }
         do {
-            return try SSHKeygen.withSignatureFile(signed.signature) { (file) throws(GitError) -> SignatureCheck in
-                let found = try SSHKeygen.run(["-Y", "find-principals", "-s", file, "-f", allowedSignersFile], input: [])
-                let principals = found.output.split(whereSeparator: \.isNewline).map(String.init)
-                guard found.status == 0, !principals.isEmpty else {
-                    return .unverified(reason: "signed by a key that \(allowedSignersFile) does not list")
-                }
-                for principal in principals {
-                    let verified = try SSHKeygen.run(["-Y", "verify", "-f", allowedSignersFile, "-I", principal, "-n", SSHKeygen.namespace,
-                                                      "-s", file], input: signed.data)
-                    if verified.status == 0 { return .verified(principal: principal) }
-                }
-                return .unverified(reason: "the signature does not match the commit (key of \(principals.joined(separator: ", ")))")
+            if signed.signature.hasPrefix(SSHKeygen.armourHeader) {
+                guard let allowedSignersFile else { return .unverified(reason: "an SSH signature, and no allowed-signers file to check it against") }
+                return try SSHKeygen.verify(signed, allowedSignersFile: allowedSignersFile)
             }
+            if signed.signature.hasPrefix(OpenPGP.armourHeader) {
+                guard let openPGPKeyring else { return .unverified(reason: "an OpenPGP signature, and no OpenPGP keyring to check it against") }
+                return try OpenPGP.verify(signed, keyring: openPGPKeyring)
+            }
+            return .unverified(reason: "neither an SSH nor an OpenPGP signature (X.509 is not checked)")
         } catch {
             return .unverified(reason: error.description)
         }
@@ -134,24 +137,79 @@ enum SSHKeygen {
     /// git signs commits in this namespace; a signature made for another purpose does not verify as a commit's.
     static let namespace = "git"
     static let armourHeader = "-----BEGIN SSH SIGNATURE-----"
+
+    /// Runs ssh-keygen with `input` on its standard input.
+    static func run(_ arguments: [String], input: [UInt8]) throws(GitError) -> SigningTool.Result {
+        try SigningTool.run("/usr/bin/ssh-keygen", arguments, input: input, install: "openssh-client")
+    }
+
+    /// Finds the principals the file gives the signature's key, then verifies the signature as one of theirs.
+    static func verify(_ signed: SignedContent, allowedSignersFile: String) throws(GitError) -> SignatureCheck {
+        try SigningTool.withSignatureFile(signed.signature) { (file) throws(GitError) -> SignatureCheck in
+            let found = try run(["-Y", "find-principals", "-s", file, "-f", allowedSignersFile], input: [])
+            let principals = found.output.split(whereSeparator: \.isNewline).map(String.init)
+            guard found.status == 0, !principals.isEmpty else {
+                return .unverified(reason: "signed by a key that \(allowedSignersFile) does not list")
+            }
+            for principal in principals {
+                let verified = try run(["-Y", "verify", "-f", allowedSignersFile, "-I", principal, "-n", namespace, "-s", file], input: signed.data)
+                if verified.status == 0 { return .verified(principal: principal) }
+            }
+            return .unverified(reason: "the signature does not match the commit (key of \(principals.joined(separator: ", ")))")
+        }
+    }
+}
+
+/// `gpgv`, GnuPG's verifier for a keyring that is trusted as a whole (as apt uses it).
+enum OpenPGP {
+    static let armourHeader = "-----BEGIN PGP SIGNATURE-----"
+
+    /// Verifies with `gpgv --status-fd`: a good signature is `GOODSIG` with `VALIDSIG`; the principal is the email of the user id.
+    static func verify(_ signed: SignedContent, keyring: String) throws(GitError) -> SignatureCheck {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("steward-gnupg-\(UUID().uuidString)").path
+        guard (try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])) != nil else {
+            throw GitError(operation: "check a signature", code: -1, message: "cannot make \(home)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        return try SigningTool.withSignatureFile(signed.signature) { (file) throws(GitError) -> SignatureCheck in
+            let result = try SigningTool.run("/usr/bin/gpgv", ["--homedir", home, "--keyring", keyring, "--status-fd", "1", file, "-"],
+                                             input: signed.data, install: "gpgv")
+            let status = result.output.split(whereSeparator: \.isNewline).map { $0.split(separator: " ", maxSplits: 3).map(String.init) }
+            func line(_ keyword: String) -> [String]? { status.first { $0.count >= 2 && $0[0] == "[GNUPG:]" && $0[1] == keyword } }
+            if result.status == 0, line("VALIDSIG") != nil, let good = line("GOODSIG"), good.count == 4 {
+                let userID = good[3]
+                let email = userID.split(separator: "<").last.map { String($0.prefix { $0 != ">" }) }
+                return .verified(principal: userID.contains("<") ? email ?? userID : userID)
+            }
+            if line("NO_PUBKEY") != nil { return .unverified(reason: "signed by an OpenPGP key that \(keyring) does not hold") }
+            if line("BADSIG") != nil { return .unverified(reason: "the signature does not match the commit") }
+            return .unverified(reason: "gpgv: " + result.problem)
+        }
+    }
+}
+
+/// The signing programs, run with their input on standard input and a deadline.
+enum SigningTool {
     /// A signature is a few milliseconds' work; a hung one must not hold the repository's lock.
     static let timeout: TimeInterval = 10
 
     struct Result {
+        var program: String
         var status: Int32
         var output: String
         var errors: String
-        /// What went wrong, in ssh-keygen's words.
+        /// What went wrong, in the program's words.
         var problem: String {
             let said = errors.trimmingCharacters(in: .whitespacesAndNewlines)
-            return said.isEmpty ? "ssh-keygen exited with \(status)" : said
+            return said.isEmpty ? "\(program) exited with \(status)" : said
         }
     }
 
-    /// Runs ssh-keygen with `input` on its standard input.
-    static func run(_ arguments: [String], input: [UInt8]) throws(GitError) -> Result {
+    /// Runs `program` with `input` on its standard input; `install` names the Debian package that has it.
+    static func run(_ program: String, _ arguments: [String], input: [UInt8], install: String) throws(GitError) -> Result {
+        let name = URL(fileURLWithPath: program).lastPathComponent
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
         process.standardInput = stdin
@@ -160,7 +218,7 @@ enum SSHKeygen {
         do {
             try process.run()
         } catch {
-            throw GitError(operation: "run ssh-keygen", code: -1, message: "\(error) (install openssh-client)")
+            throw GitError(operation: "run \(name)", code: -1, message: "\(error) (install \(install))")
         }
         // Written from another thread: an input larger than the pipe's buffer must not wait for a reader that waits for us.
         let writer = stdin.fileHandleForWriting
@@ -175,14 +233,13 @@ enum SSHKeygen {
         process.waitUntilExit()
         deadline.cancel()
         if process.terminationReason == .uncaughtSignal {
-            throw GitError(operation: "ssh-keygen \(arguments.prefix(2).joined(separator: " "))", code: -1,
-                           message: "no answer within \(Int(timeout)) s")
+            throw GitError(operation: "\(name) \(arguments.prefix(2).joined(separator: " "))", code: -1, message: "no answer within \(Int(timeout)) s")
         }
-        return Result(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+        return Result(program: name, status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
                       errors: String(decoding: errors, as: UTF8.self))
     }
 
-    /// ssh-keygen reads a signature only from a file: one of its own, removed afterwards.
+    /// The verifiers read a signature only from a file: one of its own, removed afterwards.
     static func withSignatureFile<T>(_ signature: String, _ body: (String) throws(GitError) -> T) throws(GitError) -> T {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("steward-signature-\(UUID().uuidString).sig").path
         guard FileManager.default.createFile(atPath: file, contents: Data(signature.utf8)) else {

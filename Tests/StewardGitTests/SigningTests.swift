@@ -44,7 +44,7 @@ import Testing
         for commit in [edit, revert] {
             // git's own check: verify-commit exits non-zero (and the fixture throws) when the signature does not hold.
             try fixture.git(["-c", "gpg.ssh.allowedSignersFile=" + keys.allowedSigners, "verify-commit", commit.description])
-            #expect(SSHSignatureVerifier(allowedSignersFile: keys.allowedSigners).check(try repository.signedContent(of: commit))
+            #expect(SignatureVerifier(allowedSignersFile: keys.allowedSigners).check(try repository.signedContent(of: commit))
                     == .verified(principal: "steward@example.com"))
         }
         // The signature covers the commit's bytes: the tree git reads is the one Steward wrote.
@@ -65,7 +65,7 @@ import Testing
         let byPriya = try signedCommit(keys.priya, "b.yaml")
         let byStranger = try signedCommit(keys.stranger, "c.yaml")
         let repository = try Repository.open(fixture.path)
-        let verifier = SSHSignatureVerifier(allowedSignersFile: keys.allowedSigners)
+        let verifier = SignatureVerifier(allowedSignersFile: keys.allowedSigners)
 
         #expect(verifier.check(try repository.signedContent(of: unsigned)) == .unsigned)
         #expect(verifier.check(try repository.signedContent(of: byPriya)) == .verified(principal: "priya@example.com"))
@@ -94,5 +94,52 @@ import Testing
         } throws: { error in
             "\(error)".contains("sign a commit with \(fixture.path)/no-such-key")
         }
+    }
+
+    /// OpenPGP: git signs with a GnuPG key of its own home; Steward checks it with `gpgv` against the exported public key.
+    @Test func openPGPSignaturesAreCheckedAgainstAKeyring() throws {
+        let fixture = try GitFixture()
+        let home = NSTemporaryDirectory() + "steward-gnupg-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        func run(_ arguments: [String], output: String? = nil) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: fixture.path)
+            process.environment = ProcessInfo.processInfo.environment.merging(["GNUPGHOME": home]) { $1 }
+            if let output {
+                FileManager.default.createFile(atPath: output, contents: nil)
+                process.standardOutput = FileHandle(forWritingAtPath: output)
+            } else {
+                process.standardOutput = FileHandle.nullDevice
+            }
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        defer {
+            // gpg started an agent for its home: stopped here, so that nothing is left running.
+            _ = try? run(["gpgconf", "--kill", "gpg-agent"])
+            fixture.remove()
+            try? FileManager.default.removeItem(atPath: home)
+        }
+        #expect(try run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Priya <priya@example.com>", "ed25519", "sign", "never"]) == 0)
+        #expect(try run(["gpg", "--batch", "--export", "priya@example.com"], output: home + "/trusted.gpg") == 0)
+        try fixture.write("a.yaml", "a: 1\n")
+        try fixture.git(["add", "-A"])
+        #expect(try run(["git", "-c", "user.name=Priya", "-c", "user.email=priya@example.com", "-c", "gpg.format=openpgp",
+                         "-c", "user.signingkey=priya@example.com", "commit", "-q", "-S", "-m", "signed with GnuPG"]) == 0)
+        let repository = try Repository.open(fixture.path)
+        let signed = try repository.signedContent(of: try repository.resolveCommit("HEAD"))
+        #expect(signed?.signature.hasPrefix("-----BEGIN PGP SIGNATURE-----") == true)
+
+        #expect(SignatureVerifier(allowedSignersFile: nil, openPGPKeyring: home + "/trusted.gpg").check(signed) == .verified(principal: "priya@example.com"))
+        FileManager.default.createFile(atPath: home + "/empty.gpg", contents: Data())
+        let unknown = SignatureVerifier(allowedSignersFile: nil, openPGPKeyring: home + "/empty.gpg").check(signed)
+        #expect(unknown.principal == nil && unknown.description.contains("does not hold"), "\(unknown)")
+        // Without a keyring, an OpenPGP signature is not taken on trust.
+        let noKeyring = SignatureVerifier(allowedSignersFile: "/nonexistent").check(signed)
+        #expect(noKeyring.principal == nil && noKeyring.description.contains("no OpenPGP keyring"), "\(noKeyring)")
     }
 }

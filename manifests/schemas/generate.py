@@ -428,6 +428,8 @@ AGENT = {
                 {
                     "allowedSignersFile": string("Who may sign the desired state: ssh-keygen's allowed-signers format, one 'principal key-type key' per line. "
                                                  "With it (or a Policy's allowedSigners) the agent acts only on tips whose signature verifies."),
+                    "openPGPKeyring": string("Trusted OpenPGP public keys (gpg --export output) for people who sign with GnuPG; "
+                                             "checked by gpgv, the principal being the email of the key's user id."),
                     "signingKey": string("The SSH private key the agent signs its own commits with (no passphrase, mode 0600)."),
                 },
                 [],
