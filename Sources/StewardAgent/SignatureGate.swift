@@ -72,3 +72,18 @@ struct SignatureGate: Sendable {
         return "more than \(Self.ownCommitLimit) of the agent's own commits in a row above \(commit.short); none checked further"
     }
 }
+
+extension AgentConfig {
+    /// Why the agent cannot sign with `signatures.signingKey` (unreadable, readable by others, not a key); nil when it
+    /// can, or signs nothing. Checked at start, so that a bad key is a config error rather than a failed round.
+    public func signingKeyProblem() -> String? {
+        guard let signingKey else { return nil }
+        do {
+            _ = try SSHCommitSigner(keyFile: signingKey).publicKey()
+            return nil
+        } catch {
+            // ssh-keygen frames its warnings in lines of '@'; the sentences are what a person needs.
+            return error.message.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("@") }.joined(separator: " ")
+        }
+    }
+}
