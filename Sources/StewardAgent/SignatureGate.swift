@@ -23,15 +23,22 @@ struct SignatureGate: Sendable {
     /// Signs the repository's commits with the configured key, and writes the
     /// agent's own allowed-signers line to the state directory.
     init(config: AgentConfig, repository: Repository) throws {
-        people = config.allowedSignersFile == nil && config.openPGPKeyring == nil ? nil
-            : SignatureVerifier(allowedSignersFile: config.allowedSignersFile, openPGPKeyring: config.openPGPKeyring)
+        people = SignatureVerifier.trusting(allowedSignersFile: config.allowedSignersFile, openPGPKeyring: config.openPGPKeyring)
         guard let key = config.signingKey else {
             own = nil
             return
         }
         let signer = SSHCommitSigner(keyFile: key)
         let file = config.stateDirectory + "/own-allowed-signers"
-        try "\(config.identity.email) \(try signer.publicKey())\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let publicKey: String
+        do {
+            publicKey = try signer.publicKey()
+        } catch {
+            // ssh-keygen frames its warnings in lines of '@'; the sentences are what a person needs.
+            throw AgentConfigProblem(field: "signatures.signingKey",
+                                     problem: error.message.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("@") }.joined(separator: " "))
+        }
+        try "\(config.identity.email) \(publicKey)\n".write(toFile: file, atomically: true, encoding: .utf8)
         repository.signCommits(with: signer)
         own = SignatureVerifier(allowedSignersFile: file)
     }
@@ -73,17 +80,10 @@ struct SignatureGate: Sendable {
     }
 }
 
-extension AgentConfig {
-    /// Why the agent cannot sign with `signatures.signingKey` (unreadable, readable by others, not a key); nil when it
-    /// can, or signs nothing. Checked at start, so that a bad key is a config error rather than a failed round.
-    public func signingKeyProblem() -> String? {
-        guard let signingKey else { return nil }
-        do {
-            _ = try SSHCommitSigner(keyFile: signingKey).publicKey()
-            return nil
-        } catch {
-            // ssh-keygen frames its warnings in lines of '@'; the sentences are what a person needs.
-            return error.message.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("@") }.joined(separator: " ")
-        }
-    }
+/// A config value that reads well but cannot be used (a signing key ssh-keygen
+/// refuses): found when the agent starts, so that it exits as for a bad config.
+public struct AgentConfigProblem: Error, CustomStringConvertible {
+    public let field: String
+    public let problem: String
+    public var description: String { "\(field): \(problem)" }
 }

@@ -32,15 +32,16 @@ struct AgentCommand: AsyncParsableCommand {
             for diagnostic in bag.diagnostics { printError(diagnostic.description) }
             throw ExitCode(78)
         }
-        if let problem = loaded.signingKeyProblem() {
-            printError("\(config): error: signatures.signingKey: \(problem)")
+        let agent = Agent(config: loaded, logger: Logger(label: "steward"))
+        do {
+            if once {
+                guard try await agent.runOnce() else { throw ExitCode(1) }
+                return
+            }
+            try await agent.run()
+        } catch let problem as AgentConfigProblem {
+            printError("\(config): error: \(problem)")
             throw ExitCode(78)
         }
-        let agent = Agent(config: loaded, logger: Logger(label: "steward"))
-        if once {
-            guard try await agent.runOnce() else { throw ExitCode(1) }
-            return
-        }
-        try await agent.run()
     }
 }

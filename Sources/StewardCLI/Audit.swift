@@ -79,8 +79,7 @@ struct Audit: ParsableCommand {
                     throw ExitCode(2)
                 }
             }
-            let verifier = allowedSigners == nil && openPGPKeyring == nil ? nil
-                : SignatureVerifier(allowedSignersFile: allowedSigners, openPGPKeyring: openPGPKeyring)
+            let verifier = SignatureVerifier.trusting(allowedSignersFile: allowedSigners, openPGPKeyring: openPGPKeyring)
             rows = try AuditTrail(repository: repository, agentEmail: agentEmail, verifier: verifier).rows(from: tip, since: sinceDate, rollout: rollout)
         } catch let exit as ExitCode {
             throw exit
@@ -136,25 +135,29 @@ struct AuditTrail {
         var rows: [AuditRow] = []
         var walk = HistoryWalk(repository: repository)
         for record in try repository.log(from: tip, since: since) {
-            if var row = try row(record, rollout: rollout, walk: &walk) {
-                row.signature = try signature(of: record.id).description
-                rows.append(row)
-            }
+            if let row = try row(record, rollout: rollout, walk: &walk) { rows.append(row) }
         }
         return rows
     }
 
     /// What the commit's signature says; without a verifier, only whether there is one.
-    private func signature(of commit: ObjectID) throws(GitError) -> SignatureCheck {
-        let signed = try repository.signedContent(of: commit)
+    private func signature(of commit: ObjectID) -> SignatureCheck {
+        let signed: SignedContent?
+        do {
+            signed = try repository.signedContent(of: commit)
+        } catch {
+            return .unverified(reason: error.description)
+        }
         guard let verifier else { return signed == nil ? .unsigned : .unverified(reason: "signed; not checked without --allowed-signers or --openpgp-keyring") }
         return verifier.check(signed)
     }
 
     private func row(_ record: CommitRecord, rollout: String?, walk: inout HistoryWalk) throws(GitError) -> AuditRow? {
         let date = ISO8601DateFormatter().string(from: record.date)
+        // Checked at most once per commit (a check runs the verifier's programs), and only for a commit that is shown.
+        lazy var signature = self.signature(of: record.id)
         var isAgent = record.authorEmail == agentEmail && record.committerEmail == agentEmail
-        if isAgent, verifier != nil { isAgent = try signature(of: record.id).principal == agentEmail }
+        if isAgent, verifier != nil { isAgent = signature.principal == agentEmail }
         let isAgentAction = isAgent && record.trailer(.action) != nil
         let touchesYAML = record.changedPaths.contains(where: Repository.holdsDesiredState)
         // Every commit moves the walk to its parent (cheaply, by the files it changed); only a person's YAML change is compared.
@@ -166,7 +169,7 @@ struct AuditTrail {
                 commit: record.id.short, date: date, kind: "agent",
                 who: record.trailer(.actor) ?? "\(record.authorName) <\(record.authorEmail)>", action: action,
                 subjects: name.map { ["Rollout \($0)"] } ?? [], from: record.trailer(.fromVersion), to: record.trailer(.toVersion),
-                reason: record.trailer(.reason), changes: [], summary: record.subject)
+                reason: record.trailer(.reason), changes: [], summary: record.subject, signature: signature.description)
         }
         // A person's commit that carries Steward trailers is shown, with them marked as claims.
         // A manual control's trailers describe the person's own commit: not a claim to be the agent.
@@ -185,7 +188,7 @@ struct AuditTrail {
             commit: record.id.short, date: date, kind: "person",
             who: "\(record.authorName) <\(record.authorEmail)>", action: isControl ? record.trailer(.action)! : "edit", subjects: subjects,
             from: nil, to: nil, reason: nil, changes: changes.map { "\($0.subject): \($0.summary)" }, summary: record.subject,
-            unverifiedTrailers: claims)
+            unverifiedTrailers: claims, signature: signature.description)
     }
 
 }

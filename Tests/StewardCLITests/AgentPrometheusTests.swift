@@ -69,11 +69,18 @@ import Testing
 
     static func log(_ world: World) -> String { (try? String(contentsOfFile: world.dir + "/agent.log", encoding: .utf8)) ?? "" }
 
-    @Test func anEightPercentErrorRateInPrometheusIsRevertedWithTheEvidence() async throws {
-        let prometheus = try Self.prometheus(canaryErrors: 0.08)
+    /// A Prometheus holding the canary's error ratio, and the agent started against it (keep both until the test ends).
+    static func agentReadingPrometheus(canaryErrors: Double) throws -> (prometheus: PrometheusServer, world: World) {
+        let prometheus = try Self.prometheus(canaryErrors: canaryErrors)
         let world = try World()
         try Self.analyseWithPrometheus(world)
         _ = try world.start(environment: ["STEWARD_PROMETHEUS_ADDRESS": prometheus.address])
+        return (prometheus, world)
+    }
+
+    @Test func anEightPercentErrorRateInPrometheusIsRevertedWithTheEvidence() async throws {
+        let (prometheus, world) = try Self.agentReadingPrometheus(canaryErrors: 0.08)
+        defer { withExtendedLifetime(prometheus) {} }
         let reverted = try await Self.waitFor(seconds: 150) {
             try world.remoteGit(["log", "--format=%s"]).contains("Revert \"Start canary 2.4.0\"")
         }
@@ -88,10 +95,8 @@ import Testing
     }
 
     @Test func aHealthyCanaryInPrometheusIsPromoted() async throws {
-        let prometheus = try Self.prometheus(canaryErrors: 0.01)
-        let world = try World()
-        try Self.analyseWithPrometheus(world)
-        _ = try world.start(environment: ["STEWARD_PROMETHEUS_ADDRESS": prometheus.address])
+        let (prometheus, world) = try Self.agentReadingPrometheus(canaryErrors: 0.01)
+        defer { withExtendedLifetime(prometheus) {} }
         let promoted = try await Self.waitFor(seconds: 180) {
             try world.remoteGit(["log", "--format=%s"]).contains("Promote customer-support-agent to 2.4.0")
         }
