@@ -85,5 +85,28 @@ import StewardYAML
         #expect(tuned.falseRollbackRate <= 0.02)
         #expect(ours.badRequests * 2 <= tuned.badRequests, "\(ours.text)\n\(tuned.text)")
         #expect(ours.detectionRate > tuned.detectionRate, "\(ours.text)\n\(tuned.text)")
+        // What no analysis within our false-rollback level could do better than, on the constant rate regressions alone.
+        let bound = try Self.exposureBound(desired, suite)
+        print("the fewest bad requests any analysis at our false-rollback level could serve on the \(bound.scenarios) constant "
+              + "rate regressions alone, \(Self.seeds) seeds each (Wald's bound): \(Int(bound.requests)); half the baseline's: \(theirs.badRequests / 2)")
+        #expect(bound.scenarios >= 20)
+        #expect(Double(ours.badRequests) >= bound.requests, "no analysis beats Wald's bound: the simulator's count is wrong")
+    }
+
+    /// Wald's bound summed over the suite's constant rate regressions, each
+    /// at the failure level the engine gives its metric (1 − confidence,
+    /// split across the critical metrics) and 95% detection.
+    static func exposureBound(_ desired: DesiredState, _ suite: [TrafficScenario]) throws -> (requests: Double, scenarios: Int) {
+        var requests = 0.0, scenarios = 0
+        for scenario in suite {
+            let rollout = try #require(desired.rollouts[scenario.rollout])
+            let metrics = desired.metrics(of: rollout)
+            let confidence = try #require(rollout.analysisReferences.flatMap(\.templates).first.flatMap { desired.analysisTemplates[$0] }).confidence
+            let alpha = (1 - confidence) / Double(metrics.filter { $0.severity == .critical }.count)
+            guard let bound = ExposureBound.canaryRequests(scenario, metrics: metrics, alpha: alpha, beta: 0.05) else { continue }
+            requests += bound * Double(seeds)
+            scenarios += 1
+        }
+        return (requests, scenarios)
     }
 }
