@@ -330,7 +330,7 @@ public final class Reconciler: @unchecked Sendable {
                             requests.append((metric.name, measure, rollout.model, version, from, to))
                         case .prometheus(let address, let promQL, let samples):
                             // The engine judges a metric once per interval; a round before that is not worth a query to the server.
-                            if let last = status.lastJudged[metric.name], now.since(last) < metric.interval.seconds { continue }
+                            guard status.isDue(metric, at: now) else { continue }
                             let query = MetricQuery(metric: metric.name, model: rollout.model, version: version, from: from, to: to,
                                                     interval: metric.interval.seconds)
                             queries.append((query, address, promQL, samples))

@@ -58,7 +58,7 @@ struct SignatureGate: Sendable {
             if commit == lastGood { return nil }
             let signed = try repository.signedContent(of: commit)
             if let own, own.check(signed).principal != nil {
-                guard let parent = try repository.log(from: commit, limit: 1).first?.parents.first else {
+                guard let parent = try repository.firstParent(of: commit) else {
                     return "commit \(commit.short) is the agent's own and has no parent: nothing a person signed is below it"
                 }
                 commit = parent

@@ -179,7 +179,7 @@ struct RolloutRound {
         let spans = preview ? [WeightChange(weight: 0, at: status.stepStartedAt)] : status.exposure
         guard preview || status.canaryWeight > 0, !spans.isEmpty else { return true }
         for metric in metrics {
-            if let last = status.lastJudged[metric.name], now.since(last) < metric.spec.interval.seconds { continue }
+            guard status.isDue(metric.spec, at: now) else { continue }
             var verdict = SequentialJudge.judge(metric.spec, spans: exposureSpans(metric.spec, canary: canary, spans, preview: preview),
                                                 failAlpha: metric.failAlpha, passAlpha: metric.passAlpha, at: now)
             let relative = metric.spec.failWhen.relativeTo == .stable

@@ -65,6 +65,13 @@ public struct RolloutStatus: Sendable, Hashable {
 
     /// The same rollout started again from its first step; manual controls
     /// already handled stay handled.
+    /// Whether `metric` is judged at `now`: never yet, or its interval has
+    /// passed since its last look (the agent asks a server only then).
+    public func isDue(_ metric: MetricSpec, at now: Moment) -> Bool {
+        guard let last = lastJudged[metric.name] else { return true }
+        return now.since(last) >= metric.interval.seconds
+    }
+
     func restarted(at now: Moment) -> RolloutStatus {
         guard let canary else { return self }
         var fresh = RolloutStatus.starting(canary, over: stable, at: now)

@@ -70,16 +70,28 @@ extension Repository {
         lock.lock()
         defer { lock.unlock() }
         var depth = 0
-        var oid = tip.raw
-        while true {
-            var commit: OpaquePointer?
+        var next: ObjectID? = tip
+        while let commit = next {
             // A parent a shallow clone left out fails this lookup.
-            guard git_commit_lookup(&commit, pointer, &oid) == 0 else { return depth }
-            defer { git_commit_free(commit) }
+            do { next = try unlockedFirstParent(of: commit) } catch { return depth }
             depth += 1
-            guard git_commit_parentcount(commit) > 0, let parent = git_commit_parent_id(commit, 0) else { return depth }
-            oid = parent.pointee
         }
+        return depth
+    }
+
+    /// The commit's first parent; nil for a root commit. Reads the commit
+    /// alone, without the diff a `CommitRecord` carries.
+    public func firstParent(of commit: ObjectID) throws(GitError) -> ObjectID? {
+        try locked { () throws(GitError) -> ObjectID? in try unlockedFirstParent(of: commit) }
+    }
+
+    private func unlockedFirstParent(of id: ObjectID) throws(GitError) -> ObjectID? {
+        var oid = id.raw
+        var commit: OpaquePointer?
+        try check("look up commit \(id.short)", git_commit_lookup(&commit, pointer, &oid))
+        defer { git_commit_free(commit) }
+        guard git_commit_parentcount(commit) > 0, let parent = git_commit_parent_id(commit, 0) else { return nil }
+        return ObjectID(parent.pointee)
     }
 
     private func unlockedRecord(_ id: ObjectID) throws(GitError) -> CommitRecord {
