@@ -74,6 +74,8 @@ struct SignatureGate: Sendable {
                 return "commit \(commit.short) is not signed; the desired state must be signed by \(who)"
             case .unverified(let reason):
                 return "commit \(commit.short) is not signed by \(who): \(reason)"
+            case .unchecked:
+                return "commit \(commit.short) is signed, and there are no trusted keys to check it against"
             }
         }
         return "more than \(Self.ownCommitLimit) of the agent's own commits in a row above \(commit.short); none checked further"

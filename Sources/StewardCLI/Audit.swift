@@ -116,8 +116,8 @@ struct AuditRow: Encodable, Equatable {
     var summary: String
     /// Steward trailers on a commit that is not the agent's: claims, not facts.
     var unverifiedTrailers: [String] = []
-    /// Whether the commit's signature verified, and whose it is ("signed by …", "unsigned", "not verified: …").
-    var signature = ""
+    /// Whether the commit's signature verified, and whose it is.
+    var signature: SignatureCheck
 }
 
 /// Builds the timeline from history.
@@ -148,7 +148,7 @@ struct AuditTrail {
         } catch {
             return .unverified(reason: error.description)
         }
-        guard let verifier else { return signed == nil ? .unsigned : .unverified(reason: "signed; not checked without --allowed-signers or --openpgp-keyring") }
+        guard let verifier else { return signed == nil ? .unsigned : .unchecked }
         return verifier.check(signed)
     }
 
@@ -169,7 +169,7 @@ struct AuditTrail {
                 commit: record.id.short, date: date, kind: "agent",
                 who: record.trailer(.actor) ?? "\(record.authorName) <\(record.authorEmail)>", action: action,
                 subjects: name.map { ["Rollout \($0)"] } ?? [], from: record.trailer(.fromVersion), to: record.trailer(.toVersion),
-                reason: record.trailer(.reason), changes: [], summary: record.subject, signature: signature.description)
+                reason: record.trailer(.reason), changes: [], summary: record.subject, signature: signature)
         }
         // A person's commit that carries Steward trailers is shown, with them marked as claims.
         // A manual control's trailers describe the person's own commit: not a claim to be the agent.
@@ -188,7 +188,7 @@ struct AuditTrail {
             commit: record.id.short, date: date, kind: "person",
             who: "\(record.authorName) <\(record.authorEmail)>", action: isControl ? record.trailer(.action)! : "edit", subjects: subjects,
             from: nil, to: nil, reason: nil, changes: changes.map { "\($0.subject): \($0.summary)" }, summary: record.subject,
-            unverifiedTrailers: claims, signature: signature.description)
+            unverifiedTrailers: claims, signature: signature)
     }
 
 }
@@ -255,9 +255,12 @@ struct AuditReport {
 
     /// The signature in a word or two: the signer, `-` for none, `NOT VERIFIED` (the reason is in JSON), `unchecked`.
     private func signed(_ row: AuditRow) -> String {
-        if row.signature.hasPrefix("signed by ") { return terminalSafe(String(row.signature.dropFirst("signed by ".count))) }
-        if row.signature == "unsigned" { return "-" }
-        return row.signature.contains("not checked") ? "unchecked" : "NOT VERIFIED"
+        switch row.signature {
+        case .verified(let principal): terminalSafe(principal)
+        case .unsigned: "-"
+        case .unverified: "NOT VERIFIED"
+        case .unchecked: "unchecked"
+        }
     }
 
     func table() -> String {

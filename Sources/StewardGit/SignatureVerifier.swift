@@ -7,6 +7,8 @@ public enum SignatureCheck: Sendable, Hashable, CustomStringConvertible {
     case unsigned
     /// Signed, but the signature does not hold or its key is not allowed.
     case unverified(reason: String)
+    /// Signed, and no trusted keys were given to check it against.
+    case unchecked
 
     public var principal: String? {
         if case .verified(let principal) = self { principal } else { nil }
@@ -17,7 +19,16 @@ public enum SignatureCheck: Sendable, Hashable, CustomStringConvertible {
         case .verified(let principal): "signed by \(principal)"
         case .unsigned: "unsigned"
         case .unverified(let reason): "not verified: \(reason)"
+        case .unchecked: "signed; not checked (no trusted keys given)"
         }
+    }
+}
+
+extension SignatureCheck: Encodable {
+    /// Encoded as its description.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 }
 
