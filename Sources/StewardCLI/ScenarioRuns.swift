@@ -34,14 +34,29 @@ enum ScenarioRuns {
         return names.filter { $0.hasSuffix(".yaml") }.sorted().map { directory + "/" + $0 }
     }
 
-    /// `runs` seeded runs of `scenario` (seeds from the scenario's own), on every core.
-    static func run(_ scenario: TrafficScenario, desired: DesiredState, runs: Int) -> [ClosedLoopSimulator.Run] {
+    /// `runs` seeded runs of `scenario` (seeds from the scenario's own), on
+    /// every core; labelled by `rules` when given.
+    static func run(_ scenario: TrafficScenario, desired: DesiredState, runs: Int,
+                    rules: RegressionRules? = nil) -> [ClosedLoopSimulator.Run] {
         let results = Results(count: runs)
         DispatchQueue.concurrentPerform(iterations: runs) { index in
-            var controller = PlannerController(desired: desired, rollout: scenario.rollout)
-            results.set(index, ClosedLoopSimulator.run(scenario, controller: &controller, seed: scenario.seed &+ UInt64(index)))
+            var controller = PlannerController(desired: desired, rollout: scenario.rollout, latencyAsNumbers: scenario.latencyAsNumbers)
+            results.set(index, ClosedLoopSimulator.run(scenario, controller: &controller, seed: scenario.seed &+ UInt64(index), rules: rules))
         }
         return results.all
+    }
+
+    /// Randomized worlds (`WorldGenerator`), one run each, labelled by the rollout's own rules.
+    static func fuzz(seed: UInt64, count: Int, rollout: Rollout, desired: DesiredState) -> SuiteSummary {
+        let worlds = WorldGenerator.draw(seed: seed, count: count, rollout: rollout.metadata.name)
+        let rules = RegressionRules(desired: desired, rollout: rollout)
+        let results = Results(count: worlds.count)
+        DispatchQueue.concurrentPerform(iterations: worlds.count) { index in
+            let world = worlds[index]
+            var controller = PlannerController(desired: desired, rollout: world.rollout, latencyAsNumbers: world.latencyAsNumbers)
+            results.set(index, ClosedLoopSimulator.run(world, controller: &controller, seed: world.seed, rules: rules))
+        }
+        return SuiteSummary(Array(zip(worlds, results.all.map { [$0] })))
     }
 
     /// Runs written from several threads, each to its own slot.

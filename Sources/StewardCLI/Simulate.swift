@@ -27,6 +27,15 @@ struct Simulate: ParsableCommand {
             outcomes are drawn at random (seeded). --runs N repeats it and \
             prints a power analysis: how often the rollout is rolled back or \
             promoted, how fast, and how many requests a regressed canary served.
+
+            With --scenario-fuzz SEED, the worlds are drawn at random instead \
+            (--count of them, the same for the same seed): traffic from 20 to \
+            5,000 requests a minute with a daily wave, canary problems from just \
+            under to far over each threshold, late onsets, drifts, bursts, \
+            incidents on both versions, data gaps, latency as histograms or as one \
+            number a minute. Each run is labelled a regression by the template's \
+            own critical rules on the true values. Judge an analysis change on \
+            seeds you did not tune it on.
             """
     )
 
@@ -38,6 +47,12 @@ struct Simulate: ParsableCommand {
 
     @Option(help: "A traffic scenario (YAML, kind: Scenario) for a closed-loop simulation, or a directory of them (a suite).")
     var scenario: String?
+
+    @Option(name: .customLong("scenario-fuzz"), help: "Draw randomized worlds from this seed for a closed-loop suite.")
+    var scenarioFuzz: UInt64?
+
+    @Option(help: "How many randomized worlds --scenario-fuzz draws.")
+    var count: Int = 300
 
     @Option(help: "How many seeded runs of the scenario.")
     var runs: Int = 1
@@ -53,15 +68,27 @@ struct Simulate: ParsableCommand {
     }
 
     func validate() throws {
-        guard (metrics == nil) != (scenario == nil) else {
-            throw ValidationError("give exactly one of --metrics (a replay) or --scenario (a closed-loop simulation)")
+        guard [metrics != nil, scenario != nil, scenarioFuzz != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --metrics (a replay), --scenario or --scenario-fuzz (closed-loop simulations)")
         }
-        guard scenario != nil || rollout != nil else { throw ValidationError("--metrics needs --rollout") }
+        guard metrics == nil || rollout != nil else { throw ValidationError("--metrics needs --rollout") }
+        guard (1...100_000).contains(count) else { throw ValidationError("--count must be between 1 and 100000") }
         guard (1...100_000).contains(runs) else { throw ValidationError("--runs must be between 1 and 100000") }
     }
 
     func run() throws {
         var desired = try loadValid(directory: repo, unreadable: 2)
+        if let scenarioFuzz {
+            let canaries = desired.rollouts.values.filter { if case .canary = $0.strategy { true } else { false } }
+            let named = rollout.map { desired.rollouts[$0] } ?? canaries.min { $0.metadata.name < $1.metadata.name }
+            guard let chosen = named, case .canary = chosen.strategy else {
+                printError("steward: error: --scenario-fuzz needs a canary Rollout in \(repo)\(rollout.map { " named '\($0)'" } ?? "")")
+                throw ExitCode(1)
+            }
+            print("\(count) worlds drawn from seed \(scenarioFuzz) for rollout \(chosen.metadata.name):")
+            print(ScenarioRuns.fuzz(seed: scenarioFuzz, count: count, rollout: chosen, desired: desired).text, terminator: "")
+            return
+        }
         if let scenario, ScenarioRuns.isDirectory(scenario) {
             let results = try ScenarioRuns.files(in: scenario).map { file in
                 let loaded = try ScenarioRuns.load(file)

@@ -33,6 +33,17 @@ extension Action {
     }
 }
 
+extension Action {
+    var isPause: Bool {
+        if case .pause = self { true } else { false }
+    }
+
+    /// The notice that a hold at the progress deadline was lifted.
+    var isResumeNotice: Bool {
+        if case .notify(_, let message) = self { message.hasPrefix(RolloutRound.resumeNotice) } else { false }
+    }
+}
+
 /// One variant's share of traffic, in percent.
 public struct VariantShare: Sendable, Hashable, Codable {
     public var version: SemanticVersion

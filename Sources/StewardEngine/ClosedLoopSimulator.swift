@@ -10,6 +10,13 @@ public protocol RolloutController {
     var heldAtDeadline: Bool { get }
     /// Where the rollout stands, a line each (its verdicts, why it waits).
     var standing: [String] { get }
+    /// How often a hold was lifted and set again (or the reverse) sooner
+    /// than the metric that caused it could have been judged anew.
+    var flaps: Int { get }
+}
+
+extension RolloutController {
+    public var flaps: Int { 0 }
 }
 
 /// How a simulated rollout ended.
@@ -36,36 +43,63 @@ public enum ClosedLoopSimulator {
         public var hitDeadline = false
         /// Where the rollout stood at the end.
         public var standing: [String] = []
+        /// With rules: whether the canary crossed one while it served
+        /// traffic, the minute it first did, and which rule.
+        public var regression: Bool?
+        public var crossedAt: Int?
+        public var crossedRule: String?
+        public var flaps = 0
     }
 
     public static let start = Moment(secondsSinceEpoch: 1_800_000_000)
 
-    public static func run(_ scenario: TrafficScenario, controller: inout some RolloutController, seed: UInt64) -> Run {
+    /// - Parameter rules: when given, the run is labelled by them minute by
+    ///   minute (a regression once the canary, serving traffic, crosses one),
+    ///   and bad requests are those served while it does; otherwise by the
+    ///   scenario's own `regression` and its canary-only events.
+    public static func run(_ scenario: TrafficScenario, controller: inout some RolloutController, seed: UInt64,
+                           rules: RegressionRules? = nil) -> Run {
         var rng = SeededRandom(seed: seed)
         var run = Run()
+        if rules != nil { run.regression = false }
+        func regressed(_ minute: Int, _ weight: Int, labelling: Bool = true) -> Bool {
+            guard let rules else { return scenario.canaryRegressed(minute: minute, weight: weight) }
+            let rule = rules.crossed(canary: scenario.behaviour(of: .canary, minute: minute, weight: weight),
+                                     stable: scenario.behaviour(of: .stable, minute: minute, weight: weight))
+            if let rule, labelling, weight > 0, run.crossedAt == nil {
+                run.regression = true
+                run.crossedAt = minute
+                run.crossedRule = rule
+            }
+            return rule != nil
+        }
         for minute in 0..<scenario.minutes {
             let weight = min(100, max(0, controller.canaryWeight))
             run.maxWeight = max(run.maxWeight, weight)
-            let total = rng.poisson(scenario.requestsPerMinute)
+            let total = rng.poisson(scenario.requestsPerMinute(at: minute))
             let canaryCount = rng.binomial(total, Double(weight) / 100)
             let stable = OutcomeSampler.sample(scenario.behaviour(of: .stable, minute: minute, weight: weight),
                                                requests: total - canaryCount, using: &rng)
             let canary = OutcomeSampler.sample(scenario.behaviour(of: .canary, minute: minute, weight: weight),
                                                requests: canaryCount, using: &rng)
             run.canaryRequests += canaryCount
-            if scenario.canaryRegressed(minute: minute, weight: weight) { run.badRequests += canaryCount }
+            if regressed(minute, weight) { run.badRequests += canaryCount }
             let gap = scenario.inGap(minute: minute)
             let end = controller.minutePassed(stable: gap || stable.requests == 0 ? nil : stable,
                                               canary: gap || canary.requests == 0 ? nil : canary,
                                               now: start + Double(minute + 1) * 60)
             run.hitDeadline = run.hitDeadline || controller.heldAtDeadline
+            run.flaps = controller.flaps
             if end != nil || minute == scenario.minutes - 1 {
                 run.standing = controller.standing
             }
             if let end {
-                // A regression promoted serves all the traffic from now on.
-                if end == .promoted, scenario.canaryRegressed(minute: minute, weight: 100) {
-                    run.badRequests += Int(scenario.requestsPerMinute) * (scenario.minutes - minute - 1)
+                // A regression promoted serves all the traffic from now on (a
+                // crossing only after the promotion is counted, not labelled).
+                if end == .promoted {
+                    for later in minute + 1..<max(minute + 1, scenario.minutes) where regressed(later, 100, labelling: false) {
+                        run.badRequests += Int(scenario.requestsPerMinute(at: later))
+                    }
                 }
                 run.end = end
                 run.minutes = minute + 1

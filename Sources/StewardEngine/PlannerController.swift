@@ -9,11 +9,18 @@ public struct PlannerController: RolloutController {
     public private(set) var status: RolloutStatus?
     /// Outcomes per span (by the moment it began), per version.
     private var spans: [Moment: (stable: OutcomeTally, canary: OutcomeTally)] = [:]
+    /// Latency as one number per minute and version, when the world gives it so.
+    private var latencyNumbers: [MetricReading] = []
+    private let latencyAsNumbers: Bool
     private var resumes = 0
+    public private(set) var flaps = 0
 
     /// - Parameter desired: the desired state; only `rollout` is planned,
     ///   and change windows are not applied (a virtual clock has no calendar).
-    public init(desired: DesiredState, rollout: String) {
+    /// - Parameter latencyAsNumbers: latency reaches the engine as each
+    ///   minute's quantile with its request count, as from Prometheus.
+    public init(desired: DesiredState, rollout: String, latencyAsNumbers: Bool = false) {
+        self.latencyAsNumbers = latencyAsNumbers
         var desired = desired
         desired.rollouts = desired.rollouts.filter { $0.key == rollout }
         desired.policies = [:]
@@ -45,9 +52,13 @@ public struct PlannerController: RolloutController {
             if let stable { span.stable.add(stable) }
             if let canary { span.canary.add(canary) }
             spans[spanStart] = span
+            if latencyAsNumbers, let canaryVersion = status.canary {
+                recordLatencyNumbers([(status.stable, stable), (canaryVersion, canary)], now: now)
+            }
         }
         let actions = Planner.plan(desired: desired, observed: status.map { [rollout: $0] } ?? [:], evidence: evidence(now), now: now)
         var end: RolloutEnd?
+        if actions.contains(where: \.isPause), actions.contains(where: \.isResumeNotice) { flaps += 1 }
         for action in actions {
             switch action {
             case .writeStatus(_, let written): status = written
@@ -72,12 +83,26 @@ public struct PlannerController: RolloutController {
             guard let span = spans[change.at] else { continue }
             let end = i + 1 < changes.count ? changes[i + 1].at : now
             for (name, measure) in measures {
+                if latencyAsNumbers, measure.quantile != nil { continue }
                 for (version, tally) in [(status.stable, span.stable), (canary, span.canary)] {
                     guard let statistics = tally.statistics(for: measure) else { continue }
                     evidence.record(MetricReading(metric: name, version: version, windowStart: change.at, windowEnd: end, statistics: statistics))
                 }
             }
         }
+        for reading in latencyNumbers where reading.windowStart >= (changes.first?.at ?? now) { evidence.record(reading) }
         return evidence
+    }
+
+    /// Each version's quantile of this minute, one window per latency metric.
+    private mutating func recordLatencyNumbers(_ tallies: [(SemanticVersion, OutcomeTally?)], now: Moment) {
+        for (name, measure) in measures {
+            guard let q = measure.quantile else { continue }
+            for case let (version, tally?) in tallies {
+                guard let value = tally.latency.quantile(q) else { continue }
+                latencyNumbers.append(MetricReading(metric: name, version: version, windowStart: now + -60, windowEnd: now,
+                                                    value: value, samples: Int(tally.latency.count)))
+            }
+        }
     }
 }

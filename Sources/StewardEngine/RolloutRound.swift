@@ -256,7 +256,7 @@ struct RolloutRound {
         guard status.phase == .paused, status.pauseReason?.hasPrefix(Self.deadlinePrefix) == true,
               evidenceAllowsProgress(metrics) else { return }
         resume()
-        actions.append(.notify(rollout: name, message: "evidence arrived: resuming after the progress deadline"))
+        actions.append(.notify(rollout: name, message: "\(Self.resumeNotice) after the progress deadline"))
     }
 
     mutating func rollBack(_ canary: SemanticVersion, because reason: String) {
@@ -269,6 +269,7 @@ struct RolloutRound {
     }
 
     static let deadlinePrefix = "progress deadline"
+    static let resumeNotice = "evidence arrived: resuming"
 
     /// At the progress deadline, pauses (or aborts, where the rollout says
     /// so) and says what the evidence still needs. The pause lifts by itself

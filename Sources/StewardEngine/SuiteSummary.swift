@@ -1,5 +1,8 @@
 /// A scenario suite's figures: what the issue tracker calls deciding well.
+/// A run is a regression by its own label where it has one (randomized
+/// worlds, labelled by the template's rules), else by its scenario's.
 public struct SuiteSummary: Sendable {
+    public var runs = 0
     public var regressionRuns = 0
     public var detected = 0
     public var healthyRuns = 0
@@ -8,9 +11,20 @@ public struct SuiteSummary: Sendable {
     /// without ever being held at the progress deadline.
     public var busyHealthyRuns = 0
     public var promotedWithinDeadline = 0
+    /// Healthy runs at 100 requests a minute or more, and those promoted
+    /// within the horizon (five hours for randomized worlds).
+    public var healthyRunsAt100 = 0
+    public var healthyPromotedAt100 = 0
+    /// Runs that ended neither rolled back nor promoted.
+    public var undecided = 0
     /// Requests served by regressed canaries, over all regression runs.
     public var badRequests = 0
+    /// Minutes from the start, or from the rule being crossed where that is
+    /// known, to the rollback; and the same at 200 requests a minute or more.
     public var minutesToDetection: [Int] = []
+    public var busyMinutesToDetection: [Int] = []
+    /// Holds set and lifted within one look (see `RolloutController.flaps`).
+    public var flaps = 0
     /// Scenarios with a wrong decision, for a person to look at.
     public var misses: [String] = []
 
@@ -19,24 +33,44 @@ public struct SuiteSummary: Sendable {
 
     public init(_ results: [(scenario: TrafficScenario, runs: [ClosedLoopSimulator.Run])]) {
         for (scenario, runs) in results {
-            let summary = PowerSummary(scenario: scenario, runs: runs)
-            badRequests += scenario.regression ? summary.badRequests.reduce(0, +) : 0
-            if scenario.regression {
-                regressionRuns += runs.count
-                detected += summary.rolledBack
-                minutesToDetection += summary.minutesToRollback
-                if summary.rolledBack < runs.count { misses.append("\(scenario.name): \(runs.count - summary.rolledBack) of \(runs.count) not rolled back") }
-            } else {
-                healthyRuns += runs.count
-                falseRollbacks += summary.rolledBack
-                if summary.rolledBack > 0 { misses.append("\(scenario.name): \(summary.rolledBack) of \(runs.count) rolled back") }
-                if scenario.requestsPerMinute >= Self.busyTraffic {
-                    busyHealthyRuns += runs.count
-                    promotedWithinDeadline += summary.promotedWithinDeadline
-                    if summary.promotedWithinDeadline < runs.count {
-                        misses.append("\(scenario.name): \(runs.count - summary.promotedWithinDeadline) of \(runs.count) not promoted in time")
+            var missed: [String: Int] = [:]
+            for run in runs {
+                self.runs += 1
+                flaps += run.flaps
+                let regression = run.regression ?? scenario.regression
+                let rolledBack: Bool, promoted: Bool
+                switch run.end {
+                case .rolledBack?: (rolledBack, promoted) = (true, false)
+                case .promoted?: (rolledBack, promoted) = (false, true)
+                case nil: (rolledBack, promoted) = (false, false)
+                }
+                if !rolledBack && !promoted { undecided += 1 }
+                if regression {
+                    regressionRuns += 1
+                    badRequests += run.badRequests
+                    guard rolledBack, let minutes = run.minutes else {
+                        missed[promoted ? "promoted" : "undecided", default: 0] += 1
+                        continue
+                    }
+                    detected += 1
+                    let taken = minutes - (run.crossedAt ?? 0)
+                    minutesToDetection.append(taken)
+                    if scenario.requestsPerMinute >= Self.busyTraffic { busyMinutesToDetection.append(taken) }
+                } else {
+                    healthyRuns += 1
+                    if rolledBack { falseRollbacks += 1; missed["rolled back", default: 0] += 1 }
+                    if scenario.requestsPerMinute >= 100 {
+                        healthyRunsAt100 += 1
+                        if promoted { healthyPromotedAt100 += 1 } else if !rolledBack { missed["not promoted", default: 0] += 1 }
+                    }
+                    if scenario.requestsPerMinute >= Self.busyTraffic {
+                        busyHealthyRuns += 1
+                        if promoted, !run.hitDeadline { promotedWithinDeadline += 1 }
                     }
                 }
+            }
+            for (what, count) in missed.sorted(by: { $0.key < $1.key }) {
+                misses.append("\(scenario.name): \(count) of \(runs.count) \(what)")
             }
         }
     }
@@ -44,16 +78,22 @@ public struct SuiteSummary: Sendable {
     public var detectionRate: Double { regressionRuns == 0 ? 1 : Double(detected) / Double(regressionRuns) }
     public var falseRollbackRate: Double { healthyRuns == 0 ? 0 : Double(falseRollbacks) / Double(healthyRuns) }
     public var promotionRate: Double { busyHealthyRuns == 0 ? 1 : Double(promotedWithinDeadline) / Double(busyHealthyRuns) }
+    public var promotionRateAt100: Double { healthyRunsAt100 == 0 ? 1 : Double(healthyPromotedAt100) / Double(healthyRunsAt100) }
+    public var undecidedRate: Double { runs == 0 ? 0 : Double(undecided) / Double(runs) }
+    public var busyMedianMinutesToDetection: Double? { PowerSummary.median(busyMinutesToDetection) }
 
     /// A table for a person.
     public var text: String {
         func percent(_ x: Double) -> String { "\((x * 1000).rounded() / 10)%" }
-        let median = PowerSummary.median(minutesToDetection).map { StewardDurationText.minutes($0) } ?? "-"
+        func median(_ xs: [Int]) -> String { PowerSummary.median(xs).map { StewardDurationText.minutes($0) } ?? "-" }
         var lines = [
-            "regressions rolled back       \(percent(detectionRate))  (\(detected) of \(regressionRuns) runs; median \(median) to roll back)",
+            "regressions rolled back       \(percent(detectionRate))  (\(detected) of \(regressionRuns) runs; median \(median(minutesToDetection)) to roll back, \(median(busyMinutesToDetection)) at ≥ \(Int(Self.busyTraffic)) requests a minute)",
             "healthy canaries rolled back  \(percent(falseRollbackRate))  (\(falseRollbacks) of \(healthyRuns) runs)",
             "healthy promoted in time      \(percent(promotionRate))  (\(promotedWithinDeadline) of \(busyHealthyRuns) runs at ≥ \(Int(Self.busyTraffic)) requests a minute)",
+            "healthy promoted at all       \(percent(promotionRateAt100))  (\(healthyPromotedAt100) of \(healthyRunsAt100) runs at ≥ 100 requests a minute)",
+            "undecided at the end          \(percent(undecidedRate))  (\(undecided) of \(runs) runs)",
             "bad requests served           \(badRequests)  (by regressed canaries, all runs)",
+            "holds flapping                \(flaps)",
         ]
         if !misses.isEmpty { lines += ["misses:"] + misses.map { "  " + $0 } }
         return lines.joined(separator: "\n") + "\n"

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import StewardYAML
 
 /// A closed-loop simulation: how much traffic there is, how each version
@@ -17,6 +22,31 @@ public struct TrafficScenario: Sendable {
     public var stable: Behaviour
     public var canary: Behaviour
     public var events: [Event]
+    /// A daily wave: traffic swings by this share of `requestsPerMinute`
+    /// either way over 24 hours, starting `wavePhase` minutes into the day.
+    public var dailyWave = 0.0
+    public var wavePhase = 0.0
+    /// Latency reaches the agent as one p95 per minute and version with its
+    /// request count (as a Prometheus query gives it), not as a histogram.
+    public var latencyAsNumbers = false
+
+    public init(name: String, rollout: String, minutes: Int, requestsPerMinute: Double, seed: UInt64, regression: Bool,
+                stable: Behaviour, canary: Behaviour, events: [Event]) {
+        self.name = name
+        self.rollout = rollout
+        self.minutes = minutes
+        self.requestsPerMinute = requestsPerMinute
+        self.seed = seed
+        self.regression = regression
+        self.stable = stable
+        self.canary = canary
+        self.events = events
+    }
+
+    /// The mean requests in `minute`, with the daily wave.
+    public func requestsPerMinute(at minute: Int) -> Double {
+        max(0, requestsPerMinute * (1 + dailyWave * sin(2 * Double.pi * (Double(minute) + wavePhase) / 1440)))
+    }
 
     /// How a version answers requests.
     public struct Behaviour: Sendable, Hashable {
@@ -63,6 +93,17 @@ public struct TrafficScenario: Sendable {
         public var drift: Bool
         /// No outcomes reach the agent meanwhile (a broken pipeline).
         public var gap: Bool
+
+        public init(target: Target, from: Int, to: Int? = nil, minWeight: Int = 0, set: [(field: String, value: Double)] = [],
+                    drift: Bool = false, gap: Bool = false) {
+            self.target = target
+            self.from = from
+            self.to = to
+            self.minWeight = minWeight
+            self.set = set
+            self.drift = drift
+            self.gap = gap
+        }
 
         func applies(to version: Target, minute: Int, weight: Int) -> Bool {
             (target == .both || target == version || (gap && target == .both)) && minute >= from
