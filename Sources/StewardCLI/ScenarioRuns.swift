@@ -47,7 +47,7 @@ enum ScenarioRuns {
     }
 
     /// Randomized worlds (`WorldGenerator`), one run each, labelled by the rollout's own rules.
-    static func fuzz(seed: UInt64, count: Int, rollout: Rollout, desired: DesiredState) -> SuiteSummary {
+    static func fuzz(seed: UInt64, count: Int, rollout: Rollout, desired: DesiredState, trace: Bool = false) -> SuiteSummary {
         let worlds = WorldGenerator.draw(seed: seed, count: count, rollout: rollout.metadata.name)
         let rules = RegressionRules(desired: desired, rollout: rollout)
         let results = Results(count: worlds.count)
@@ -56,7 +56,22 @@ enum ScenarioRuns {
             var controller = PlannerController(desired: desired, rollout: world.rollout, latencyAsNumbers: world.latencyAsNumbers)
             results.set(index, ClosedLoopSimulator.run(world, controller: &controller, seed: world.seed, rules: rules))
         }
-        return SuiteSummary(Array(zip(worlds, results.all.map { [$0] })))
+        let runs = results.all
+        if trace {
+            for (world, run) in zip(worlds, runs) { print(line(world, run)) }
+        }
+        return SuiteSummary(Array(zip(worlds, runs.map { [$0] })))
+    }
+
+    /// One run for a person: the world, its label, how it ended, where it stood.
+    static func line(_ world: TrafficScenario, _ run: ClosedLoopSimulator.Run) -> String {
+        let label = run.crossedAt.map { "regression (\(run.crossedRule ?? "?") crossed at \($0)m)" } ?? "healthy"
+        let end = switch run.end {
+        case .promoted?: "promoted at \(run.minutes ?? 0)m"
+        case .rolledBack(let reason)?: "rolled back at \(run.minutes ?? 0)m: \(reason)"
+        case nil: "undecided"
+        }
+        return "\(world.name): \(label); \(end)" + (run.end == nil ? "\n    " + run.standing.joined(separator: "\n    ") : "")
     }
 
     /// Runs written from several threads, each to its own slot.

@@ -54,6 +54,9 @@ struct Simulate: ParsableCommand {
     @Option(help: "How many randomized worlds --scenario-fuzz draws.")
     var count: Int = 300
 
+    @Flag(help: "With --scenario-fuzz, print every world's label and outcome (and where an undecided one stood).")
+    var trace = false
+
     @Option(help: "How many seeded runs of the scenario.")
     var runs: Int = 1
 
@@ -86,7 +89,7 @@ struct Simulate: ParsableCommand {
                 throw ExitCode(1)
             }
             print("\(count) worlds drawn from seed \(scenarioFuzz) for rollout \(chosen.metadata.name):")
-            print(ScenarioRuns.fuzz(seed: scenarioFuzz, count: count, rollout: chosen, desired: desired).text, terminator: "")
+            print(ScenarioRuns.fuzz(seed: scenarioFuzz, count: count, rollout: chosen, desired: desired, trace: trace).text, terminator: "")
             return
         }
         if let scenario, ScenarioRuns.isDirectory(scenario) {

@@ -81,11 +81,18 @@ public struct Evidence: Sendable {
 
     /// The pooled statistics of `pooled`, and whether the latest window inside
     /// `from...to` is not well formed (a NaN, an infinity, more events than trials).
-    public func span(metric: String, version: SemanticVersion, from: Moment, to: Moment,
-                     asRate: Bool = false) -> (statistics: MetricStatistics?, latestMalformed: Bool) {
+    /// Windows given as one number from fewer than `minimumWindowSamples`
+    /// requests are set aside and counted: a p95 of three requests is not a p95.
+    public func span(metric: String, version: SemanticVersion, from: Moment, to: Moment, asRate: Bool = false,
+                     minimumWindowSamples: Double = 0) -> (statistics: MetricStatistics?, latestMalformed: Bool, setAside: Int) {
         let inside = (windows[Key(metric: metric, version: version)] ?? []).filter { $0.windowStart >= from && $0.windowEnd <= to }
-        guard let last = inside.max(by: { $0.windowEnd < $1.windowEnd }) else { return (nil, false) }
-        guard last.statistics.isWellFormed else { return (nil, true) }
-        return (MetricStatistics.pooled(inside.lazy.map(\.statistics).filter(\.isWellFormed).map { asRate ? $0.asRate : $0 }), false)
+        guard let last = inside.max(by: { $0.windowEnd < $1.windowEnd }) else { return (nil, false, 0) }
+        guard last.statistics.isWellFormed else { return (nil, true, 0) }
+        func weak(_ s: MetricStatistics) -> Bool {
+            if case .windows(_, _, _, let samples) = s { samples < minimumWindowSamples } else { false }
+        }
+        let wellFormed = inside.lazy.map(\.statistics).filter(\.isWellFormed)
+        let setAside = wellFormed.filter(weak).count
+        return (MetricStatistics.pooled(wellFormed.filter { !weak($0) }.map { asRate ? $0.asRate : $0 }), false, setAside)
     }
 }

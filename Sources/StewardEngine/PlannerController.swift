@@ -7,7 +7,8 @@ public struct PlannerController: RolloutController {
     public private(set) var desired: DesiredState
     public let rollout: String
     public private(set) var status: RolloutStatus?
-    /// Outcomes per span (by the moment it began), per version.
+    /// Outcomes per piece of a span (by the moment it began; see
+    /// `RecentWindow`), per version: the engine may ask for any of them.
     private var spans: [Moment: (stable: OutcomeTally, canary: OutcomeTally)] = [:]
     /// Latency as one number per minute and version, when the world gives it so.
     private var latencyNumbers: [MetricReading] = []
@@ -48,10 +49,12 @@ public struct PlannerController: RolloutController {
 
     public mutating func minutePassed(stable: OutcomeTally?, canary: OutcomeTally?, now: Moment) -> RolloutEnd? {
         if let status, let spanStart = status.exposure.last?.at, status.canaryWeight > 0 {
-            var span = spans[spanStart] ?? (OutcomeTally(), OutcomeTally())
+            let piece = RecentWindow.pieceSeconds
+            let pieceStart = spanStart + (max(0, now.since(spanStart) - 60) / piece).rounded(.down) * piece
+            var span = spans[pieceStart] ?? (OutcomeTally(), OutcomeTally())
             if let stable { span.stable.add(stable) }
             if let canary { span.canary.add(canary) }
-            spans[spanStart] = span
+            spans[pieceStart] = span
             if latencyAsNumbers, let canaryVersion = status.canary {
                 recordLatencyNumbers([(status.stable, stable), (canaryVersion, canary)], now: now)
             }
@@ -79,14 +82,16 @@ public struct PlannerController: RolloutController {
         guard let status, let canary = status.canary else { return Evidence() }
         var evidence = Evidence()
         let changes = status.exposure
-        for (i, change) in changes.enumerated() {
-            guard let span = spans[change.at] else { continue }
-            let end = i + 1 < changes.count ? changes[i + 1].at : now
+        let starts = spans.keys.filter { $0 >= (changes.first?.at ?? now) }.sorted()
+        for (i, start) in starts.enumerated() {
+            guard let span = spans[start] else { continue }
+            let nextChange = changes.first { $0.at > start }?.at
+            let end = [i + 1 < starts.count ? starts[i + 1] : now, nextChange ?? now, now].min()!
             for (name, measure) in measures {
                 if latencyAsNumbers, measure.quantile != nil { continue }
                 for (version, tally) in [(status.stable, span.stable), (canary, span.canary)] {
                     guard let statistics = tally.statistics(for: measure) else { continue }
-                    evidence.record(MetricReading(metric: name, version: version, windowStart: change.at, windowEnd: end, statistics: statistics))
+                    evidence.record(MetricReading(metric: name, version: version, windowStart: start, windowEnd: end, statistics: statistics))
                 }
             }
         }

@@ -181,6 +181,7 @@ struct RolloutRound {
         for metric in metrics {
             guard status.isDue(metric.spec, at: now) else { continue }
             var verdict = SequentialJudge.judge(metric.spec, spans: exposureSpans(metric.spec, canary: canary, spans, preview: preview),
+                                                recent: preview ? nil : recentWindow(metric.spec, canary: canary, spans),
                                                 failAlpha: metric.failAlpha, passAlpha: metric.passAlpha, at: now)
             let relative = metric.spec.failWhen.relativeTo == .stable
             if let reason = evidence.unavailable(metric: metric.name, version: canary)
@@ -216,15 +217,34 @@ struct RolloutRound {
 
     /// The evidence of each span at one weight, for both versions.
     private func exposureSpans(_ metric: MetricSpec, canary: SemanticVersion, _ changes: [WeightChange], preview: Bool) -> [ExposureSpan] {
-        let asRate = metric.readsRates
-        return changes.indices.compactMap { i in
+        changes.indices.compactMap { i in
             guard preview || changes[i].weight > 0 else { return nil }
-            let from = changes[i].at, to = i + 1 < changes.count ? changes[i + 1].at : now
-            let canarySpan = evidence.span(metric: metric.name, version: canary, from: from, to: to, asRate: asRate)
-            return ExposureSpan(canary: canarySpan.statistics,
-                                stable: evidence.pooled(metric: metric.name, version: status.stable, from: from, to: to, asRate: asRate),
-                                seconds: to.since(from), canaryMalformed: canarySpan.latestMalformed)
+            return span(metric, canary: canary, from: changes[i].at, to: i + 1 < changes.count ? changes[i + 1].at : now)
         }
+    }
+
+    /// Both versions' evidence of `metric` from `from` to `to`.
+    private func span(_ metric: MetricSpec, canary: SemanticVersion, from: Moment, to: Moment) -> ExposureSpan {
+        let asRate = metric.readsRates
+        let least = metric.ingestMeasure?.quantile == nil ? 0 : ExposureSpan.minimumRequestsPerQuantile
+        let canarySpan = evidence.span(metric: metric.name, version: canary, from: from, to: to, asRate: asRate, minimumWindowSamples: least)
+        let stableSpan = evidence.span(metric: metric.name, version: status.stable, from: from, to: to, asRate: asRate, minimumWindowSamples: least)
+        return ExposureSpan(canary: canarySpan.statistics, stable: stableSpan.statistics, seconds: to.since(from),
+                            canaryMalformed: canarySpan.latestMalformed, canaryWeakWindows: canarySpan.setAside)
+    }
+
+    /// The recent window of the current weight (see `RecentWindow`), when the canary has traffic.
+    private func recentWindow(_ metric: MetricSpec, canary: SemanticVersion, _ changes: [WeightChange]) -> RecentWindow? {
+        guard let current = changes.last, current.weight > 0 else { return nil }
+        let piece = RecentWindow.pieceSeconds
+        var index = 0
+        for i in changes.indices.dropLast() where changes[i].weight > 0 {
+            index += Int((changes[i + 1].at.since(changes[i].at) / piece).rounded(.up))
+        }
+        let back = max(0, Int(now.since(current.at) / piece) - 1)
+        let from = current.at + Double(back) * piece
+        return RecentWindow(span: span(metric, canary: canary, from: from, to: now), index: index + back + 1,
+                            minutes: Int((now.since(from) / 60).rounded()))
     }
 
     /// Whether these metrics let traffic move forward: every critical gate

@@ -13,12 +13,47 @@ public struct ExposureSpan: Sendable {
     public var seconds: Double
     /// The provider's latest number for the canary was not a number: hold.
     public var canaryMalformed: Bool
+    /// The canary's quantiles given from too few requests a window, set aside.
+    public var canaryWeakWindows: Int
 
-    public init(canary: MetricStatistics?, stable: MetricStatistics?, seconds: Double, canaryMalformed: Bool = false) {
+    public init(canary: MetricStatistics?, stable: MetricStatistics?, seconds: Double, canaryMalformed: Bool = false,
+                canaryWeakWindows: Int = 0) {
         self.canary = canary
         self.stable = stable
         self.seconds = seconds
         self.canaryMalformed = canaryMalformed
+        self.canaryWeakWindows = canaryWeakWindows
+    }
+
+    /// Fewer requests than this behind one window's quantile and the window
+    /// is set aside: below it the sample's p95 is one of the few slowest
+    /// requests and reads low, so a slow canary would pass on it.
+    public static let minimumRequestsPerQuantile = 20.0
+}
+
+/// The latest stretch of the canary's exposure at its current weight: the
+/// exposure is cut into pieces of `pieceSeconds` from each weight change,
+/// and the window runs from the start of the previous piece of this weight
+/// (so it holds 15 to 30 minutes, or all of a younger weight) to now. Each
+/// start is a confidence sequence of its own, the i-th given
+/// α/2 · 1/(i(i+1)) of the failure level, so all of them together, with
+/// the pooled test's α/2, stay within α.
+public struct RecentWindow: Sendable {
+    public static let pieceSeconds = 900.0
+    public var span: ExposureSpan
+    /// The window's start counted over the whole exposure, from 1.
+    public var index: Int
+    public var minutes: Int
+
+    public init(span: ExposureSpan, index: Int, minutes: Int) {
+        self.span = span
+        self.index = index
+        self.minutes = minutes
+    }
+
+    func failShare(_ alpha: Double) -> Double {
+        let i = Double(max(1, index))
+        return alpha / 2 / (i * (i + 1))
     }
 }
 
@@ -43,7 +78,11 @@ public struct ExposureSpan: Sendable {
 ///   quantile intervals; the error is spent over spans as α·6/(π²s²), so it
 ///   adds up to α.
 enum SequentialJudge {
-    static func judge(_ metric: MetricSpec, spans: [ExposureSpan], failAlpha: Double, passAlpha: Double, at now: Moment) -> Verdict {
+    /// - Parameter recent: the latest stretch of the current span (see
+    ///   `RecentWindow`), judged alone so that a regression that began late
+    ///   is not diluted by the healthy hours before it.
+    static func judge(_ metric: MetricSpec, spans: [ExposureSpan], recent: RecentWindow? = nil,
+                      failAlpha: Double, passAlpha: Double, at now: Moment) -> Verdict {
         let condition = metric.failWhen
         var verdict = Verdict(metric: metric.name, outcome: .inconclusive, severity: metric.severity,
                               threshold: condition.threshold, comparison: condition.comparison,
@@ -53,12 +92,17 @@ enum SequentialJudge {
             return verdict
         }
         guard let canary = MetricStatistics.pooled(spans.compactMap(\.canary)), canary.samples > 0 else {
-            verdict.note = spans.contains { $0.canary != nil && $0.canary!.samples > 0 } ? "the canary's evidence is not one kind" : "no data for the canary"
+            let weak = spans.reduce(0) { $0 + $1.canaryWeakWindows }
+            verdict.note = spans.contains { $0.canary != nil && $0.canary!.samples > 0 } ? "the canary's evidence is not one kind"
+                : weak > 0 ? "its \(weak) windows each give a quantile from fewer than \(Int(ExposureSpan.minimumRequestsPerQuantile)) requests, "
+                    + "which reads low: set aside (ask the provider over longer windows)"
+                : "no data for the canary"
             return verdict
         }
         verdict.samples = Int(min(canary.samples, 1e15))
         let estimate: Estimate
-        switch measure(canary, metric, spans: spans, failAlpha: pooledShare(canary, metric, failAlpha), passAlpha: passAlpha) {
+        let judgesRecent = recent != nil && judgesRecentAlone(canary, metric)
+        switch measure(canary, metric, spans: spans, failAlpha: judgesRecent ? failAlpha / 2 : failAlpha, passAlpha: passAlpha) {
         case .success(let e): estimate = e
         case .failure(let why):
             verdict.note = why.text
@@ -71,29 +115,36 @@ enum SequentialJudge {
         let above = condition.comparison == .above
         verdict.value = estimate.value
         verdict.interval = estimate.passInterval
-        let sharedIncident = "stable fails it too over the same time: an incident on both versions is not the canary's doing"
+        let sharedIncidentNote = "stable fails it too over the same time, and the canary is no worse: an incident on both versions is not the canary's doing"
+        let recentEstimate = recent.flatMap { measureRecent($0, metric, failAlpha: failAlpha, passAlpha: passAlpha) }
         if estimate.fails(above: above) {
             verdict.outcome = .fail
             verdict.interval = estimate.failInterval
-            if stableFailsToo(metric, spans: spans, alpha: pooledShare(canary, metric, failAlpha)) {
+            if sharedIncident(metric, spans: spans, alpha: judgesRecent ? failAlpha / 2 : failAlpha) {
                 verdict.outcome = .inconclusive
-                verdict.note = sharedIncident
+                verdict.note = sharedIncidentNote
             }
-        } else if let current = currentSpan(canary, metric, spans: spans, failAlpha: failAlpha), current.fails(above: above) {
+        } else if judgesRecent, let recent, let current = recentEstimate, current.fails(above: above) {
             // A regression that began late, or only at this weight, is not diluted by the healthy spans before it.
             verdict.outcome = .fail
             verdict.value = current.value
             verdict.interval = current.failInterval
-            verdict.samples = Int(min(spans.last?.canary?.samples ?? 0, 1e15))
-            verdict.note = "at the current weight"
-            if stableFailsToo(metric, spans: spans.suffix(1), alpha: failAlpha / 2 / Double(spans.count * (spans.count + 1))) {
+            verdict.samples = Int(min(recent.span.canary?.samples ?? 0, 1e15))
+            verdict.note = "over the last \(recent.minutes) minutes"
+            if sharedIncident(metric, spans: [recent.span], alpha: recent.failShare(failAlpha)) {
                 verdict.outcome = .inconclusive
-                verdict.note = sharedIncident
+                verdict.note = sharedIncidentNote
             }
         } else if estimate.leansToFail(above: above) {
             // As sure of a failure as a pass must be sure of a pass: the exposure stops widening until it is decided.
             verdict.leaning = true
             verdict.note = "leans to failure at \(Verdict.format((1 - passAlpha) * 100))% confidence: traffic holds"
+        } else if let recent, let current = recentEstimate, current.leansToFail(above: above) {
+            // Traffic moves forward only if the latest stretch does not point to a regression either.
+            verdict.leaning = true
+            verdict.value = current.value
+            verdict.interval = current.passInterval
+            verdict.note = "the last \(recent.minutes) minutes lean to failure at \(Verdict.format((1 - passAlpha) * 100))% confidence: traffic holds"
         } else if verdict.samples < metric.minSamples {
             verdict.samplesNeeded = metric.minSamples - verdict.samples
             verdict.note = "needs \(metric.minSamples - verdict.samples) more samples (minSamples \(metric.minSamples))"
@@ -105,39 +156,62 @@ enum SequentialJudge {
         return verdict
     }
 
-    /// Whether stable, over the same spans, crosses an absolute threshold as
-    /// surely as the canary did: then the failure belongs to both (an
-    /// incident in a shared dependency), and rolling the canary back would
-    /// not help. A relative condition already compares with stable.
-    private static func stableFailsToo(_ metric: MetricSpec, spans: some Collection<ExposureSpan>, alpha: Double) -> Bool {
+    /// Whether a failure belongs to both versions (an incident in a shared
+    /// dependency), so rolling the canary back would not help: stable, over
+    /// the same spans, crosses the absolute threshold as surely as the
+    /// canary did, and the canary is not surely worse than stable. A
+    /// relative condition already compares with stable.
+    private static func sharedIncident(_ metric: MetricSpec, spans: [ExposureSpan], alpha: Double) -> Bool {
         guard metric.failWhen.relativeTo == nil, let stable = MetricStatistics.pooled(spans.compactMap(\.stable)), stable.samples > 0,
-              case .success(let e) = measure(stable, metric, spans: [], failAlpha: alpha, passAlpha: alpha), e.isNumber else { return false }
-        return e.fails(above: metric.failWhen.comparison == .above)
+              case .success(let e) = measure(stable, metric, spans: [], failAlpha: alpha, passAlpha: alpha), e.isNumber,
+              e.fails(above: metric.failWhen.comparison == .above) else { return false }
+        return !canaryWorse(metric, spans: spans, alpha: alpha)
     }
 
-    /// The pooled test's share of the failure level (see `currentSpan`).
-    private static func pooledShare(_ pooled: MetricStatistics, _ metric: MetricSpec, _ alpha: Double) -> Double {
-        judgesCurrentSpan(pooled, metric) ? alpha / 2 : alpha
+    /// Whether the canary is, at level α, worse than stable over the same
+    /// spans: its rate higher (or lower, for `below`) by the conditional
+    /// test of the rate ratio, or its mean on the bad side of stable's.
+    static func canaryWorse(_ metric: MetricSpec, spans: [ExposureSpan], alpha: Double) -> Bool {
+        let above = metric.failWhen.comparison == .above
+        var counts: [ConfidenceSequence.SplitCounts] = []
+        var difference = 0.0, variance = 0.0, weight = 0.0
+        for span in spans {
+            switch (span.canary, span.stable) {
+            case let (.rate(ce, ct)?, .rate(se, st)?):
+                counts.append(.init(canaryEvents: ce, canaryTrials: ct, stableEvents: se, stableTrials: st))
+            case let (c?, s?):
+                guard let cm = c.meanAndVariance, let sm = s.meanAndVariance else { continue }
+                difference += cm.count * (cm.mean - sm.mean)
+                variance += cm.count * cm.count * (cm.variance / cm.count + sm.variance / sm.count)
+                weight += cm.count
+            default: continue
+            }
+        }
+        if !counts.isEmpty {
+            guard let ratio = ConfidenceSequence.rateRatio(counts, alphas: [alpha]) else { return false }
+            return (above ? ratio.logEvidenceAbove : ratio.logEvidenceBelow) >= log(1 / alpha)
+        }
+        guard weight > 0, variance > 0 else { return false }
+        let d = difference / weight, v = variance / (weight * weight)
+        let interval = ConfidenceSequence.gaussian(estimate: d, variance: v, alpha: alpha, tau: v.squareRoot())
+        return above ? interval.lower > 0 : interval.upper < 0
     }
 
-    /// Whether the current span is also judged alone. Not for latency
-    /// against stable (judged span by span already), nor for guards: rare
-    /// events are too few to split, and a burst shows in the pool anyway.
-    private static func judgesCurrentSpan(_ pooled: MetricStatistics, _ metric: MetricSpec) -> Bool {
+    /// Whether the recent window is also judged alone for failure (it is
+    /// always looked at for a lean). Not for latency against stable (judged
+    /// at the current weight only already), nor for guards: rare events are
+    /// too few to split, and a burst shows in the pool anyway.
+    private static func judgesRecentAlone(_ pooled: MetricStatistics, _ metric: MetricSpec) -> Bool {
         if metric.role == .guard { return false }
         if case .latency = pooled, metric.failWhen.relativeTo == .stable { return false }
         return true
     }
 
-    /// The current span judged alone, with its own share of the failure
-    /// level: the pooled test has α/2, span s has α/2 · 1/(s(s+1)), so all
-    /// of them together stay within α.
-    private static func currentSpan(_ pooled: MetricStatistics, _ metric: MetricSpec, spans: [ExposureSpan],
-                                    failAlpha: Double) -> Estimate? {
-        guard judgesCurrentSpan(pooled, metric), spans.count > 1, let last = spans.last, let canary = last.canary, canary.samples > 0 else { return nil }
-        let s = Double(spans.count)
-        let alpha = failAlpha / 2 / (s * (s + 1))
-        guard case .success(let e) = measure(canary, metric, spans: [last], failAlpha: alpha, passAlpha: alpha), e.isNumber else { return nil }
+    /// The recent window judged alone, with its own share of the failure level.
+    private static func measureRecent(_ recent: RecentWindow, _ metric: MetricSpec, failAlpha: Double, passAlpha: Double) -> Estimate? {
+        guard let canary = recent.span.canary, canary.samples > 0,
+              case .success(let e) = measure(canary, metric, spans: [recent.span], failAlpha: recent.failShare(failAlpha), passAlpha: passAlpha),
+              e.isNumber else { return nil }
         return e
     }
 

@@ -101,10 +101,22 @@ public struct CanaryStrategy: Sendable {
     public var steps: [CanaryStep]
     /// Background analysis over the whole rollout.
     public var analysis: AnalysisReference?
+    /// How long a step may wait for passes before the canary widens to the
+    /// next weight anyway, while no critical metric fails, leans to failure
+    /// or has its estimate on the bad side: what lets a rollout on low
+    /// traffic finish. Promotion always needs every pass. Nil (`never`):
+    /// hold until the evidence comes.
+    public var widenAfter: StewardDuration?
+    public static let defaultWidenAfter = StewardDuration(seconds: 1800)
 
     init?(reading r: NodeReader) {
-        guard let m = r.mapping(fields: ["steps", "analysis"]) else { return nil }
+        guard let m = r.mapping(fields: ["steps", "analysis", "widenAfter"]) else { return nil }
         analysis = m.optional("analysis").flatMap(AnalysisReference.init(reading:))
+        if let widen = m.optional("widenAfter") {
+            widenAfter = widen.node.scalar?.text == "never" ? nil : widen.duration()
+        } else {
+            widenAfter = Self.defaultWidenAfter
+        }
         guard let stepsReader = m.required("steps"), let steps = stepsReader.list(CanaryStep.init(reading:)) else { return nil }
         if stepsReader.node.items?.isEmpty == true {
             stepsReader.error("empty-list", "a canary needs at least one step")

@@ -205,7 +205,9 @@ ROLLOUT = document(
             "strategy": one_of_keys(
                 {
                     "canary": obj(
-                        {"steps": {"type": "array", "items": STEP, "minItems": 1}, "analysis": ANALYSIS_REF},
+                        {"steps": {"type": "array", "items": STEP, "minItems": 1}, "analysis": ANALYSIS_REF,
+                         "widenAfter": {"anyOf": [DURATION, {"const": "never"}],
+                                        "description": "How long a step may wait for passes before the canary widens to the next weight anyway, while no critical metric fails, leans to failure or has its estimate on the bad side (default 30m; never: hold). Promotion always needs every pass."}},
                         ["steps"],
                     ),
                     "blueGreen": obj(
