@@ -26,13 +26,17 @@ struct BlueGreenMachine {
         let metrics = round.metrics(references)
         // Preview traffic (smoke tests) is measured though no users see it.
         guard round.judge(metrics, canary: canary, preview: true) else { return }
-        round.liftDeadlineHold(metrics)
-        let passed = metrics.filter(\.gatesProgress).allSatisfy { round.status.passedThisStep.contains($0.name) }
-            && round.evidenceAllowsProgress(metrics)
+        var holds = round.holds(movingTo: 0, metrics)
+        for metric in metrics where metric.gatesProgress && !round.status.passedThisStep.contains(metric.name)
+            && !holds.contains(where: { $0.text.hasPrefix(metric.name) }) {
+            holds.append(.needsPass("\(metric.name) has not passed in this preview yet"))
+        }
+        let passed = holds.isEmpty
+        round.liftDeadlineHold(allowed: passed)
         if round.status.phase == .paused, round.resumed || promoteNow { round.resume() }
         guard round.status.phase == .progressing else { return }
         guard passed || promoteNow else {
-            round.checkDeadline(metrics)
+            round.checkDeadline(holds)
             return
         }
         guard strategy.autoPromote || promoteNow else {

@@ -27,7 +27,7 @@ struct CanaryMachine {
             let before = round.status
             let metrics = round.metrics(referencesInForce)
             guard round.judge(metrics, canary: canary) else { break }
-            round.liftDeadlineHold(metrics)
+            round.liftDeadlineHold(allowed: pendingMove(metrics).map(mayMake) ?? true)
             if pass == 0, skipStep, round.status.phase == .progressing, round.status.stepIndex < strategy.steps.count {
                 if case .setWeight(let weight) = strategy.steps[round.status.stepIndex].action { round.setCanaryWeight(weight) }
                 round.nextStep()
@@ -47,39 +47,79 @@ struct CanaryMachine {
         return references
     }
 
+    /// A forward move the current step waits to make: to which weight, and
+    /// what holds it (nothing when it may go).
+    struct Move {
+        var weight: Int
+        var holds: [RolloutRound.Hold]
+    }
+
+    /// The forward move the current step makes once the evidence allows
+    /// it; nil where the step waits for nothing the evidence decides.
+    private func pendingMove(_ metrics: [RolloutRound.JudgedMetric]) -> Move? {
+        let status = round.status
+        guard status.stepIndex < strategy.steps.count else {
+            return status.canaryWeight >= 100 ? nil : Move(weight: 100, holds: round.holds(movingTo: 100, metrics))
+        }
+        switch strategy.steps[status.stepIndex].action {
+        case .setWeight(let weight):
+            guard weight > status.canaryWeight, status.canaryWeight > 0 else { return nil }
+            return Move(weight: weight, holds: round.holds(movingTo: weight, metrics))
+        case .analysis(let reference):
+            let next = strategy.steps[(status.stepIndex + 1)...].lazy.compactMap { step -> Int? in
+                if case .setWeight(let w) = step.action { w } else { nil }
+            }.first ?? 100
+            var holds = round.holds(movingTo: min(next, 99), metrics)
+            // The step's own gates must pass during the step, not before it.
+            for name in round.metrics([reference]).filter(\.gatesProgress).map(\.name)
+                where !status.passedThisStep.contains(name) && !holds.contains(where: { $0.text.hasPrefix(name) }) {
+                holds.append(.needsPass("\(name) has not passed in this analysis step yet"))
+            }
+            return Move(weight: next, holds: holds)
+        case .pause:
+            return nil
+        }
+    }
+
+    /// Whether the move may be made now: nothing holds it, or the step has
+    /// waited long enough to widen without passes (see `widenAfter`).
+    private func mayMake(_ move: Move) -> Bool {
+        move.holds.isEmpty || round.mayWiden(to: move.weight, after: strategy.widenAfter, round.metrics(referencesInForce))
+    }
+
     private mutating func walkSteps(canary: SemanticVersion, metrics: [RolloutRound.JudgedMetric]) {
+        var widened = false
         while round.status.phase == .progressing {
-            guard round.status.stepIndex < strategy.steps.count else {
-                guard round.trafficMayAdvance else { return }
-                guard round.status.canaryWeight >= 100 || round.evidenceAllows(movingTo: 100, metrics) else {
-                    round.checkDeadline(metrics)
+            let move = pendingMove(metrics)
+            if let move, !move.holds.isEmpty, !widened {
+                if move.weight >= 100 && round.status.stepIndex >= strategy.steps.count, !round.trafficMayAdvance { return }
+                guard mayMake(move) else {
+                    round.checkDeadline(move.holds)
                     return
                 }
+                widened = true
+                round.actions.append(.notify(rollout: round.name, message: "the evidence has not come within "
+                    + "\(strategy.widenAfter.map(\.description) ?? ""): widening to \(move.weight)% while nothing leans to failure; "
+                    + move.holds.map(\.text).joined(separator: "; ")))
+            }
+            guard round.status.stepIndex < strategy.steps.count else {
+                guard round.trafficMayAdvance else { return }
                 round.promote(canary)
                 return
             }
             switch strategy.steps[round.status.stepIndex].action {
             case .setWeight(let weight):
-                let forward = weight > round.status.canaryWeight
-                if forward, !round.trafficMayAdvance { return }
-                if forward, round.status.canaryWeight > 0, !round.evidenceAllows(movingTo: weight, metrics) {
-                    round.checkDeadline(metrics)
-                    return
-                }
+                if weight > round.status.canaryWeight, !round.trafficMayAdvance { return }
                 round.setCanaryWeight(weight)
                 round.nextStep()
+                widened = false
             case .pause(let duration?):
                 guard round.now.since(round.status.stepStartedAt) >= duration.seconds else { return }
                 round.nextStep()
             case .pause(nil):
                 round.pause("waiting for a person at step \(round.status.stepIndex + 1): run `steward resume \(round.name)`")
                 return
-            case .analysis(let reference):
-                let names = round.metrics([reference]).filter(\.gatesProgress).map(\.name)
-                guard names.allSatisfy(round.status.passedThisStep.contains), round.evidenceAllowsProgress(metrics) else {
-                    round.checkDeadline(metrics)
-                    return
-                }
+            case .analysis:
                 round.nextStep()
             }
         }

@@ -247,34 +247,67 @@ struct RolloutRound {
                             minutes: Int((now.since(from) / 60).rounded()))
     }
 
-    /// Whether these metrics let traffic move forward: every critical gate
-    /// passed its latest look, and no critical metric is counting failures
-    /// or leaning to failure (a guard cannot hold traffic for want of a
-    /// pass, but it does while its evidence points to a regression).
-    func evidenceAllowsProgress(_ metrics: [JudgedMetric]) -> Bool {
-        metrics.filter(\.gatesProgress).allSatisfy { status.verdicts[$0.name]?.outcome == .pass }
-            && metrics.filter(\.isCritical).allSatisfy { (status.failures[$0.name] ?? 0) == 0 && status.verdicts[$0.name]?.leaning != true }
+    /// Why traffic may not move forward, one cause per metric that stops it.
+    enum Hold: Sendable, Hashable {
+        /// A critical gate has no pass at its latest look.
+        case needsPass(String)
+        /// A critical metric counts failures, or leans to failure.
+        case failing(String)
+        /// A promotion: a critical metric's estimate lies on the bad side.
+        case badEstimate(String)
+
+        var text: String {
+            switch self {
+            case .needsPass(let why), .failing(let why): why
+            case .badEstimate(let why): "\(why) (its estimate must be on the good side to promote)"
+            }
+        }
     }
 
-    /// Whether these metrics let the canary take all the traffic: progress
-    /// is allowed and every critical metric's estimate lies on the good side
-    /// of its threshold. A guard that cannot be shown to pass does not hold
-    /// the steps, but no version is promoted while its best estimate is a
-    /// regression.
-    func evidenceAllowsPromotion(_ metrics: [JudgedMetric]) -> Bool {
-        evidenceAllowsProgress(metrics) && metrics.filter(\.isCritical).allSatisfy { status.verdicts[$0.name]?.estimateOnGoodSide != false }
+    /// What holds a move to `weight` (a promotion when it is the whole
+    /// traffic): every critical gate must have passed its latest look, no
+    /// critical metric may count failures or lean to failure (a guard cannot
+    /// hold traffic for want of a pass, but it does while its evidence points
+    /// to a regression), and no version is promoted while a critical
+    /// metric's best estimate is a regression.
+    func holds(movingTo weight: Int, _ metrics: [JudgedMetric]) -> [Hold] {
+        metrics.compactMap { metric in
+            let verdict = status.verdicts[metric.name]
+            let said = verdict?.description ?? "\(metric.name) has no verdict yet"
+            guard metric.isCritical else { return nil }
+            if (status.failures[metric.name] ?? 0) > 0 || verdict?.leaning == true { return .failing(said) }
+            if metric.gatesProgress, verdict?.outcome != .pass { return .needsPass(said) }
+            if weight >= 100, verdict?.estimateOnGoodSide == false { return .badEstimate(said) }
+            return nil
+        }
     }
 
-    /// Whether the evidence lets the canary move to `weight`: a promotion
-    /// when it is the whole traffic, a step forward otherwise.
+    /// Whether the evidence lets the canary move to `weight`.
     func evidenceAllows(movingTo weight: Int, _ metrics: [JudgedMetric]) -> Bool {
-        weight >= 100 ? evidenceAllowsPromotion(metrics) : evidenceAllowsProgress(metrics)
+        holds(movingTo: weight, metrics).isEmpty
     }
 
-    /// Lifts a pause at the progress deadline once the evidence it waited for has come.
-    mutating func liftDeadlineHold(_ metrics: [JudgedMetric]) {
-        guard status.phase == .paused, status.pauseReason?.hasPrefix(Self.deadlinePrefix) == true,
-              evidenceAllowsProgress(metrics) else { return }
+    /// Whether these metrics let traffic move forward short of a promotion.
+    func evidenceAllowsProgress(_ metrics: [JudgedMetric]) -> Bool {
+        evidenceAllows(movingTo: 0, metrics)
+    }
+
+    /// Whether a step that has waited `widenAfter` for passes may widen the
+    /// canary to `weight` without them: only short of a promotion, and only
+    /// when all that holds it is passes not yet come while every critical
+    /// estimate lies on the good side (what low traffic looks like; a
+    /// regression leans, fails or shows on the bad side instead).
+    func mayWiden(to weight: Int, after widenAfter: StewardDuration?, _ metrics: [JudgedMetric]) -> Bool {
+        guard let widenAfter, weight < 100, now.since(status.stepStartedAt) >= widenAfter.seconds else { return false }
+        let holds = holds(movingTo: weight, metrics)
+        return holds.allSatisfy { if case .needsPass = $0 { true } else { false } }
+            && metrics.filter(\.isCritical).allSatisfy { status.verdicts[$0.name]?.estimateOnGoodSide != false }
+    }
+
+    /// Lifts a pause at the progress deadline once `allowed`, the very
+    /// predicate that held the move, says it may go on.
+    mutating func liftDeadlineHold(allowed: Bool) {
+        guard status.phase == .paused, status.pauseReason?.hasPrefix(Self.deadlinePrefix) == true, allowed else { return }
         resume()
         actions.append(.notify(rollout: name, message: "\(Self.resumeNotice) after the progress deadline"))
     }
@@ -294,12 +327,10 @@ struct RolloutRound {
     /// At the progress deadline, pauses (or aborts, where the rollout says
     /// so) and says what the evidence still needs. The pause lifts by itself
     /// when the evidence arrives.
-    mutating func checkDeadline(_ metrics: [JudgedMetric]) {
+    mutating func checkDeadline(_ holds: [Hold]) {
         guard let deadline = rollout.progressDeadline, now.since(status.stepStartedAt) > deadline.seconds,
               status.phase == .progressing else { return }
-        let waiting = metrics.filter { $0.gatesProgress && status.verdicts[$0.name]?.outcome != .pass }
-            .map { status.verdicts[$0.name]?.description ?? "\($0.name) has no verdict yet" }
-        let why = waiting.isEmpty ? "" : ": " + waiting.joined(separator: "; ")
+        let why = holds.isEmpty ? "" : ": " + holds.map(\.text).joined(separator: "; ")
         let reason = "\(Self.deadlinePrefix): step \(status.stepIndex + 1) has waited \(deadline) for evidence\(why)"
         guard rollout.progressDeadlineAbort else {
             pause(reason)
