@@ -300,8 +300,12 @@ struct RolloutRound {
     func mayWiden(to weight: Int, after widenAfter: StewardDuration?, _ metrics: [JudgedMetric]) -> Bool {
         guard let widenAfter, weight < 100, now.since(status.stepStartedAt) >= widenAfter.seconds else { return false }
         let holds = holds(movingTo: weight, metrics)
+        // No data is not a good sign: a gate must have an estimate, and on the good side.
         return holds.allSatisfy { if case .needsPass = $0 { true } else { false } }
-            && metrics.filter(\.isCritical).allSatisfy { status.verdicts[$0.name]?.estimateOnGoodSide != false }
+            && metrics.filter(\.isCritical).allSatisfy { metric in
+                let onGoodSide = status.verdicts[metric.name]?.estimateOnGoodSide
+                return metric.gatesProgress ? onGoodSide == true : onGoodSide != false
+            }
     }
 
     /// Lifts a pause at the progress deadline once `allowed`, the very

@@ -51,6 +51,9 @@ public struct RecentWindow: Sendable {
         self.minutes = minutes
     }
 
+    /// "the last minute", "the last 17 minutes".
+    var stretch: String { minutes <= 1 ? "the last minute" : "the last \(minutes) minutes" }
+
     func failShare(_ alpha: Double) -> Double {
         let i = Double(max(1, index))
         return alpha / 2 / (i * (i + 1))
@@ -130,7 +133,7 @@ enum SequentialJudge {
             verdict.value = current.value
             verdict.interval = current.failInterval
             verdict.samples = Int(min(recent.span.canary?.samples ?? 0, 1e15))
-            verdict.note = "over the last \(recent.minutes) minutes"
+            verdict.note = "over \(recent.stretch)"
             if sharedIncident(metric, spans: [recent.span], alpha: recent.failShare(failAlpha)) {
                 verdict.outcome = .inconclusive
                 verdict.note = sharedIncidentNote
@@ -144,7 +147,7 @@ enum SequentialJudge {
             verdict.leaning = true
             verdict.value = current.value
             verdict.interval = current.passInterval
-            verdict.note = "the last \(recent.minutes) minutes lean to failure at \(Verdict.format((1 - passAlpha) * 100))% confidence: traffic holds"
+            verdict.note = "\(recent.stretch) leans to failure at \(Verdict.format((1 - passAlpha) * 100))% confidence: traffic holds"
         } else if verdict.samples < metric.minSamples {
             verdict.samplesNeeded = metric.minSamples - verdict.samples
             verdict.note = "needs \(metric.minSamples - verdict.samples) more samples (minSamples \(metric.minSamples))"
