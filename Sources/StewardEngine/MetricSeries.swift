@@ -5,7 +5,7 @@ import StewardSpec
 /// `minute` (minutes from the start) and lasted one `interval`. Two optional
 /// columns make a window exact sufficient statistics: `events` (a rate:
 /// events among `samples`) or `sd` (a mean of `samples` values with this
-/// standard deviation).
+/// standard deviation); a row may leave them empty.
 public enum MetricSeries {
     /// One window of one metric of one version.
     public struct Row: Decodable, Sendable {
@@ -77,7 +77,8 @@ public enum MetricSeries {
                 throw ParseError(file: path, line: index + 1, message: "minute and value must be numbers and samples a whole number ≥ 0")
             }
             var row = Row(minute: minute, version: fields[1], metric: fields[2], value: value, samples: samples)
-            for (column, field) in zip(columns, fields).dropFirst(header.count) {
+            // An empty optional cell means the row does without it: one file may hold rate, mean and plain rows.
+            for (column, field) in zip(columns, fields).dropFirst(header.count) where !field.isEmpty {
                 guard let number = Double(field) else {
                     throw ParseError(file: path, line: index + 1, message: "\(column) must be a number, found '\(field)'")
                 }

@@ -21,4 +21,20 @@ import StewardEngine
             #expect(error.file == "m.csv")
         }
     }
+
+    @Test func rateMeanAndPlainRowsShareOneFileWithEmptyOptionalCells() throws {
+        let text = """
+            minute,version,metric,value,samples,events,sd
+            1,1.0.0,error-rate,0.02,100,2,
+            1,1.0.0,rating,4.1,30,,0.8
+            1,1.0.0,latency,812,100,,
+            """
+        let rows = try MetricSeries.csv(text, "m.csv")
+        #expect(rows.map(\.events) == [2, nil, nil])
+        #expect(rows.map(\.sd) == [nil, 0.8, nil])
+        // A cell that is there must still be a number.
+        #expect(throws: MetricSeries.ParseError.self) {
+            try MetricSeries.csv("minute,version,metric,value,samples,events\n1,1.0.0,e,0.1,10,x\n", "m.csv")
+        }
+    }
 }

@@ -75,6 +75,7 @@ import StewardYAML
         let tuned = try flagger(threshold)
         print("steward, \(Self.seeds) seeds per scenario:\n\(ours.text)\nFlagger-style baseline:\n\(theirs.text)"
               + "\nthe baseline at \(threshold) failures in a row, its false rollbacks within budget:\n\(tuned.text)")
+        #expect(ours.flaps == 0, "a pause and its lifting within one look")
         #expect(ours.detectionRate >= 0.95, "\(ours.text)")
         #expect(ours.falseRollbackRate <= 0.02, "\(ours.text)")
         #expect(ours.promotionRate >= 0.95, "\(ours.text)")
@@ -91,6 +92,36 @@ import StewardYAML
               + "rate regressions alone, \(Self.seeds) seeds each (Wald's bound): \(Int(bound.requests)); half the baseline's: \(theirs.badRequests / 2)")
         #expect(bound.scenarios >= 20)
         #expect(Double(ours.badRequests) >= bound.requests, "no analysis beats Wald's bound: the simulator's count is wrong")
+    }
+
+    /// A fresh draw of randomized worlds (`WorldGenerator`), one run each,
+    /// labelled by the template's own rules: a seed the analysis was not
+    /// tuned on (seeds 1 and 2 were used while changing it). The figures are
+    /// printed beside the baseline's; the assertions hold what the analysis
+    /// reached on it (short of the decisions issue's targets, see its note),
+    /// so that a change that loses ground fails here.
+    static let freshSeed: UInt64 = 20_261_206
+
+    @Test func theEngineDecidesWellOnARandomizedDraw() throws {
+        let desired = try Self.quickstart()
+        let rollout = try #require(desired.rollouts["customer-support-agent"])
+        let rules = RegressionRules(desired: desired, rollout: rollout)
+        let worlds = WorldGenerator.draw(seed: Self.freshSeed, count: 300, rollout: rollout.metadata.name)
+        func summary(_ controller: (TrafficScenario) throws -> some RolloutController) rethrows -> SuiteSummary {
+            SuiteSummary(try worlds.map { world in
+                var c = try controller(world)
+                return (world, [ClosedLoopSimulator.run(world, controller: &c, seed: world.seed, rules: rules)])
+            })
+        }
+        let ours = summary { PlannerController(desired: desired, rollout: $0.rollout, latencyAsNumbers: $0.latencyAsNumbers) }
+        let theirs = try summary { try #require(FlaggerBaseline(desired: desired, rollout: $0.rollout)) }
+        print("steward, 300 randomized worlds from seed \(Self.freshSeed):\n\(ours.text)\nFlagger-style baseline:\n\(theirs.text)")
+        #expect(ours.flaps == 0)
+        #expect(ours.falseRollbackRate <= 0.02, "\(ours.text)")
+        #expect(ours.falseRollbackRate < theirs.falseRollbackRate)
+        #expect(ours.promotionRateAt100 >= 0.8, "\(ours.text)")
+        #expect(ours.detectionRate >= 0.55, "\(ours.text)")
+        #expect(ours.undecidedRate <= 0.3, "\(ours.text)")
     }
 
     /// Wald's bound summed over the suite's constant rate regressions, each

@@ -1,0 +1,112 @@
+import Testing
+import StewardEngine
+import StewardSpec
+
+/// One scenario per fix of the decisions issue: each shows what the engine
+/// did before (in the comment) and asserts what it does now.
+@Suite struct DecisionFixTests {
+    /// Before: a canary whose errors rose to 6.2% late in its last step was
+    /// promoted, the pooled estimate over its healthy hours being 1–3%.
+    @Test func aLateRegressionIsNotDilutedByTheHealthyHoursBeforeIt() throws {
+        var s = try Scenario(baseYAML() + rolloutYAML(steps: """
+                    - setWeight: 5
+                    - pause: {duration: 10m}
+                    - setWeight: 35
+                    - pause: {duration: 2h}
+                    - setWeight: 100
+            """))
+        s.run(minutes: 140) { version, weight, minute in
+            let late = version == v110 && minute > 100
+            return [measured("error-rate", version, late ? 0.062 : 0.01, samples: weight * 20),
+                    measured("latency", version, 800, samples: weight * 20),
+                    measured("cost", version, 0.001, samples: weight * 20)]
+        }
+        #expect(s.actions { if case .promote = $0 { true } else { false } }.isEmpty)
+        let rollback = s.actions { if case .rollback = $0 { true } else { false } }.first
+        #expect(rollback.map { $0.at <= 135 * 60 } == true)
+        #expect(rollback?.action.reason?.contains("over the last") == true, "\(String(describing: rollback?.action.reason))")
+    }
+
+    /// Before: with `above: 0`, a canary at 0.3% safety violations was
+    /// excused as "an incident on both versions" because stable had one
+    /// background violation, and could then neither pass nor fail.
+    @Test func zeroToleranceIsNotExcusedWhenTheCanaryIsSurelyWorseThanStable() throws {
+        let yaml = """
+            apiVersion: steward/v1
+            kind: Model
+            metadata: {name: m}
+            spec:
+              versions:
+                - {version: 1.0.0, baseModel: b, status: production}
+                - {version: 1.1.0, baseModel: b, status: candidate}
+            ---
+            apiVersion: steward/v1
+            kind: AnalysisTemplate
+            metadata: {name: checks}
+            spec:
+              metrics:
+                - name: safety
+                  provider: {ingest: {measure: safetyViolations}}
+                  failWhen: {above: 0}
+                  minSamples: 100
+                  interval: 1m
+                  severity: critical
+            """ + rolloutYAML()
+        var s = try Scenario(yaml)
+        s.run(minutes: 60) { version, weight, minute in
+            let samples = weight * 40
+            // Stable: one violation in the whole hour; the canary: 0.3%, about one every 8 minutes at 5%.
+            let events = version == v110 ? (minute % 8 == 0 ? 1.0 : 0) : (minute == 3 ? 1 : 0)
+            return [MetricReading(metric: "safety", version: version, windowStart: Moment(secondsSinceEpoch: 0),
+                                  windowEnd: Moment(secondsSinceEpoch: 0), statistics: .rate(events: events, trials: Double(samples)))]
+        }
+        let rollback = s.actions { if case .rollback = $0 { true } else { false } }.first
+        #expect(rollback != nil, "\(s.observed["r"]?.verdicts["safety"]?.description ?? "no verdict")")
+    }
+
+    /// Before: a quantile given per window from a handful of requests (a
+    /// p95 of three requests reads low) counted like any other window, so a
+    /// slow canary at low traffic could pass.
+    @Test func aQuantileFromAFewRequestsIsSetAsideAndTheVerdictSaysWhy() throws {
+        var s = try Scenario(baseYAML() + rolloutYAML())
+        s.run(minutes: 40) { version, weight, minute in
+            let canary = version == v110
+            return [measured("error-rate", version, 0.01, samples: weight * 20),
+                    measured("latency", version, canary ? 700 : 800, samples: canary ? 3 : 2000),
+                    measured("cost", version, 0.001, samples: weight * 20)]
+        }
+        let latency = s.observed["r"]?.verdicts["latency"]
+        #expect(latency?.outcome == .inconclusive)
+        #expect(latency?.note?.contains("fewer than 20 requests") == true, "\(String(describing: latency))")
+        #expect(s.actions { if case .promote = $0 { true } else { false } }.isEmpty)
+    }
+
+    /// Before: at 30 requests a minute a healthy canary waited at 5% for
+    /// passes that take many hours to come, and was never promoted. Now a
+    /// step widens after `widenAfter` while nothing leans to failure; with
+    /// `widenAfter: never` it holds as before.
+    @Test func lowTrafficWidensAndFinishesUnlessTheRolloutSaysNever() throws {
+        let desired = try ScenarioSuiteTests.quickstart()
+        let name = "customer-support-agent"
+        var healthy = TrafficScenario(name: "healthy-30rpm", rollout: name, minutes: 300, requestsPerMinute: 30, seed: 7,
+                                      regression: false, stable: .init(), canary: .init(), events: [])
+        healthy.dailyWave = 0.2
+        func promoted(_ desired: DesiredState) -> Int {
+            (0..<4).filter { seed in
+                var controller = PlannerController(desired: desired, rollout: name)
+                return ClosedLoopSimulator.run(healthy, controller: &controller, seed: UInt64(seed)).end == .promoted
+            }.count
+        }
+        let widening = promoted(desired)
+        #expect(widening >= 3)
+        var holding = desired
+        guard case .canary(var strategy)? = holding.rollouts[name]?.strategy else {
+            Issue.record("the quickstart's rollout is not a canary")
+            return
+        }
+        strategy.widenAfter = nil
+        holding.rollouts[name]?.strategy = .canary(strategy)
+        let never = promoted(holding)
+        #expect(never <= 1 && never < widening)
+    }
+}
