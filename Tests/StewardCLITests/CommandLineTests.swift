@@ -130,11 +130,11 @@ extension CommandLineTests {
         #expect(object["phase"] as? String == "rolledBack")
         let events = try #require(object["events"] as? [[String: Any]])
         let rollback = try #require(events.first { $0["action"] as? String == "rollback" })
-        // The spike begins at minute 45, ten minutes into the 15% step; judged on the step's evidence alone,
-        // it is not diluted by the healthy hour before.
+        // The spike begins at minute 45, ten minutes into the 15% step; judged on the recent stretch of the step
+        // alone, it is not diluted by the healthy hour before.
         #expect(rollback["minute"] as? Int == 60)
         #expect(rollback["detail"] as? String
-                == "2.4.0 -> 2.3.1 (revert): error-rate 0.062 (0.051–0.075) > 0.05 (critical), 10000 samples at the current weight")
+                == "2.4.0 -> 2.3.1 (revert): error-rate 0.062 (0.05–0.075) > 0.05 (critical), 10000 samples over the last 25 minutes")
     }
 
     @Test func simulateReportsBadInput() throws {
