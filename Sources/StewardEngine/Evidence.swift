@@ -84,15 +84,16 @@ public struct Evidence: Sendable {
     /// Windows given as one number from fewer than `minimumWindowSamples`
     /// requests are set aside and counted: a p95 of three requests is not a p95.
     public func span(metric: String, version: SemanticVersion, from: Moment, to: Moment, asRate: Bool = false,
-                     minimumWindowSamples: Double = 0) -> (statistics: MetricStatistics?, latestMalformed: Bool, setAside: Int) {
+                     minimumWindowSamples: Double = 0) -> (statistics: MetricStatistics?, latestMalformed: Bool, setAside: (windows: Int, requests: Double)) {
         let inside = (windows[Key(metric: metric, version: version)] ?? []).filter { $0.windowStart >= from && $0.windowEnd <= to }
-        guard let last = inside.max(by: { $0.windowEnd < $1.windowEnd }) else { return (nil, false, 0) }
-        guard last.statistics.isWellFormed else { return (nil, true, 0) }
+        guard let last = inside.max(by: { $0.windowEnd < $1.windowEnd }) else { return (nil, false, (0, 0)) }
+        guard last.statistics.isWellFormed else { return (nil, true, (0, 0)) }
         func weak(_ s: MetricStatistics) -> Bool {
             if case .windows(_, _, _, let samples) = s { samples < minimumWindowSamples } else { false }
         }
         let wellFormed = inside.lazy.map(\.statistics).filter(\.isWellFormed)
-        let setAside = wellFormed.filter(weak).count
+        let weakOnes = wellFormed.filter(weak)
+        let setAside = (weakOnes.count, weakOnes.reduce(0) { $0 + $1.samples })
         return (MetricStatistics.pooled(wellFormed.filter { !weak($0) }.map { asRate ? $0.asRate : $0 }), false, setAside)
     }
 }

@@ -230,7 +230,8 @@ struct RolloutRound {
         let canarySpan = evidence.span(metric: metric.name, version: canary, from: from, to: to, asRate: asRate, minimumWindowSamples: least)
         let stableSpan = evidence.span(metric: metric.name, version: status.stable, from: from, to: to, asRate: asRate, minimumWindowSamples: least)
         return ExposureSpan(canary: canarySpan.statistics, stable: stableSpan.statistics, seconds: to.since(from),
-                            canaryMalformed: canarySpan.latestMalformed, canaryWeakWindows: canarySpan.setAside)
+                            canaryMalformed: canarySpan.latestMalformed, canaryWeakWindows: canarySpan.setAside.windows,
+                            canaryWeakRequests: canarySpan.setAside.requests)
     }
 
     /// The recent window of the current weight (see `RecentWindow`), when the canary has traffic.
@@ -253,13 +254,13 @@ struct RolloutRound {
         case needsPass(String)
         /// A critical metric counts failures, or leans to failure.
         case failing(String)
-        /// A promotion: a critical metric's estimate lies on the bad side.
+        /// A promotion: a critical metric's evidence favours a regression.
         case badEstimate(String)
 
         var text: String {
             switch self {
             case .needsPass(let why), .failing(let why): why
-            case .badEstimate(let why): "\(why) (its estimate must be on the good side to promote)"
+            case .badEstimate(let why): "\(why) (the evidence favours a regression: no promotion)"
             }
         }
     }
@@ -277,7 +278,7 @@ struct RolloutRound {
             guard metric.isCritical else { return nil }
             if (status.failures[metric.name] ?? 0) > 0 || verdict?.leaning == true { return .failing(said) }
             if metric.gatesProgress, verdict?.outcome != .pass { return .needsPass(said) }
-            if weight >= 100, verdict?.estimateOnGoodSide == false { return .badEstimate(said) }
+            if weight >= 100, verdict?.favoursFailure == true { return .badEstimate(said) }
             return nil
         }
     }
@@ -300,11 +301,11 @@ struct RolloutRound {
     func mayWiden(to weight: Int, after widenAfter: StewardDuration?, _ metrics: [JudgedMetric]) -> Bool {
         guard let widenAfter, weight < 100, now.since(status.stepStartedAt) >= widenAfter.seconds else { return false }
         let holds = holds(movingTo: weight, metrics)
-        // No data is not a good sign: a gate must have an estimate, and on the good side.
+        // No data is not a good sign: a gate needs requests measured, and an estimate, if any, on the good side.
         return holds.allSatisfy { if case .needsPass = $0 { true } else { false } }
             && metrics.filter(\.isCritical).allSatisfy { metric in
-                let onGoodSide = status.verdicts[metric.name]?.estimateOnGoodSide
-                return metric.gatesProgress ? onGoodSide == true : onGoodSide != false
+                guard let verdict = status.verdicts[metric.name] else { return false }
+                return metric.gatesProgress ? verdict.samples > 0 && verdict.estimateOnGoodSide != false : !verdict.favoursFailure
             }
     }
 

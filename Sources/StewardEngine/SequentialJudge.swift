@@ -13,16 +13,19 @@ public struct ExposureSpan: Sendable {
     public var seconds: Double
     /// The provider's latest number for the canary was not a number: hold.
     public var canaryMalformed: Bool
-    /// The canary's quantiles given from too few requests a window, set aside.
+    /// The canary's quantiles given from too few requests a window, set
+    /// aside, and the requests behind them.
     public var canaryWeakWindows: Int
+    public var canaryWeakRequests: Double
 
     public init(canary: MetricStatistics?, stable: MetricStatistics?, seconds: Double, canaryMalformed: Bool = false,
-                canaryWeakWindows: Int = 0) {
+                canaryWeakWindows: Int = 0, canaryWeakRequests: Double = 0) {
         self.canary = canary
         self.stable = stable
         self.seconds = seconds
         self.canaryMalformed = canaryMalformed
         self.canaryWeakWindows = canaryWeakWindows
+        self.canaryWeakRequests = canaryWeakRequests
     }
 
     /// Fewer requests than this behind one window's quantile and the window
@@ -96,9 +99,10 @@ enum SequentialJudge {
         }
         guard let canary = MetricStatistics.pooled(spans.compactMap(\.canary)), canary.samples > 0 else {
             let weak = spans.reduce(0) { $0 + $1.canaryWeakWindows }
+            verdict.samples = Int(min(spans.reduce(0) { $0 + $1.canaryWeakRequests }, 1e15))
             verdict.note = spans.contains { $0.canary != nil && $0.canary!.samples > 0 } ? "the canary's evidence is not one kind"
                 : weak > 0 ? "its \(weak) windows each give a quantile from fewer than \(Int(ExposureSpan.minimumRequestsPerQuantile)) requests, "
-                    + "which reads low: set aside (ask the provider over longer windows)"
+                    + "which reads low: set aside (ask the provider over longer windows); they stand for"
                 : "no data for the canary"
             return verdict
         }
@@ -118,6 +122,7 @@ enum SequentialJudge {
         let above = condition.comparison == .above
         verdict.value = estimate.value
         verdict.interval = estimate.passInterval
+        verdict.favoursFailure = estimate.favoursByEvidence ?? (verdict.estimateOnGoodSide == false)
         let sharedIncidentNote = "stable fails it too over the same time, and the canary is no worse: an incident on both versions is not the canary's doing"
         let recentEstimate = recent.flatMap { measureRecent($0, metric, failAlpha: failAlpha, passAlpha: passAlpha) }
         if estimate.fails(above: above) {
@@ -230,6 +235,8 @@ enum SequentialJudge {
         var failsByEvidence: Bool?
         /// The same test at the pass level: the evidence leans to failure.
         var leansByEvidence: Bool?
+        /// The same test at two to one: the evidence favours failure.
+        var favoursByEvidence: Bool?
 
         /// Whether everything is a number: nothing else is ever judged (nor
         /// stored, so that a status compares equal to itself).
@@ -283,6 +290,7 @@ enum SequentialJudge {
             let against = metric.failWhen.comparison == .above ? ratio.logEvidenceAbove : ratio.logEvidenceBelow
             estimate.failsByEvidence = against >= log(1 / failAlpha)
             estimate.leansByEvidence = against >= log(1 / passAlpha)
+            estimate.favoursByEvidence = against >= log(2)
             return .success(estimate)
         case .latency(let histogram):
             let q = quantileLevel(metric)

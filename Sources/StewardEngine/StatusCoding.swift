@@ -22,7 +22,7 @@ extension Verdict.Outcome: Codable {}
 /// when unbounded (neither YAML nor JSON here holds an infinity).
 extension Verdict: Codable {
     enum CodingKeys: String, CodingKey {
-        case metric, outcome, severity, comparison, threshold, relativeToStable, samples, value, lower, upper, samplesNeeded, note, leaning, windowEnd
+        case metric, outcome, severity, comparison, threshold, relativeToStable, samples, value, lower, upper, samplesNeeded, note, leaning, favoursFailure, windowEnd
     }
 
     public init(from decoder: any Decoder) throws {
@@ -38,6 +38,7 @@ extension Verdict: Codable {
                   samplesNeeded: try c.decodeIfPresent(Int.self, forKey: .samplesNeeded), note: try c.decodeIfPresent(String.self, forKey: .note),
                   windowEnd: try c.decodeIfPresent(Moment.self, forKey: .windowEnd))
         leaning = try c.decodeIfPresent(Bool.self, forKey: .leaning) ?? false
+        favoursFailure = try c.decodeIfPresent(Bool.self, forKey: .favoursFailure) ?? false
         guard samples >= 0, (samplesNeeded ?? 0) >= 0 else {
             throw DecodingError.dataCorruptedError(forKey: .samples, in: c, debugDescription: "sample counts cannot be negative")
         }
@@ -58,6 +59,7 @@ extension Verdict: Codable {
         try c.encodeIfPresent(samplesNeeded, forKey: .samplesNeeded)
         try c.encodeIfPresent(note, forKey: .note)
         if leaning { try c.encode(leaning, forKey: .leaning) }
+        if favoursFailure { try c.encode(favoursFailure, forKey: .favoursFailure) }
         try c.encodeIfPresent(windowEnd, forKey: .windowEnd)
     }
 }

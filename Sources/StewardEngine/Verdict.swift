@@ -35,6 +35,10 @@ public struct Verdict: Sendable, Hashable, CustomStringConvertible {
     public var windowEnd: Moment?
     /// Inconclusive, but failing at the pass level: traffic must not move on.
     public var leaning = false
+    /// The evidence favours a regression, by the point estimate or, for a
+    /// rate ratio, by at least two to one (a handful of rare events puts
+    /// the point estimate anywhere): no promotion meanwhile.
+    public var favoursFailure = false
 
     public init(metric: String, outcome: Outcome, severity: MetricSpec.Severity, value: Double? = nil,
                 interval: ConfidenceSequence.Interval? = nil, threshold: Double, comparison: FailCondition.Comparison,
