@@ -79,6 +79,12 @@ public struct Evidence: Sendable {
         span(metric: metric, version: version, from: from, to: to, asRate: asRate).statistics
     }
 
+    /// The well-formed windows of a metric of a version inside `from...to`, one by one.
+    public func readings(metric: String, version: SemanticVersion, from: Moment, to: Moment) -> [MetricReading] {
+        (windows[Key(metric: metric, version: version)] ?? [])
+            .filter { $0.windowStart >= from && $0.windowEnd <= to && $0.statistics.isWellFormed }
+    }
+
     /// The pooled statistics of `pooled`, and whether the latest window inside
     /// `from...to` is not well formed (a NaN, an infinity, more events than trials).
     /// Windows given as one number from fewer than `minimumWindowSamples`

@@ -229,9 +229,37 @@ struct RolloutRound {
         let least = metric.ingestMeasure?.quantile == nil ? 0 : ExposureSpan.minimumRequestsPerQuantile
         let canarySpan = evidence.span(metric: metric.name, version: canary, from: from, to: to, asRate: asRate, minimumWindowSamples: least)
         let stableSpan = evidence.span(metric: metric.name, version: status.stable, from: from, to: to, asRate: asRate, minimumWindowSamples: least)
-        return ExposureSpan(canary: canarySpan.statistics, stable: stableSpan.statistics, seconds: to.since(from),
-                            canaryMalformed: canarySpan.latestMalformed, canaryWeakWindows: canarySpan.setAside.windows,
-                            canaryWeakRequests: canarySpan.setAside.requests)
+        var span = ExposureSpan(canary: canarySpan.statistics, stable: stableSpan.statistics, seconds: to.since(from),
+                                canaryMalformed: canarySpan.latestMalformed, canaryWeakWindows: canarySpan.setAside.windows,
+                                canaryWeakRequests: canarySpan.setAside.requests)
+        if let q = metric.ingestMeasure?.quantile, canarySpan.setAside.windows > 0 {
+            span.canaryExceedances = exceedances(metric, q: q, canary: canary, from: from, to: to)
+        }
+        return span
+    }
+
+    /// Each canary window's quantile against the threshold (for a relative
+    /// one, times stable's quantile of the same window, when that one comes
+    /// from enough requests): see `QuantileExceedances`.
+    private func exceedances(_ metric: MetricSpec, q: Double, canary: SemanticVersion, from: Moment, to: Moment) -> QuantileExceedances {
+        let k = metric.failWhen.threshold
+        var stableAt: [Moment: Double] = [:]
+        for reading in evidence.readings(metric: metric.name, version: status.stable, from: from, to: to) {
+            if case .windows(1, let value, _, let n) = reading.statistics, n >= ExposureSpan.minimumRequestsPerQuantile {
+                stableAt[reading.windowEnd] = value
+            }
+        }
+        var result = QuantileExceedances()
+        for reading in evidence.readings(metric: metric.name, version: canary, from: from, to: to) {
+            guard case .windows(1, let value, _, let n) = reading.statistics else { continue }
+            if metric.failWhen.relativeTo == .stable {
+                guard let stable = stableAt[reading.windowEnd] else { continue }
+                result.add(value: value, requests: n, threshold: k * stable, q: q)
+            } else {
+                result.add(value: value, requests: n, threshold: k, q: q)
+            }
+        }
+        return result
     }
 
     /// The recent window of the current weight (see `RecentWindow`), when the canary has traffic.

@@ -17,6 +17,9 @@ public struct ExposureSpan: Sendable {
     /// aside, and the requests behind them.
     public var canaryWeakWindows: Int
     public var canaryWeakRequests: Double
+    /// With weak windows: every canary window against the threshold, so that
+    /// they are judged after all (see `QuantileExceedances`).
+    public var canaryExceedances: QuantileExceedances?
 
     public init(canary: MetricStatistics?, stable: MetricStatistics?, seconds: Double, canaryMalformed: Bool = false,
                 canaryWeakWindows: Int = 0, canaryWeakRequests: Double = 0) {
@@ -97,6 +100,11 @@ enum SequentialJudge {
             verdict.note = "the latest measurement is not a number (NaN or infinite): never a pass"
             return verdict
         }
+        let exceedances = spans.compactMap(\.canaryExceedances).reduce(into: QuantileExceedances()) { $0.add($1) }
+        let strongWindows: Double = if case .windows(let count, _, _, _)? = MetricStatistics.pooled(spans.compactMap(\.canary)) { count } else { 0 }
+        if exceedances.windows >= 10, strongWindows < 10 {
+            return judge(exceedances, verdict, metric, failAlpha: failAlpha, passAlpha: passAlpha)
+        }
         guard let canary = MetricStatistics.pooled(spans.compactMap(\.canary)), canary.samples > 0 else {
             let weak = spans.reduce(0) { $0 + $1.canaryWeakWindows }
             verdict.samples = Int(min(spans.reduce(0) { $0 + $1.canaryWeakRequests }, 1e15))
@@ -160,6 +168,39 @@ enum SequentialJudge {
             verdict.outcome = .pass
         } else {
             verdict.samplesNeeded = samplesNeeded(estimate, samples: canary.samples, above: above)
+        }
+        return verdict
+    }
+
+    /// A quantile from windows too small to read it, judged by how often
+    /// each window's number lay past the threshold.
+    private static func judge(_ e: QuantileExceedances, _ verdict: Verdict, _ metric: MetricSpec,
+                              failAlpha: Double, passAlpha: Double) -> Verdict {
+        var verdict = verdict
+        let k = metric.failWhen.threshold, above = metric.failWhen.comparison == .above
+        let fail = e.interval(threshold: k, alpha: failAlpha), pass = e.interval(threshold: k, alpha: passAlpha)
+        verdict.samples = Int(min(e.requests, 1e15))
+        verdict.value = e.index(threshold: k)
+        verdict.interval = pass
+        verdict.favoursFailure = verdict.estimateOnGoodSide == false
+        let past = verdict.relativeToStable ? "\(Verdict.format(k)) x stable's" : Verdict.format(k)
+        let how = "judged by its \(Int(e.windows)) windows' quantiles, many from fewer than \(Int(ExposureSpan.minimumRequestsPerQuantile)) "
+            + "requests: \(Int(e.observed)) past \(past) against \(Verdict.format(e.expected)) expected at the threshold"
+        if above ? fail.lower > k : fail.upper < k {
+            verdict.outcome = .fail
+            verdict.interval = fail
+            verdict.note = how
+        } else if above ? pass.lower > k : pass.upper < k {
+            verdict.leaning = true
+            verdict.note = how + "; leans to failure: traffic holds"
+        } else if verdict.samples < metric.minSamples {
+            verdict.samplesNeeded = metric.minSamples - verdict.samples
+            verdict.note = how + "; needs \(metric.minSamples - verdict.samples) more samples (minSamples \(metric.minSamples))"
+        } else if above ? pass.upper < k : pass.lower > k {
+            verdict.outcome = .pass
+            verdict.note = how
+        } else {
+            verdict.note = how
         }
         return verdict
     }
