@@ -47,7 +47,7 @@ public struct QuantileExceedances: Sendable, Hashable {
 
     /// P(Bin(n, q) < ⌈qn⌉): the chance that the ⌈qn⌉-th smallest of n
     /// draws exceeds the true q-quantile.
-    static func exceedanceAtBoundary(requests n: Int, q: Double) -> Double {
+    public static func exceedanceAtBoundary(requests n: Int, q: Double) -> Double {
         let rank = max(1, Int((q * Double(n)).rounded(.up)))
         var total = 0.0
         for k in 0..<rank {
@@ -62,7 +62,7 @@ public struct QuantileExceedances: Sendable, Hashable {
     /// excess, its variance known at the boundary. Returned as an index on
     /// the threshold's scale: `threshold` × (observed over expected), so that
     /// past the threshold means past it.
-    func interval(threshold: Double, alpha: Double) -> ConfidenceSequence.Interval {
+    public func interval(threshold: Double, alpha: Double) -> ConfidenceSequence.Interval {
         let m = max(windows, 1)
         let excess = ConfidenceSequence.gaussian(estimate: (observed - expected) / m, variance: variance / (m * m),
                                                  alpha: alpha, tau: (variance / (m * m)).squareRoot())
@@ -71,5 +71,5 @@ public struct QuantileExceedances: Sendable, Hashable {
     }
 
     /// The index of `interval`, at the point estimate.
-    func index(threshold: Double) -> Double { threshold * (observed + 0.5) / (expected + 0.5) }
+    public func index(threshold: Double) -> Double { threshold * (observed + 0.5) / (expected + 0.5) }
 }

@@ -25,6 +25,9 @@ public struct SuiteSummary: Sendable {
     public var busyMinutesToDetection: [Int] = []
     /// Holds set and lifted within one look (see `RolloutController.flaps`).
     public var flaps = 0
+    /// Regression runs of drawn worlds and those rolled back, by the size of
+    /// the problem (times its threshold's distance): under 1.3, 1.3 to 2, 2 and over.
+    public var bySize: [(band: String, runs: Int, detected: Int)] = [("< 1.3", 0, 0), ("1.3–2", 0, 0), ("≥ 2", 0, 0)]
     /// Scenarios with a wrong decision, for a person to look at.
     public var misses: [String] = []
 
@@ -47,6 +50,11 @@ public struct SuiteSummary: Sendable {
                 if !rolledBack && !promoted { undecided += 1 }
                 if regression {
                     regressionRuns += 1
+                    if let size = scenario.problemSize {
+                        let band = size < 1.3 ? 0 : size < 2 ? 1 : 2
+                        bySize[band].runs += 1
+                        if rolledBack { bySize[band].detected += 1 }
+                    }
                     badRequests += run.badRequests
                     guard rolledBack, let minutes = run.minutes else {
                         missed[promoted ? "promoted" : "undecided", default: 0] += 1
@@ -95,6 +103,10 @@ public struct SuiteSummary: Sendable {
             "bad requests served           \(badRequests)  (by regressed canaries, all runs)",
             "holds flapping                \(flaps)",
         ]
+        if bySize.contains(where: { $0.runs > 0 }) {
+            lines.append("rolled back, by size          " + bySize.map { "\($0.band): \($0.detected) of \($0.runs)" }.joined(separator: ", ")
+                         + "  (the problem, times its threshold's distance)")
+        }
         if !misses.isEmpty { lines += ["misses:"] + misses.map { "  " + $0 } }
         return lines.joined(separator: "\n") + "\n"
     }

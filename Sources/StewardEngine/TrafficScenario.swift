@@ -29,6 +29,9 @@ public struct TrafficScenario: Sendable {
     /// Latency reaches the agent as one p95 per minute and version with its
     /// request count (as a Prometheus query gives it), not as a histogram.
     public var latencyAsNumbers = false
+    /// In a drawn world, the size of the canary's problem as a multiple of
+    /// its threshold's distance (below 1 stays within the rule).
+    public var problemSize: Double?
 
     public init(name: String, rollout: String, minutes: Int, requestsPerMinute: Double, seed: UInt64, regression: Bool,
                 stable: Behaviour, canary: Behaviour, events: [Event]) {

@@ -68,11 +68,13 @@ public enum WorldGenerator {
         var events: [TrafficScenario.Event] = []
         var name = "healthy"
         var regression = false
+        var problemSize: Double?
         if chance(0.55) {
             let problem = Problem.allCases[Int(rng.next() % UInt64(Problem.allCases.count))]
             // The size relative to the threshold's distance: below 1 stays within the rule.
             let size = logUniform(0.7...4)
             regression = size > 1
+            problemSize = size
             let field: String, value: Double
             switch problem {
             case .errors: (field, value) = ("errorRate", min(0.9, 0.05 * size))
@@ -116,6 +118,7 @@ public enum WorldGenerator {
         var world = TrafficScenario(name: "w\(index + 1)-\(name)-\(Int(rpm))rpm", rollout: rollout, minutes: minutes,
                                     requestsPerMinute: rpm, seed: seed &* 1_000_003 &+ UInt64(index), regression: regression,
                                     stable: stable, canary: canary, events: events)
+        world.problemSize = problemSize
         world.dailyWave = uniform(0...0.5)
         world.wavePhase = uniform(0...1_440)
         world.latencyAsNumbers = chance(0.5)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import StewardEngine
 import StewardSpec
@@ -108,5 +109,37 @@ import StewardSpec
         holding.rollouts[name]?.strategy = .canary(strategy)
         let never = promoted(holding)
         #expect(never <= 1 && never < widening)
+    }
+}
+
+@Suite struct QuantileExceedanceTests {
+    @Test func theBoundaryChanceIsTheBinomialTail() {
+        // The p95 of one request is that request: past the true p95 one time in twenty.
+        #expect(abs(QuantileExceedances.exceedanceAtBoundary(requests: 1, q: 0.95) - 0.05) < 1e-12)
+        // Of three, the slowest: past it unless all three are below, 1 − 0.95³.
+        #expect(abs(QuantileExceedances.exceedanceAtBoundary(requests: 3, q: 0.95) - (1 - 0.857375)) < 1e-12)
+    }
+
+    /// Windows of two to nineteen requests drawn at random: at the true
+    /// p95 the count past it matches the boundary's expectation, so neither
+    /// a pass nor a failure comes of it; a canary 1.5 times slower fails.
+    @Test func smallWindowsAreJudgedWithoutBias() {
+        var rng = SeededRandom(seed: 11)
+        let z95 = 1.6448536269514722
+        func windows(slower: Double) -> QuantileExceedances {
+            var e = QuantileExceedances()
+            for _ in 0..<600 {
+                let n = 2 + Int(rng.next() % 18)
+                var latency = LatencyHistogram()
+                for _ in 0..<n { latency.record(milliseconds: 800 * slower * exp(0.4 * rng.normal())) }
+                e.add(value: latency.quantile(0.95)!, requests: Double(n), threshold: 800 * exp(0.4 * z95), q: 0.95)
+            }
+            return e
+        }
+        let atThreshold = windows(slower: 1)
+        let interval = atThreshold.interval(threshold: 1, alpha: 0.01)
+        #expect(interval.lower <= 1 && interval.upper >= 1, "\(atThreshold)")
+        #expect(abs(atThreshold.observed - atThreshold.expected) < 3 * atThreshold.variance.squareRoot() + 3)
+        #expect(windows(slower: 1.5).interval(threshold: 1, alpha: 0.01).lower > 1)
     }
 }
