@@ -96,11 +96,11 @@ import StewardYAML
 
     /// A fresh draw of randomized worlds (`WorldGenerator`), one run each,
     /// labelled by the template's own rules: a seed the analysis was not
-    /// tuned on (seeds 1 and 2 were used while changing it). The figures are
+    /// tuned on (seeds 1 and 2 were used while changing it, 3 and 20261206 looked at in passing). The figures are
     /// printed beside the baseline's; the assertions hold what the analysis
     /// reached on it (short of the decisions issue's targets, see its note),
     /// so that a change that loses ground fails here.
-    static let freshSeed: UInt64 = 20_261_206
+    static let freshSeed: UInt64 = 90_210
 
     @Test func theEngineDecidesWellOnARandomizedDraw() throws {
         let desired = try Self.quickstart()
@@ -119,9 +119,12 @@ import StewardYAML
         #expect(ours.flaps == 0)
         #expect(ours.falseRollbackRate <= 0.02, "\(ours.text)")
         #expect(ours.falseRollbackRate < theirs.falseRollbackRate)
-        #expect(ours.promotionRateAt100 >= 0.8, "\(ours.text)")
-        #expect(ours.detectionRate >= 0.55, "\(ours.text)")
-        #expect(ours.undecidedRate <= 0.3, "\(ours.text)")
+        #expect(ours.promotionRateAt100 >= 0.95, "\(ours.text)")
+        #expect(ours.undecidedRate <= 0.06, "\(ours.text)")
+        #expect(ours.detectionRate >= 0.62, "\(ours.text)")
+        // Problems at least twice their threshold's distance: what an analysis can be asked to find in five hours.
+        let large = ours.bySize[2]
+        #expect(large.runs >= 30 && Double(large.detected) >= 0.85 * Double(large.runs), "\(ours.text)")
     }
 
     /// Wald's bound summed over the suite's constant rate regressions, each
