@@ -28,10 +28,14 @@ enum FuzzTarget: String, CaseIterable {
             }
         case .series:
             let start = Moment(secondsSinceEpoch: 0)
+            let expected = MetricSeries.Expectations(rollout: "r", metricsReadingRates: ["error-rate": true, "latency-p95": false],
+                                                     versions: ["2.3.1", "2.4.0"])
             if let rows = try? MetricSeries.csv(String(decoding: bytes, as: UTF8.self), "fuzz.csv") {
+                _ = try? MetricSeries.check(rows, path: "fuzz.csv", against: expected)
                 _ = try? MetricSeries.readings(rows, path: "fuzz.csv", start: start, interval: 60)
             }
             if let rows = try? JSONDecoder().decode([MetricSeries.Row].self, from: Data(bytes)) {
+                _ = try? MetricSeries.check(rows, path: "fuzz.json", against: nil)
                 _ = try? MetricSeries.readings(rows, path: "fuzz.json", start: start, interval: 60)
             }
         case .status:

@@ -66,7 +66,7 @@ struct AgentRoutes {
             guard let body = try? await request.collectBody(upTo: Self.maxBody) else {
                 return text(.contentTooLarge, "the body is larger than \(Self.maxBody) bytes; send smaller batches\n")
             }
-            guard let batch = OutcomeBatch(json: Data(buffer: body)) else {
+            guard let batch = OutcomeBatch(json: Data(buffer: body), now: Date().timeIntervalSince1970) else {
                 return text(.badRequest, "expected a JSON object {\"outcomes\": [...]}\n")
             }
             ingest.add(batch.accepted)

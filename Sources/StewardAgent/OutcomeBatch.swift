@@ -10,20 +10,32 @@ struct OutcomeBatch: Decodable {
     private enum Keys: String, CodingKey { case outcomes }
 
     init(from decoder: any Decoder) throws {
+        let now = decoder.userInfo[Self.nowKey] as? Double
         var items = try decoder.container(keyedBy: Keys.self).nestedUnkeyedContainer(forKey: .outcomes)
         while !items.isAtEnd {
             let index = items.currentIndex
             let item = try items.decode(Item.self)
             switch item.result {
-            case .success(let outcome): accepted.append(outcome)
+            case .success(let outcome):
+                if let problem = outcome.problem(now: now) {
+                    rejected.append((index, problem))
+                } else {
+                    accepted.append(outcome)
+                }
             case .failure(let problem): rejected.append((index, problem.reason))
             }
         }
     }
 
+    /// The receiver's clock (seconds since 1970), for the clock-skew check.
+    static let nowKey = CodingUserInfoKey(rawValue: "now")!
+
     /// Nil when the body is not a JSON object with an `outcomes` array.
-    init?(json: Data) {
-        guard let batch = try? JSONDecoder().decode(OutcomeBatch.self, from: json) else { return nil }
+    /// Times more than a day ahead of `now` are refused per item.
+    init?(json: Data, now: Double? = nil) {
+        let decoder = JSONDecoder()
+        if let now { decoder.userInfo[Self.nowKey] = now }
+        guard let batch = try? decoder.decode(OutcomeBatch.self, from: json) else { return nil }
         self = batch
     }
 

@@ -4,11 +4,12 @@ import StewardSpec
 
 extension MetricSeries {
     /// Reads a `.csv` (with the header) or a `.json` array of rows.
-    static func load(_ path: String, start: Moment, interval: Double) throws -> [MetricReading] {
+    static func load(_ path: String, start: Moment, interval: Double, expected: Expectations? = nil) throws -> [MetricReading] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ParseError(file: path, line: 0, message: "cannot read the file")
         }
         let rows = path.hasSuffix(".json") ? try json(data, path) : try csv(String(decoding: data, as: UTF8.self), path)
+        try check(rows, path: path, against: expected)
         return try readings(rows, path: path, start: start, interval: interval)
     }
 

@@ -93,7 +93,12 @@ struct Simulate: ParsableCommand {
             return
         }
         if let scenario, ScenarioRuns.isDirectory(scenario) {
-            let results = try ScenarioRuns.files(in: scenario).map { file in
+            let files = try ScenarioRuns.files(in: scenario)
+            guard !files.isEmpty else {
+                printError("steward: error: no scenario files (*.yaml) in \(scenario): a suite of nothing decides nothing")
+                throw ExitCode(1)
+            }
+            let results = try files.map { file in
                 let loaded = try ScenarioRuns.load(file)
                 return (loaded, ScenarioRuns.run(loaded, desired: desired, runs: runs))
             }
@@ -123,7 +128,12 @@ struct Simulate: ParsableCommand {
         let start = Moment(secondsSinceEpoch: 0)
         let series: [MetricReading]
         do {
-            series = try MetricSeries.load(metrics, start: start, interval: 60)
+            let chosen = desired.rollouts[rollout]!
+            var rates: [String: Bool] = [:]
+            for metric in desired.metrics(of: chosen) { rates[metric.name] = metric.readsRates }
+            let expected = MetricSeries.Expectations(rollout: rollout, metricsReadingRates: rates,
+                                                     versions: Set(([chosen.stable] + (chosen.canary.map { [$0] } ?? [])).map(\.description)))
+            series = try MetricSeries.load(metrics, start: start, interval: 60, expected: expected)
         } catch {
             printError("steward: error: \(error)")
             throw ExitCode(2)

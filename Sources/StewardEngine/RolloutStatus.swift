@@ -97,6 +97,9 @@ extension RolloutStatus: Codable {
              lastJudged, passedThisStep, handledControls, exposure, verdicts
     }
 
+    /// The largest step number a status may carry: far more steps than any rollout has.
+    public static let maxStepIndex = 100_000
+
     /// Empty collections may be left out (a hand-written or older file).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -107,8 +110,10 @@ extension RolloutStatus: Codable {
         canary = try c.decodeIfPresent(SemanticVersion.self, forKey: .canary)
         stepIndex = try c.decodeIfPresent(Int.self, forKey: .stepIndex) ?? 0
         canaryWeight = try c.decodeIfPresent(Int.self, forKey: .canaryWeight) ?? 0
-        guard stepIndex >= 0, (0...100).contains(canaryWeight) else {
-            throw DecodingError.dataCorruptedError(forKey: .canaryWeight, in: c, debugDescription: "stepIndex must be at least 0 and canaryWeight between 0 and 100")
+        // Bounded: a step number near Int.max would overflow where it is shown (`step \(stepIndex + 1)`).
+        guard (0...Self.maxStepIndex).contains(stepIndex), (0...100).contains(canaryWeight) else {
+            throw DecodingError.dataCorruptedError(forKey: .canaryWeight, in: c,
+                debugDescription: "stepIndex must be from 0 to \(Self.maxStepIndex) and canaryWeight from 0 to 100")
         }
         pauseReason = try c.decodeIfPresent(String.self, forKey: .pauseReason)
         inconclusiveSince = try c.decodeIfPresent(Moment.self, forKey: .inconclusiveSince)

@@ -32,10 +32,21 @@ public struct Outcome: Sendable, Codable, Hashable {
     }
 
     /// Why this outcome cannot be kept, or nil when it can.
-    public var problem: String? {
+    public var problem: String? { problem(now: nil) }
+
+    /// How far ahead of the receiver's clock an outcome's time may be.
+    public static let clockSkew = 86_400.0
+
+    /// What is wrong with the outcome, if anything; with `now`, a time more
+    /// than `clockSkew` ahead of it is refused too (milliseconds or
+    /// nanoseconds sent as seconds, which would be stored and never pruned).
+    public func problem(now: Double?) -> String? {
         if model.isEmpty { return "model is empty" }
         if version.isEmpty { return "version is empty" }
         if !time.isFinite || time <= 0 { return "time must be a moment after 1970" }
+        if let now, time > now + Self.clockSkew {
+            return "time \(time) is more than a day ahead of the agent's clock: send seconds since 1970 (not milliseconds) or an ISO 8601 time"
+        }
         if !latencyMs.isFinite || latencyMs < 0 { return "latencyMs must be a number ≥ 0" }
         for (name, value) in [("inputTokens", inputTokens), ("outputTokens", outputTokens), ("cost", cost)] {
             if let value, !value.isFinite || value < 0 { return "\(name) must be a number ≥ 0" }

@@ -31,8 +31,9 @@ public final class OutcomeStore: Sendable {
 
     /// The bucket an outcome falls in.
     public static func bucket(of outcome: Outcome) -> BucketKey {
-        BucketKey(model: outcome.model, version: outcome.version,
-                  start: Int64((outcome.time / bucketSeconds).rounded(.down) * bucketSeconds))
+        // Clamped: a time past Int64 (1e19, from a client) must never trap the agent.
+        let start = (outcome.time / bucketSeconds).rounded(.down) * bucketSeconds
+        return BucketKey(model: outcome.model, version: outcome.version, start: Int64(start.isFinite ? min(max(start, 0), 9e18) : 0))
     }
 
     /// Adds tallies already grouped by bucket, in one transaction.

@@ -351,6 +351,11 @@ extension CommandLineTests {
             #expect(!run.output.contains("at 35%"), "\(bad): \(run.output)")
             #expect(run.output.contains("the latest measurement is not a number"), "\(bad): \(run.output)")
         }
+        // Before: events on a latency metric were judged as a rate, and a 3× p95 was never rolled back.
+        try "minute,version,metric,value,samples,events\n1,2.4.0,latency-p95,2700,400,12\n".write(toFile: dir + "/events.csv", atomically: true, encoding: .utf8)
+        let events = try steward(["simulate", "--repo", "examples/quickstart", "--rollout", "customer-support-agent", "--metrics", dir + "/events.csv"])
+        #expect(events.status == 2)
+        #expect(events.error.contains("events.csv:2: events is for rates; metric 'latency-p95' is not a rate"), "\(events.error)")
         for minute in ["inf", "1e300", "1e7", "-5"] {
             try "minute,version,metric,value,samples\n\(minute),2.4.0,error-rate,0.01,10\n".write(toFile: dir + "/clock.csv", atomically: true, encoding: .utf8)
             let run = try steward(["simulate", "--repo", "examples/quickstart", "--rollout", "customer-support-agent", "--metrics", dir + "/clock.csv"])

@@ -41,4 +41,13 @@ import StewardYAML
             "status/r.yaml:5:10: error: phase: 'flying' is not one of progressing, paused, promoting, healthy, degraded, rolledBack, aborted, stopped",
         ])
     }
+
+    /// Before: a stepIndex of Int.max passed and `plan` and `status` trapped (exit 132) adding one to show it.
+    @Test func aStepIndexPastAnyRolloutIsRefusedNotATrap() {
+        let bag = DiagnosticBag()
+        let text = "apiVersion: steward/v1\nkind: RolloutStatus\nmetadata: {name: r}\nstatus:\n  phase: progressing\n  stable: 1.0.0\n"
+            + "  stepIndex: \(Int.max)\n"
+        #expect(StatusFile.decode(Array(text.utf8), file: "status/r.yaml", bag: bag) == nil)
+        #expect(bag.diagnostics.first?.description.contains("stepIndex must be from 0 to 100000") == true, "\(bag.diagnostics)")
+    }
 }
