@@ -77,6 +77,8 @@ struct Plan: ParsableCommand {
 }
 
 extension Plan {
+    static let maxStatusBytes = 1 << 20
+
     /// The status files named by `--status`, by rollout.
     func currentStatus() throws -> [String: RolloutStatus] {
         guard let status else { return [:] }
@@ -90,9 +92,16 @@ extension Plan {
             : [status]
         let bag = DiagnosticBag()
         var result: [String: RolloutStatus] = [:]
+        // Confined to the folder (or the file's own folder): a pull request may add a status file that links to a secret.
+        let confinement = Confinement(around: status)
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else { continue }
-            if let (rollout, decoded) = StatusFile.decode([UInt8](data), file: file, bag: bag) { result[rollout] = decoded }
+            switch confinement.read(file, maxBytes: Self.maxStatusBytes) {
+            case .success(let bytes):
+                if let (rollout, decoded) = StatusFile.decode(bytes, file: file, bag: bag) { result[rollout] = decoded }
+            case .failure(let refusal):
+                printError("steward: error: \(refusal)")
+                throw ExitCode(1)
+            }
         }
         guard !bag.hasErrors else {
             for problem in bag.diagnostics { printError("\(problem)") }

@@ -6,14 +6,20 @@ import StewardYAML
 
 /// Closed-loop runs of traffic scenarios for `steward simulate --scenario`.
 enum ScenarioRuns {
-    /// Reads a scenario file, or prints its problems and exits 1.
-    static func load(_ path: String) throws -> TrafficScenario {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            printError("steward: error: cannot read \(path)")
+    static let maxScenarioBytes = 1 << 20
+
+    /// Reads a scenario file, confined to `confinement` (a suite's folder,
+    /// or the file's own), or prints its problems and exits 1.
+    static func load(_ path: String, confinement: Confinement) throws -> TrafficScenario {
+        let bytes: [UInt8]
+        switch confinement.read(path, maxBytes: maxScenarioBytes) {
+        case .success(let read): bytes = read
+        case .failure(let refusal):
+            printError("steward: error: \(refusal)")
             throw ExitCode(2)
         }
         let bag = DiagnosticBag()
-        guard let scenario = TrafficScenario.decode(Array(data), file: path, bag: bag) else {
+        guard let scenario = TrafficScenario.decode(bytes, file: path, bag: bag) else {
             for diagnostic in bag.diagnostics { printError(diagnostic.description) }
             throw ExitCode(1)
         }

@@ -99,14 +99,14 @@ struct Simulate: ParsableCommand {
                 throw ExitCode(1)
             }
             let results = try files.map { file in
-                let loaded = try ScenarioRuns.load(file)
+                let loaded = try ScenarioRuns.load(file, confinement: Confinement(directory: scenario))
                 return (loaded, ScenarioRuns.run(loaded, desired: desired, runs: runs))
             }
             print(SuiteSummary(results).text, terminator: "")
             return
         }
         if let scenario {
-            let loaded = try ScenarioRuns.load(scenario)
+            let loaded = try ScenarioRuns.load(scenario, confinement: Confinement(around: scenario))
             guard desired.rollouts[rollout ?? loaded.rollout] != nil else {
                 printError("steward: error: no Rollout named '\(rollout ?? loaded.rollout)' in \(repo)")
                 throw ExitCode(1)

@@ -26,3 +26,30 @@ extension CommandLineTests {
         #expect(again.output == run.output)
     }
 }
+
+extension CommandLineTests {
+    /// Before: a status file or a scenario that links to a file outside its folder (a CI runner's credentials)
+    /// was read, and its error quoted the first bytes of the secret.
+    @Test func statusAndScenarioFilesThatLinkOutsideTheirFolderAreNotRead() throws {
+        let repository = try planRepository { _ in }
+        // The folders lie outside the repository (a CI artifact, say); the repository's own files are confined by validate.
+        let dir = NSTemporaryDirectory() + "steward-folders-\(UUID().uuidString)"
+        let outside = NSTemporaryDirectory() + "steward-secret-\(UUID().uuidString)"
+        defer {
+            for path in [repository, dir, outside] { try? FileManager.default.removeItem(atPath: path) }
+        }
+        let secret = "https://x-access-token:ghs_SECRETSECRETSECRET@github.com"
+        try secret.write(toFile: outside, atomically: true, encoding: .utf8)
+        for folder in ["status", "scenarios"] {
+            try FileManager.default.createDirectory(atPath: dir + "/" + folder, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: dir + "/\(folder)/leak.yaml", withDestinationPath: outside)
+        }
+        let plan = try steward(["plan", "--repo", repository, "--base", "HEAD", "--status", dir + "/status"])
+        let simulate = try steward(["simulate", "--repo", "examples/quickstart", "--scenario", dir + "/scenarios"])
+        for run in [plan, simulate] {
+            #expect(run.status != 0)
+            #expect(run.error.contains("leak.yaml: a symbolic link to a file outside"), "\(run.error)")
+            #expect(!(run.output + run.error).contains("ghs_"), "\(run.output)\(run.error)")
+        }
+    }
+}
