@@ -24,6 +24,13 @@ import StewardSpec
     /// Minutes until a winner is named (nil for none in `minutes`), with
     /// 1,500 requests a minute per variant at these error rates.
     func minutesToWinner(rates: (Double, Double), seed: UInt64, minutes: Int = 120) throws -> Int? {
+        try run(rates: rates, seed: seed, minutes: minutes).winnerAt
+    }
+
+    /// A run: when a winner was named, and whether the variant was ever shown
+    /// better, or worse, than the control (each a false finding in an A/A test).
+    func run(rates: (Double, Double), seed: UInt64, minutes: Int = 120) throws -> (winnerAt: Int?, shownBetter: Bool, shownWorse: Bool) {
+        var shownBetter = false, shownWorse = false
         var s = try experiment()
         var rng = SeededRandom(seed: seed)
         s.tick()
@@ -36,9 +43,12 @@ import StewardSpec
                                                 statistics: .rate(events: Double(errors), trials: 1500)))
             }
             s.tick(s.evidence)
-            if s.observed["r"]?.phase == .healthy { return minute }
+            for verdict in (s.observed["r"]?.verdicts ?? [:]).values where verdict.outcome == .pass {
+                if (verdict.value ?? 1) < 1 { shownBetter = true } else { shownWorse = true }
+            }
+            if s.observed["r"]?.phase == .healthy { return (minute, shownBetter, shownWorse) }
         }
-        return nil
+        return (nil, shownBetter, shownWorse)
     }
 
     @Test func anAATestRarelyNamesAWinner() throws {
@@ -46,6 +56,15 @@ import StewardSpec
         let winners = try (0..<runs).filter { try minutesToWinner(rates: (0.05, 0.05), seed: UInt64($0)) != nil }.count
         // 1 − confidence is 5%: at most 2 of 40 (the old per-minute z-test named one in 40 of 40).
         #expect(winners <= 2, "\(winners) of \(runs)")
+    }
+
+    /// Both sides: an A/A test shows the variant better than the control, or
+    /// worse, each in at most 1 − confidence of runs (5%: 2 of 40).
+    @Test func anAATestRarelyShowsADifferenceEitherWay() throws {
+        let runs = try (0..<40).map { try run(rates: (0.05, 0.05), seed: 500 + UInt64($0)) }
+        let better = runs.filter(\.shownBetter).count, worse = runs.filter(\.shownWorse).count
+        print("A/A, 40 runs: the variant shown better in \(better), worse in \(worse)")
+        #expect(better <= 2 && worse <= 2, "better \(better), worse \(worse) of 40")
     }
 
     @Test func aRealDifferenceIsFound() throws {
