@@ -251,7 +251,6 @@ enum SequentialJudge {
     /// at the current weight only already), nor for guards: rare events are
     /// too few to split, and a burst shows in the pool anyway.
     private static func judgesRecentAlone(_ pooled: MetricStatistics, _ metric: MetricSpec) -> Bool {
-        if metric.role == .guard { return false }
         if case .latency = pooled, metric.failWhen.relativeTo == .stable { return false }
         return true
     }

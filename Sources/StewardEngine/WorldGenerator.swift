@@ -107,7 +107,8 @@ public enum WorldGenerator {
             case 2: ("hallucinationRate", stable.hallucinationRate * uniform(2...5))
             default: ("safetyRate", stable.safetyRate * uniform(3...10))
             }
-            events.append(.init(target: .both, from: from, to: to, set: [set]))
+            // First, so that a canary problem (a later event) still shows during the incident rather than being overwritten by it.
+            events.insert(.init(target: .both, from: from, to: to, set: [set]), at: 0)
             name += "+incident"
         }
         if chance(0.15) {
