@@ -139,7 +139,8 @@ struct PlanReport {
             if let duration = change.minimumDuration { out += "  takes at least \(duration)\n" }
             if !change.evidence.isEmpty { out += "  evidence so far:\n" + change.evidence.map { "    \($0)\n" }.joined() }
         }
-        return out
+        // A status file's pause reason or verdict must not move the cursor or retitle the terminal.
+        return terminalSafe(out)
     }
 
     func markdown() -> String {

@@ -71,12 +71,13 @@ struct StatusCommand: ParsableCommand {
             printError("steward: error: no status from \(agent): \(failure ?? "no answer")")
             throw ExitCode(2)
         }
-        if format == .json { return String(decoding: body, as: UTF8.self) + "\n" }
+        // An agent's answer must not move the cursor or retitle the terminal (valid JSON never holds a raw control character).
+        if format == .json { return terminalSafe(String(decoding: body, as: UTF8.self)) + "\n" }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {
             let report = try decoder.decode(StatusReport.self, from: body)
-            return StatusView(report: report, now: Date(), bars: bars).text
+            return terminalSafe(StatusView(report: report, now: Date(), bars: bars).text)
         } catch {
             printError("steward: error: \(agent) did not answer with an agent's status: \(error)")
             throw ExitCode(2)

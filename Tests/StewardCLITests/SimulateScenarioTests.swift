@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import StewardEngine
+import StewardSpec
 
 extension CommandLineTests {
     /// Before: an empty folder printed "regressions rolled back 100.0% (0 of 0 runs)" and exited 0,
@@ -51,5 +53,28 @@ extension CommandLineTests {
             #expect(run.error.contains("leak.yaml: a symbolic link to a file outside"), "\(run.error)")
             #expect(!(run.output + run.error).contains("ghs_"), "\(run.output)\(run.error)")
         }
+    }
+}
+
+extension CommandLineTests {
+    /// Before: escape sequences in a status file (a verdict's note, say) reached the terminal through `plan --status`.
+    @Test func planWithAHostileStatusFileShowsNoControlCharacters() throws {
+        let dir = try planRepository { _ in }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rollout = dir + "/rollouts/customer-support-agent.yaml"
+        _ = try run("/usr/bin/env", ["git", "-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "canary"])
+        let withCanary = try String(contentsOfFile: rollout, encoding: .utf8)
+        try withCanary.replacingOccurrences(of: "  canary: 2.4.0\n", with: "").write(toFile: rollout, atomically: true, encoding: .utf8)
+        var status = RolloutStatus.starting(SemanticVersion(2, 4, 0), over: SemanticVersion(2, 3, 1), at: Moment(secondsSinceEpoch: 0))
+        status.canaryWeight = 15
+        status.verdicts["error-rate"] = Verdict(metric: "error-rate", outcome: .inconclusive, severity: .critical, threshold: 0.05,
+                                                comparison: .above, relativeToStable: false, samples: 10,
+                                                note: "\u{1B}]0;pwned\u{07}\u{1B}[2Jcleared")
+        let statusFile = NSTemporaryDirectory() + "steward-status-" + UUID().uuidString + ".yaml"
+        defer { try? FileManager.default.removeItem(atPath: statusFile) }
+        try StatusFile.encode(status, rollout: "customer-support-agent").write(toFile: statusFile, atomically: true, encoding: .utf8)
+        let plan = try steward(["plan", "--repo", dir, "--base", "HEAD", "--status", statusFile])
+        #expect(plan.output.contains("cleared"), "\(plan.output)\(plan.error)")
+        #expect(!plan.output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(plan.output)")
     }
 }
