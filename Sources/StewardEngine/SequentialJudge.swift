@@ -85,7 +85,12 @@ public struct RecentWindow: Sendable {
 /// - latency quantiles relative to stable: within the current span only
 ///   (load changes with the weight), the ratio bounded by both versions'
 ///   quantile intervals; the error is spent over spans as α·6/(π²s²), so it
-///   adds up to α.
+///   adds up to α;
+/// - quantiles given one number per window from too few requests: by how
+///   often each window's number lies past the threshold (`QuantileExceedances`).
+///
+/// Beside the pooled test, the recent window (`RecentWindow`) is judged
+/// alone, so that a late regression is neither diluted nor promoted.
 enum SequentialJudge {
     /// - Parameter recent: the latest stretch of the current span (see
     ///   `RecentWindow`), judged alone so that a regression that began late
@@ -247,9 +252,8 @@ enum SequentialJudge {
     }
 
     /// Whether the recent window is also judged alone for failure (it is
-    /// always looked at for a lean). Not for latency against stable (judged
-    /// at the current weight only already), nor for guards: rare events are
-    /// too few to split, and a burst shows in the pool anyway.
+    /// always looked at for a lean). Not for latency against stable, judged
+    /// at the current weight only already.
     private static func judgesRecentAlone(_ pooled: MetricStatistics, _ metric: MetricSpec) -> Bool {
         if case .latency = pooled, metric.failWhen.relativeTo == .stable { return false }
         return true
