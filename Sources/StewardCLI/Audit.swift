@@ -263,14 +263,25 @@ struct AuditReport {
         }
     }
 
+    /// The widest a table column gets: one long author name must not pad every row.
+    static let widestColumn = 60
+
+    /// A cell cut to `widestColumn`, with an ellipsis where it was cut.
+    static func fitted(_ text: String) -> String {
+        text.count <= widestColumn ? text : String(text.prefix(widestColumn - 1)) + "…"
+    }
+
     func table() -> String {
         guard !rows.isEmpty else { return "no changes to models or rollouts\n" }
-        let columns = [("COMMIT", rows.map(\.commit)), ("DATE", rows.map(\.date)), ("WHO", rows.map(\.who)), ("SIGNED", rows.map(signed))]
+        let who = rows.map { Self.fitted(terminalSafe($0.who)) }, signatures = rows.map { Self.fitted(signed($0)) }
+        let columns = [("COMMIT", rows.map(\.commit)), ("DATE", rows.map(\.date)), ("WHO", who), ("SIGNED", signatures)]
         let widths = columns.map { name, values in max(name.count, values.map(\.count).max() ?? 0) }
         func line(_ cells: [String], _ last: String) -> String {
             zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + last + "\n"
         }
-        return line(columns.map(\.0), "WHAT") + rows.map { line([$0.commit, $0.date, terminalSafe($0.who), signed($0)], terminalSafe(what($0))) }.joined()
+        return line(columns.map(\.0), "WHAT") + rows.indices.map { i in
+            line([rows[i].commit, rows[i].date, who[i], signatures[i]], terminalSafe(what(rows[i])))
+        }.joined()
     }
 
     func json() -> String {
