@@ -223,14 +223,19 @@ extension CommandLineTests {
 }
 
 extension CommandLineTests {
-    @Test func planWithStatusSaysWhereARunningRolloutStands() throws {
-        // The base runs 2.4.0 as canary; the pull request removes it.
+    /// A plan repository whose base runs 2.4.0 as canary and whose work tree (the pull request) removes it.
+    func canaryRemovedRepository() throws -> String {
         let dir = try planRepository { _ in }
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let rollout = dir + "/rollouts/customer-support-agent.yaml"
         _ = try run("/usr/bin/env", ["git", "-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "canary"])
         let withCanary = try String(contentsOfFile: rollout, encoding: .utf8)
         try withCanary.replacingOccurrences(of: "  canary: 2.4.0\n", with: "").write(toFile: rollout, atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    @Test func planWithStatusSaysWhereARunningRolloutStands() throws {
+        let dir = try canaryRemovedRepository()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let statusFile = NSTemporaryDirectory() + "steward-status-" + UUID().uuidString + ".yaml"
         defer { try? FileManager.default.removeItem(atPath: statusFile) }
         try """

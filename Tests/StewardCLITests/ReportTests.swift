@@ -130,11 +130,11 @@ import StewardYAML
 extension ReportTests {
     /// Before: one author name of 100,000 characters padded every row of `steward audit` to its width.
     @Test func aLongAuthorNameDoesNotWidenEveryRow() {
-        func row(_ who: String) -> AuditRow {
+        let rows = [String(repeating: "m", count: 100_000), "Ada <ada@example.com>"].map { who in
             AuditRow(commit: "abc1234", date: "2026-12-06 10:00", kind: "person", who: who, action: "edit", subjects: ["r"], from: nil, to: nil,
                      reason: nil, changes: [], summary: "s", signature: .unchecked)
         }
-        let table = AuditReport(rows: [row(String(repeating: "m", count: 100_000)), row("Ada <ada@example.com>")]).render(.table)
+        let table = AuditReport(rows: rows).render(.table)
         let lines = table.split(separator: "\n")
         #expect(lines.allSatisfy { $0.count < 200 }, "\(lines.map(\.count))")
         #expect(table.contains("…"))

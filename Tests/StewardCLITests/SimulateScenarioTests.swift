@@ -59,12 +59,8 @@ extension CommandLineTests {
 extension CommandLineTests {
     /// Before: escape sequences in a status file (a verdict's note, say) reached the terminal through `plan --status`.
     @Test func planWithAHostileStatusFileShowsNoControlCharacters() throws {
-        let dir = try planRepository { _ in }
+        let dir = try canaryRemovedRepository()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let rollout = dir + "/rollouts/customer-support-agent.yaml"
-        _ = try run("/usr/bin/env", ["git", "-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "canary"])
-        let withCanary = try String(contentsOfFile: rollout, encoding: .utf8)
-        try withCanary.replacingOccurrences(of: "  canary: 2.4.0\n", with: "").write(toFile: rollout, atomically: true, encoding: .utf8)
         var status = RolloutStatus.starting(SemanticVersion(2, 4, 0), over: SemanticVersion(2, 3, 1), at: Moment(secondsSinceEpoch: 0))
         status.canaryWeight = 15
         status.verdicts["error-rate"] = Verdict(metric: "error-rate", outcome: .inconclusive, severity: .critical, threshold: 0.05,
