@@ -25,7 +25,8 @@ public struct Agent {
         hangup.resume()
         let flusher = IngestFlusher(buffer: reconciler.ingest, logger: logger)
         let routes = AgentRoutes(reconciler: reconciler, ingest: reconciler.ingest, token: BearerToken(file: config.apiTokenFile),
-                                 webhook: GitWebhook(secretFile: config.webhookSecretFile, branch: config.branch), trigger: { loop.nudge() })
+                                 webhook: GitWebhook(secretFile: config.webhookSecretFile, branch: config.branch), trigger: { loop.nudge() },
+                                 evidenceArrived: { loop.evidenceArrived() })
         let portFile = config.stateDirectory + "/listen"
         let logger = self.logger
         let application = Application(
@@ -38,10 +39,12 @@ public struct Agent {
                 logger.info("listening", metadata: ["port": "\(port)"])
             },
             logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: application), .init(service: loop), .init(service: flusher),
-                                            .init(service: reconciler.notifier)],
-                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: application), .init(service: loop), .init(service: flusher), .init(service: reconciler.notifier)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Past this, whatever still runs is cancelled: SIGTERM never waits on a remote that does not answer.
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
         hangup.cancel()
     }
@@ -49,7 +52,7 @@ public struct Agent {
     /// One full round, then exit: for cron, CI and tests.
     public func runOnce() async throws -> Bool {
         let (reconciler, _) = try open()
-        await reconciler.round()
+        await reconciler.round(fetchPatience: .seconds(reconciler.config.gitTimeout.seconds * 2 + 5))
         let state = reconciler.snapshot.value
         if let error = state.lastError { logger.error("the round failed", metadata: ["error": "\(error)"]) }
         return state.lastError == nil

@@ -14,6 +14,9 @@ public struct AgentConfig: Sendable {
     /// Folders of the desired state inside the repository; the whole tree by default.
     public var paths = ["."]
     public var pollInterval: StewardDuration = StewardDuration(seconds: 30)
+    /// How long one fetch or push may take; a remote that stops answering is
+    /// given up on after it (and the agent keeps acting on the last good state).
+    public var gitTimeout: StewardDuration = StewardDuration(seconds: 60)
     public var credentials: Credentials = .none
     public var identity = Signature(name: "Steward", email: "steward@localhost")
     public var listenHost = "127.0.0.1"
@@ -74,7 +77,7 @@ public struct AgentConfig: Sendable {
 
     private static func decode(_ r: NodeReader) -> AgentConfig? {
         guard let m = r.mapping(fields: fields) else { return nil }
-        let repository = m.required("repository")?.mapping(fields: ["url", "branch", "paths", "pollInterval", "credentials", "commitURL"])
+        let repository = m.required("repository")?.mapping(fields: ["url", "branch", "paths", "pollInterval", "timeout", "credentials", "commitURL"])
         guard let url = repository?.required("url")?.string() else { return nil }
         var config = AgentConfig(repositoryURL: url)
         if let branch = repository?.optional("branch")?.string() { config.branch = branch }
@@ -83,6 +86,9 @@ public struct AgentConfig: Sendable {
             if let duration = poll.duration() {
                 if duration.seconds < 1 { poll.error("out-of-range", "pollInterval must be at least 1s") } else { config.pollInterval = duration }
             }
+        }
+        if let timeout = repository?.optional("timeout"), let duration = timeout.duration() {
+            duration.seconds >= 1 ? (config.gitTimeout = duration) : timeout.error("out-of-range", "timeout must be at least 1s")
         }
         if let credentials = repository?.optional("credentials") { config.credentials = Self.credentials(credentials) ?? .none }
         if let link = repository?.optional("commitURL"), let text = link.string() {

@@ -12,6 +12,8 @@ struct AgentRoutes {
     let token: BearerToken
     let webhook: GitWebhook
     let trigger: @Sendable () -> Void
+    /// Called when outcomes are accepted: a round judges them soon.
+    var evidenceArrived: @Sendable () -> Void = {}
     static let maxBody = 8 << 20
 
     func router() -> Router<BasicRequestContext> {
@@ -70,6 +72,7 @@ struct AgentRoutes {
                 return text(.badRequest, "expected a JSON object {\"outcomes\": [...]}\n")
             }
             ingest.add(batch.accepted)
+            if !batch.accepted.isEmpty { evidenceArrived() }
             reconciler.metrics.ingested(accepted: batch.accepted.count, rejected: batch.rejected.count)
             let data = (try? JSONSerialization.data(withJSONObject: batch.report, options: [.sortedKeys])) ?? Data()
             return Response(status: batch.rejected.isEmpty ? .ok : .init(code: 207, reasonPhrase: "Multi-Status"), headers: [.contentType: "application/json"],

@@ -13,6 +13,8 @@ public final class AgentSnapshot: Sendable {
         /// The branch's tip at the last fetch.
         public var observedRevision: String?
         public var statuses: [String: RolloutStatus] = [:]
+        /// Each rollout's model, as the desired state acted on names it.
+        public var models: [String: String] = [:]
         /// Why the tip is not acted on (invalid YAML, say), with file:line:col.
         public var invalidRevision: String?
         public var invalidDiagnostics: [String] = []

@@ -5,46 +5,103 @@ import StewardSpec
 import StewardYAML
 
 extension Reconciler {
-    /// Carries out the planner's actions in order, each journalled before it runs.
+    /// Carries out the planner's actions in two passes. First every
+    /// rollout's traffic, published at once and journalled after: no commit,
+    /// git call or store write of any rollout stands in front of a rollback's
+    /// 0%. Then the rest in order, each journalled before it runs; a failure
+    /// skips the rest of that rollout's actions (the next round plans them
+    /// again) but not other rollouts'. Throws the first failure.
     func execute(_ actions: [Action], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
-        for action in actions {
-            let (rollout, kind) = Self.describe(action)
-            let journal = store.journal, revision = desired.revision.description
-            let id = try await blocking { try journal.begin(rollout: rollout, action: kind, revision: revision) }
-            let before = statuses[rollout]
-            do {
-                let commit = try await run(action, desired: desired, at: now)?.description
-                if let event = Self.event(for: action, before: before, revision: revision) { notifier.post(event) }
-                let status = statuses[rollout]
-                try await blocking { try journal.finish(id, status: status, commit: commit, why: action.reason) }
-                metrics.action(Self.kindName(kind), outcome: "done")
-            } catch {
-                try? await blocking { try journal.fail(id, reason: "\(error)") }
-                metrics.action(Self.kindName(kind), outcome: "failed")
-                throw error
+        let revision = desired.revision.description
+        let traffic = actions.filter(Self.movesTraffic)
+        if !traffic.isEmpty {
+            var before: [String: RolloutStatus] = [:]
+            for action in traffic {
+                let rollout = Self.describe(action).rollout
+                if before[rollout] == nil { before[rollout] = statuses[rollout] }
+                applyTraffic(action, desired: desired, at: now)
             }
+            try publishRoutes(desired)
+            let published = Int(Date().timeIntervalSince(decidedAt) * 1000)
+            for action in traffic {
+                let (rollout, kind) = Self.describe(action)
+                if case .setWeights(_, _, let canary, let weight) = action {
+                    logger.info("traffic", metadata: ["rollout": "\(rollout)", "canary": "\(canary?.description ?? "-")", "weight": "\(weight)",
+                                                      "publishedMsAfterDecision": "\(published)"])
+                }
+                if let event = Self.event(for: action, before: before[rollout], revision: revision) { notifier.post(event) }
+                metrics.action(Self.kindName(kind), outcome: "done")
+                let journal = store.journal, status = statuses[rollout], why = action.reason
+                do {
+                    try await blocking { try journal.finish(try journal.begin(rollout: rollout, action: kind, revision: revision), status: status, why: why) }
+                } catch {
+                    logger.error("cannot journal a traffic change; the routing table has it", metadata: ["rollout": "\(rollout)", "error": "\(error)"])
+                }
+            }
+        }
+        var failed: Set<String> = [], firstFailure: (any Error)?
+        for action in actions where !Self.movesTraffic(action) {
+            let (rollout, kind) = Self.describe(action)
+            guard !failed.contains(rollout) else { continue }
+            do {
+                try await journalled(action, rollout: rollout, kind: kind, desired: desired, at: now)
+            } catch {
+                failed.insert(rollout)
+                firstFailure = firstFailure ?? error
+            }
+        }
+        if let firstFailure { throw firstFailure }
+    }
+
+    /// Runs one action that is not traffic, journalled before it runs.
+    private func journalled(_ action: Action, rollout: String, kind: String, desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
+        let journal = store.journal, revision = desired.revision.description
+        let id = try await blocking { try journal.begin(rollout: rollout, action: kind, revision: revision) }
+        let before = statuses[rollout]
+        do {
+            let commit = try await run(action, desired: desired, at: now)?.description
+            if let event = Self.event(for: action, before: before, revision: revision) { notifier.post(event) }
+            let status = statuses[rollout]
+            try await blocking { try journal.finish(id, status: status, commit: commit, why: action.reason) }
+            metrics.action(Self.kindName(kind), outcome: "done")
+        } catch {
+            try? await blocking { try journal.fail(id, reason: "\(error)") }
+            metrics.action(Self.kindName(kind), outcome: "failed")
+            throw error
+        }
+    }
+
+    static func movesTraffic(_ action: Action) -> Bool {
+        switch action {
+        case .setWeights, .setSplit: true
+        default: false
+        }
+    }
+
+    /// A traffic action's effect on the rollout's status (the routes are published after).
+    private func applyTraffic(_ action: Action, desired: (revision: ObjectID, state: DesiredState), at now: Moment) {
+        switch action {
+        case .setWeights(let rollout, let stable, let canary, let weight):
+            var status = statuses[rollout] ?? .settled(on: stable, at: now)
+            status.stable = stable
+            if let canary { status.canary = canary }
+            status.canaryWeight = weight
+            statuses[rollout] = status
+        case .setSplit(let rollout, let shares):
+            var status = statuses[rollout] ?? .settled(on: desired.state.rollouts[rollout]?.stable ?? shares[0].version, at: now)
+            status.split = shares
+            status.phase = .progressing
+            statuses[rollout] = status
+        default:
+            break
         }
     }
 
     /// Runs one action; returns the commit it made, if it made one.
     private func run(_ action: Action, desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws -> ObjectID? {
         switch action {
-        case .setWeights(let rollout, let stable, let canary, let weight):
-            // Traffic moves first, at once: a rollback is safe before its commit, even with git unreachable.
-            var status = statuses[rollout] ?? .settled(on: stable, at: now)
-            status.stable = stable
-            if let canary { status.canary = canary }
-            status.canaryWeight = weight
-            statuses[rollout] = status
-            try publishRoutes(desired)
-            logger.info("traffic", metadata: ["rollout": "\(rollout)", "canary": "\(canary?.description ?? "-")", "weight": "\(weight)",
-                                              "publishedMsAfterDecision": "\(Int(Date().timeIntervalSince(decidedAt) * 1000))"])
-        case .setSplit(let rollout, let shares):
-            var status = statuses[rollout] ?? .settled(on: desired.state.rollouts[rollout]?.stable ?? shares[0].version, at: now)
-            status.split = shares
-            status.phase = .progressing
-            statuses[rollout] = status
-            try publishRoutes(desired)
+        case .setWeights, .setSplit:
+            break
         case .writeStatus(let rollout, let status):
             statuses[rollout] = status
             if committed[rollout]?.transition != status.transition {

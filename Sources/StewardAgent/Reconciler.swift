@@ -9,11 +9,14 @@ import StewardStore
 import StewardYAML
 import Synchronization
 
-/// One reconcile round, again and again: fetch the branch, load and check
-/// the desired state (keeping the last good one when the tip is invalid),
-/// gather the evidence, plan, and carry out each action, journalled, in
-/// order: routes first (so a rollback is safe while git is unreachable),
-/// then commits. Used by one task at a time (the agent's loop).
+/// One reconcile round, again and again: look for the branch's tip (the
+/// fetch runs apart, so a remote that is away or never answers holds
+/// nothing up), load and check the desired state (keeping the last good one
+/// when the tip is invalid), gather the evidence, plan, and carry out the
+/// actions: every rollout's traffic first, published at once, then the
+/// commits, journalled. Judging evidence, publishing routes and honouring a
+/// stop never wait on git: the commit follows when git answers. Used by one
+/// task at a time (the agent's loop).
 public final class Reconciler: @unchecked Sendable {
     let config: AgentConfig
     let store: AgentStore
@@ -51,8 +54,14 @@ public final class Reconciler: @unchecked Sendable {
     var decidedAt = Date()
     /// The metrics (of versions) no provider could read last round, with why: logged when that changes.
     var providerProblems: [String: String] = [:]
+    /// The fetch under way, if any: rounds look for its result and go on without it.
+    var pendingFetch: PendingFetch?
     /// When outcomes older than the retention were last dropped.
     var lastPrune = Date.distantPast
+    /// How long a round's git work may wait behind other git work.
+    static let gitPatience = Duration.seconds(5)
+    /// A fetch under way for longer than this is reported as a problem.
+    static let slowFetch: TimeInterval = 10
     /// How long outcomes are kept: long enough for any rollout's exposure.
     static let retention: TimeInterval = 7 * 24 * 3600
 
@@ -64,7 +73,7 @@ public final class Reconciler: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
         let clone = config.stateDirectory + "/repository.git"
         repository = FileManager.default.fileExists(atPath: clone) ? try Repository.open(clone) : try Repository.create(clone, bare: true)
-        remote = RemoteOptions(url: config.repositoryURL, credentials: config.credentials)
+        remote = RemoteOptions(url: config.repositoryURL, credentials: config.credentials, timeout: config.gitTimeout.seconds)
         signatures = try SignatureGate(config: config, repository: repository)
         routes = RoutePublisher(path: config.routesPath)
         snapshot = AgentSnapshot()
@@ -75,15 +84,34 @@ public final class Reconciler: @unchecked Sendable {
 
     /// One full round. Never throws: every failure is logged, reported in
     /// the snapshot, and leaves the last good state being served.
-    public func round() async {
+    ///
+    /// - Parameters:
+    ///   - fetching: look for a new tip (start a fetch, or take the result of
+    ///     the one under way); a round for new evidence alone does not.
+    ///   - fetchPatience: how long to wait for the fetch before going on
+    ///     with the last good state.
+    public func round(fetching: Bool = true, fetchPatience: Duration = .seconds(1)) async {
         let now = clock()
         let started = ContinuousClock.now
         defer { metrics.roundTook(ContinuousClock.now - started) }
         var readATip = false
+        // A remote that is away, or never answers, is reported but stops nothing below.
+        var gitProblem: String?
+        if fetching || pendingFetch != nil {
+            do {
+                readATip = try await refreshDesired(patience: fetchPatience)
+            } catch {
+                gitProblem = "\(error)"
+                let kind = (error as? GitError)?.kind.rawValue ?? "other"
+                logger.error("cannot read the branch; acting on the last good state", metadata: ["error": "\(error)", "kind": "\(kind)"])
+            }
+        }
         do {
-            readATip = try await fetchAndLoad()
             try await settleJournal()
-            guard let desired else { return }
+            guard let desired else {
+                snapshot.update { $0.lastError = gitProblem }
+                return
+            }
             let moment = Moment(secondsSinceEpoch: now.timeIntervalSince1970)
             let evidence = try await gatherEvidence(desired.state, at: moment)
             let actions = Planner.plan(desired: withLocalStops(desired.state), observed: statuses, evidence: evidence, now: moment,
@@ -91,23 +119,35 @@ public final class Reconciler: @unchecked Sendable {
             decidedAt = Date()
             try await execute(actions, desired: desired, at: moment)
             recordMetrics(judgedAt: moment)
-            try routes.publish(try RoutePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description)
+            try publishRoutes(desired)
             try await pruneOutcomes(now)
             snapshot.update {
                 $0.statuses = statuses
                 $0.ready = true
-                $0.lastError = nil
+                $0.lastError = gitProblem
             }
         } catch {
             // The kind says whether waiting helps (the network, a moved branch) or a person must act (credentials, a conflict).
             let kind = (error as? GitError)?.kind.rawValue ?? "other"
             logger.error("reconcile failed; serving the last good state", metadata: ["error": "\(error)", "kind": "\(kind)"])
-            snapshot.update { $0.lastError = "\(error)" }
+            snapshot.update {
+                $0.statuses = statuses
+                $0.lastError = gitProblem ?? "\(error)"
+            }
         }
         snapshot.update { $0.lastRound = now }
         // Loading parses on every core, each thread in its own malloc arena; give the transient memory (syntax trees, file
         // bytes) back once the round has let go of it.
         if readATip { releaseFreedMemory() }
+    }
+
+    /// Whether a fetch is under way: the loop looks again soon rather than at the next poll.
+    public var isFetching: Bool { pendingFetch != nil }
+
+    /// Gives up on the fetch under way (at shutdown).
+    public func cancelFetch() {
+        pendingFetch?.cancel()
+        pendingFetch = nil
     }
 
     /// The rollouts' phases and weights, and the verdicts reached this round.
@@ -118,12 +158,21 @@ public final class Reconciler: @unchecked Sendable {
         }
     }
 
-    /// Stops a rollout now, without waiting for git: all traffic to stable.
-    /// Returns false for an unknown rollout.
+    /// Stops a rollout now, without waiting for git or for a round: all its
+    /// model's traffic goes to stable in the routing table at once, and stays
+    /// there until git has the stop too. Returns false for an unknown rollout.
     public func stopNow(_ rollout: String) -> Bool {
-        guard snapshot.value.statuses[rollout] != nil else { return false }
+        let state = snapshot.value
+        guard let status = state.statuses[rollout] else { return false }
         localStops.withLock { _ = $0.insert(rollout) }
         logger.warning("emergency stop requested through the API", metadata: ["rollout": "\(rollout)"])
+        if let model = state.models[rollout] {
+            do {
+                try routes.hold(model, on: status.stable.description)
+            } catch {
+                logger.error("cannot write the routing table for the stop; the next round tries again", metadata: ["error": "\(error)"])
+            }
+        }
         return true
     }
 
@@ -133,7 +182,13 @@ public final class Reconciler: @unchecked Sendable {
         let stop = ManualControl.emergencyStop.rawValue
         localStops.withLock { stops in
             for name in stops {
-                if state.rollouts[name]?.metadata.annotations[stop] != nil { stops.remove(name) } else { state.rollouts[name]?.metadata.annotations[stop] = "api" }
+                guard state.rollouts[name]?.metadata.annotations[stop] == nil else {
+                    // Git has the stop: the plan holds the traffic from now on.
+                    stops.remove(name)
+                    if let model = state.rollouts[name]?.model { routes.release(model) }
+                    continue
+                }
+                state.rollouts[name]?.metadata.annotations[stop] = "api"
             }
         }
         return state
@@ -151,14 +206,29 @@ public final class Reconciler: @unchecked Sendable {
 
     // MARK: - Desired state
 
-    /// Fetches the branch and loads its tip if it is new and valid. Returns
-    /// whether a tip was read (valid or not).
+    /// Takes the result of the fetch under way (starting one if none is),
+    /// waiting for it at most `patience`, and loads the tip if it is new and
+    /// valid. Returns whether a tip was read (valid or not). A fetch that
+    /// takes longer goes on: a later round takes its result.
     @discardableResult
-    func fetchAndLoad() async throws -> Bool {
-        let branch = config.branch
+    func refreshDesired(patience: Duration) async throws -> Bool {
+        let branch = config.branch, timeout = config.gitTimeout.seconds
+        let pending = pendingFetch ?? PendingFetch { [self] in
+            // Never more than the timeout in the queue and again in the transfer: a black-holed remote is given up on.
+            try await withGit("fetch \(branch)", startWithin: .seconds(timeout), finishWithin: .seconds(timeout)) { repository, remote in
+                try repository.fetch(remote, branch: branch)
+            }
+        }
+        pendingFetch = pending
+        guard let result = await pending.result(within: patience) else {
+            let waited = Date().timeIntervalSince(pending.started)
+            guard waited < Self.slowFetch else { throw PendingFetch.Unanswered(branch: branch, seconds: Int(waited)) }
+            return false
+        }
+        pendingFetch = nil
         let fetched: FetchResult
         do {
-            fetched = try await withGit("fetch \(branch)") { repository, remote in try repository.fetch(remote, branch: branch) }
+            fetched = try result.get()
         } catch {
             metrics.gitError("fetch")
             throw error
@@ -191,6 +261,7 @@ public final class Reconciler: @unchecked Sendable {
             $0.desiredRevision = fetched.tip.description
             $0.invalidRevision = nil
             $0.invalidDiagnostics = []
+            $0.models = loaded.state.rollouts.mapValues(\.model)
         }
         if first { try await resumeStatuses(at: fetched.tip, desired: loaded.state) }
         logger.info("desired state loaded", metadata: ["revision": "\(fetched.tip.short)", "rollouts": "\(loaded.state.rollouts.count)"])
@@ -235,10 +306,13 @@ public final class Reconciler: @unchecked Sendable {
     }
 
     /// Runs git work on the agent's git queue, with the remote's transfers
-    /// aborted if the calling task is cancelled (a shutdown).
-    func withGit<T: Sendable>(_ operation: String, _ work: @escaping @Sendable (Repository, RemoteOptions) throws -> T) async throws -> T {
+    /// aborted if the calling task is cancelled (a shutdown). A round's git
+    /// work waits at most `gitPatience` for the queue (a hung fetch holds
+    /// it) and runs at most the configured timeout.
+    func withGit<T: Sendable>(_ operation: String, startWithin: Duration = gitPatience, finishWithin: Duration? = nil,
+                              _ work: @escaping @Sendable (Repository, RemoteOptions) throws -> T) async throws -> T {
         let repository = self.repository, remote = self.remote
-        return try await git.run(operation) { cancellation in
+        return try await git.run(operation, startWithin: startWithin, finishWithin: finishWithin ?? .seconds(remote.timeout)) { cancellation in
             var options = remote
             options.cancellation = cancellation
             return try work(repository, options)

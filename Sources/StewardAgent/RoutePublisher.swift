@@ -14,6 +14,8 @@ public final class RoutePublisher: Sendable {
     struct State {
         var table: RoutingTable?
         var json: [UInt8] = []
+        /// Models whose traffic is held on one version (an API stop), whatever a publish asks.
+        var held: [String: String] = [:]
     }
 
     /// - Parameter path: the routing file; an existing one is served until
@@ -41,14 +43,40 @@ public final class RoutePublisher: Sendable {
     /// Returns whether anything changed.
     @discardableResult
     public func publish(_ models: [ModelRoute], revision: String) throws -> Bool {
-        let served = state.withLock { $0.table }
-        if let served, served.models == models { return false }
-        let table = try RoutingTable(generation: (served?.generation ?? 0) + 1, revision: revision, models: models)
+        try state.withLock { state throws -> Bool in try Self.publish(models, revision: revision, into: &state, path: path) }
+    }
+
+    /// Sends all of `model`'s traffic to `version` now, and keeps it there
+    /// through every later publish until `release(_:)`: an emergency stop
+    /// in force before any round has taken it up.
+    public func hold(_ model: String, on version: String) throws {
+        try state.withLock { state throws in
+            state.held[model] = version
+            guard let served = state.table else { return }
+            try Self.publish(served.models, revision: served.revision, into: &state, path: path)
+        }
+    }
+
+    /// Lets publishes route `model` as they ask again.
+    public func release(_ model: String) {
+        state.withLock { _ = $0.held.removeValue(forKey: model) }
+    }
+
+    /// Under the lock, so that a stop and a round never write the file at once.
+    private static func publish(_ models: [ModelRoute], revision: String, into state: inout State, path: String) throws -> Bool {
+        let models = try models.map { route in
+            guard let version = state.held[route.model] else { return route }
+            return try ModelRoute(model: route.model, stickyKey: route.stickyKey, salt: route.salt,
+                                  variants: [.init(version: version, basisPoints: 10_000)])
+        }
+        if let served = state.table, served.models == models { return false }
+        let table = try RoutingTable(generation: (state.table?.generation ?? 0) + 1, revision: revision, models: models)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json = [UInt8](try encoder.encode(table)) + [10]
-        try Self.writeAtomically(json, to: path)
-        state.withLock { $0 = State(table: table, json: json) }
+        try writeAtomically(json, to: path)
+        state.table = table
+        state.json = json
         return true
     }
 

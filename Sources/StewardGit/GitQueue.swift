@@ -19,14 +19,41 @@ public final class GitQueue: Sendable {
 
     /// Runs `work` on the queue. `work` gets the call's cancellation, to pass
     /// to transfers (``RemoteOptions/cancellation``).
-    public func run<T: Sendable>(_ operation: String, _ work: @escaping @Sendable (GitCancellation) throws -> T) async throws -> T {
+    ///
+    /// - Parameters:
+    ///   - startWithin: how long the call may wait behind others; past it the
+    ///     caller gets ``GitError/Kind/timeout`` and the work never starts.
+    ///   - finishWithin: how long the work may run once started; past it the
+    ///     caller gets ``GitError/Kind/timeout`` and the work is told to stop.
+    ///     A transfer blocked in a read that never returns (a black-holed
+    ///     remote) gives no progress callback to stop at: its thread is
+    ///     abandoned and the queue stays busy until the read ends, so later
+    ///     calls are refused by their own `startWithin`.
+    public func run<T: Sendable>(_ operation: String, startWithin: Duration? = nil, finishWithin: Duration? = nil,
+                                 _ work: @escaping @Sendable (GitCancellation) throws -> T) async throws -> T {
         let cancellation = GitCancellation()
         let outcome = Outcome<T>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 outcome.wait(continuation)
+                if let startWithin {
+                    Self.after(startWithin) {
+                        guard !outcome.started else { return }
+                        cancellation.cancel()
+                        let holder = self.busy.withLock { $0 }
+                        outcome.finish(.failure(GitError.timedOut(operation, waiting: startWithin, behind: holder)))
+                    }
+                }
                 queue.async {
-                    guard !cancellation.isCancelled else { return }
+                    guard !cancellation.isCancelled, outcome.start() else { return }
+                    self.busy.withLock { $0 = operation }
+                    defer { self.busy.withLock { $0 = nil } }
+                    if let finishWithin {
+                        Self.after(finishWithin) {
+                            cancellation.cancel()
+                            outcome.finish(.failure(GitError.timedOut(operation, running: finishWithin)))
+                        }
+                    }
                     outcome.finish(Result { try work(cancellation) })
                 }
             }
@@ -34,6 +61,15 @@ public final class GitQueue: Sendable {
             cancellation.cancel()
             outcome.finish(.failure(GitError.cancelled(operation)))
         }
+    }
+
+    /// The operation running on the queue now, if any.
+    private let busy = Mutex<String?>(nil)
+
+    private static func after(_ delay: Duration, _ check: @escaping @Sendable () -> Void) {
+        let (seconds, attoseconds) = delay.components
+        let nanoseconds = Int(min(seconds, 1 << 30)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: check)
     }
 
     /// The first result wins, whether it comes before or after the caller waits.
@@ -45,6 +81,19 @@ public final class GitQueue: Sendable {
             case delivered
         }
         private let state = Mutex<State>(.idle)
+        private let began = Atomic<Bool>(false)
+
+        /// Marks the work as begun; false if the caller has already been answered.
+        func start() -> Bool {
+            began.store(true, ordering: .relaxed)
+            return state.withLock { state in
+                if case .waiting = state { return true }
+                if case .idle = state { return true }
+                return false
+            }
+        }
+
+        var started: Bool { began.load(ordering: .relaxed) }
 
         func wait(_ continuation: CheckedContinuation<T, any Error>) {
             let early: Result<T, any Error>? = state.withLock { state in
@@ -91,5 +140,16 @@ extension GitError {
     /// The caller's task was cancelled before or during `operation`.
     static func cancelled(_ operation: String) -> GitError {
         GitError(operation: operation, code: GIT_EUSER.rawValue, message: "cancelled")
+    }
+
+    /// The call waited longer than it may for the queue.
+    static func timedOut(_ operation: String, waiting: Duration, behind holder: String?) -> GitError {
+        GitError(operation: operation, code: GIT_EUSER.rawValue,
+                 message: "timed out: git has been busy for more than \(waiting)" + (holder.map { " with '\($0)', which has not answered" } ?? ""))
+    }
+
+    /// The work ran longer than it may.
+    static func timedOut(_ operation: String, running: Duration) -> GitError {
+        GitError(operation: operation, code: GIT_EUSER.rawValue, message: "timed out: no answer within \(running)")
     }
 }

@@ -52,19 +52,10 @@ import Glibc
     }
 
     @Test func aFetchFromAHungRemoteEndsWhenItsTaskIsCancelled() async throws {
-        let server = try SilentServer()
-        defer { server.close() }
-        let fixture = try GitFixture()
-        defer { fixture.remove() }
-        let repository = try Repository.create(fixture.path + "/clone.git", bare: true)
+        let remote = try HungRemote()
+        defer { remote.close() }
         let queue = GitQueue()
-        let fetch = Task {
-            try await queue.run("fetch") { cancellation in
-                var options = RemoteOptions(url: "http://127.0.0.1:\(server.port)/models.git", timeout: 60)
-                options.cancellation = cancellation
-                return try repository.fetch(options, branch: "main")
-            }
-        }
+        let fetch = Task { try await queue.run("fetch") { try remote.fetch($0) } }
         try await Task.sleep(for: .milliseconds(300))
         let started = Date()
         fetch.cancel()
@@ -75,6 +66,64 @@ import Glibc
             #expect((error as? GitError)?.kind == .cancelled)
         }
         #expect(Date().timeIntervalSince(started) < 5)
+    }
+}
+
+extension GitQueueTests {
+    @Test func aFetchThatNeverAnswersIsGivenUpOnAndHoldsNoLaterCallLongerThanItsPatience() async throws {
+        let remote = try HungRemote()
+        defer { remote.close() }
+        let queue = GitQueue()
+        let started = Date()
+        do {
+            // No progress callback ever comes from a silent server: only the deadline can end the wait.
+            _ = try await queue.run("fetch main", finishWithin: .seconds(1)) { try remote.fetch($0) }
+            Issue.record("a fetch from a silent server succeeded")
+        } catch {
+            #expect((error as? GitError)?.kind == .timeout, "\(error)")
+            #expect("\(error)".contains("fetch main: timed out: no answer within 1"), "\(error)")
+        }
+        #expect(Date().timeIntervalSince(started) < 5)
+        // The abandoned fetch still holds the queue; the next call is refused within its own patience, naming it.
+        let ran = Failures()
+        let asked = Date()
+        do {
+            try await queue.run("push main", startWithin: .milliseconds(300)) { _ in ran.add("push") }
+            Issue.record("a call behind a hung fetch ran")
+        } catch {
+            #expect((error as? GitError)?.kind == .timeout)
+            #expect("\(error)".contains("with 'fetch main', which has not answered"), "\(error)")
+        }
+        #expect(Date().timeIntervalSince(asked) < 3)
+        remote.server.close()
+        // Once the remote hangs up, the queue serves again; the refused call never ran.
+        try await queue.run("after", startWithin: .seconds(20)) { _ in }
+        #expect(ran.all.isEmpty)
+    }
+}
+
+/// A clone whose remote, on loopback, accepts connections and never answers.
+struct HungRemote {
+    let server: SilentServer
+    let fixture: GitFixture
+    let repository: Repository
+
+    init() throws {
+        server = try SilentServer()
+        fixture = try GitFixture()
+        repository = try Repository.create(fixture.path + "/clone.git", bare: true)
+    }
+
+    /// A fetch whose transfer deadline (10 minutes) is far beyond any test's wait.
+    func fetch(_ cancellation: GitCancellation) throws -> FetchResult {
+        var options = RemoteOptions(url: "http://127.0.0.1:\(server.port)/models.git", timeout: 600)
+        options.cancellation = cancellation
+        return try repository.fetch(options, branch: "main")
+    }
+
+    func close() {
+        server.close()
+        fixture.remove()
     }
 }
 
@@ -105,15 +154,23 @@ final class SilentServer: @unchecked Sendable {
                 let connection = accept(listener, nil, nil)
                 guard connection >= 0 else { return }
                 guard let self else { Glibc.close(connection); return }
-                self.lock.lock(); self.accepted.append(connection); self.lock.unlock()
+                self.lock.lock()
+                if self.closed { Glibc.close(connection) } else { self.accepted.append(connection) }
+                self.lock.unlock()
             }
         }
     }
 
+    private var closed = false
+
+    /// Hangs up on every connection; a second call does nothing.
     func close() {
+        lock.lock(); defer { lock.unlock() }
+        guard !closed else { return }
+        closed = true
         shutdown(socket, Int32(SHUT_RDWR))
         Glibc.close(socket)
-        lock.lock(); defer { lock.unlock() }
         accepted.forEach { Glibc.close($0) }
+        accepted = []
     }
 }

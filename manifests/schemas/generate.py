@@ -398,6 +398,7 @@ AGENT = {
                     "branch": string(),
                     "paths": strings(),
                     "pollInterval": DURATION,
+                    "timeout": DURATION,
                     "credentials": obj(
                         {"user": string(), "tokenFile": string(), "sshKey": string(), "publicKey": string(),
                          "passphraseFile": string(), "knownHosts": string()}
