@@ -413,7 +413,8 @@ public final class Reconciler: @unchecked Sendable {
                                                          interval: metric.interval.seconds)))
                         }
                     }
-                    if case .http(let url, let path, let samplesPath) = metric.provider {
+                    // Asked once per interval too: a round for new outcomes is no reason to call the user's endpoint.
+                    if case .http(let url, let path, let samplesPath) = metric.provider, status.isDue(metric, at: now) {
                         asks.append((MetricQuery(metric: metric.name, model: rollout.model, version: version, from: now + -metric.interval.seconds,
                                                  to: now, interval: metric.interval.seconds), url, path, samplesPath))
                     }

@@ -141,6 +141,12 @@ struct RolloutRound {
     /// A metric with the error levels of its decisions.
     struct JudgedMetric {
         let spec: MetricSpec
+        /// Judged for failure in every round, not only at its interval:
+        /// its evidence is the agent's own (ingest), so a look costs no
+        /// query, and one failure decides (`failureLimit` 1), so a look
+        /// more does not change what a failure means. A failure is acted on
+        /// when the outcomes that show it arrive.
+        var looksEarly: Bool { spec.ingestMeasure != nil && spec.failureLimit == 1 }
         /// The chance of ever failing a metric that is in truth fine: the
         /// template's 1 − confidence, split across its kind (critical or
         /// warning) among all the metrics the rollout references.
@@ -179,7 +185,8 @@ struct RolloutRound {
         let spans = preview ? [WeightChange(weight: 0, at: status.stepStartedAt)] : status.exposure
         guard preview || status.canaryWeight > 0, !spans.isEmpty else { return true }
         for metric in metrics {
-            guard status.isDue(metric.spec, at: now) else { continue }
+            let due = status.isDue(metric.spec, at: now)
+            guard due || metric.looksEarly else { continue }
             var verdict = SequentialJudge.judge(metric.spec, spans: exposureSpans(metric.spec, canary: canary, spans, preview: preview),
                                                 recent: preview ? nil : recentWindow(metric.spec, canary: canary, spans),
                                                 failAlpha: metric.failAlpha, passAlpha: metric.passAlpha, at: now)
@@ -189,6 +196,8 @@ struct RolloutRound {
                 verdict.outcome = .inconclusive
                 verdict.note = reason
             }
+            // A look before the metric's interval counts only a failure: the test holds however often it is looked at.
+            guard due || verdict.outcome == .fail else { continue }
             status.lastJudged[metric.name] = now
             status.verdicts[metric.name] = verdict
             switch verdict.outcome {

@@ -31,6 +31,39 @@ import Testing
         }
     }
 
+    @Test func evidenceIsJudgedWhenItArrivesNotAtTheNextPoll() async throws {
+        let world = try World()
+        try world.setPoll("30s")
+        let port = try world.start()
+        let routesFile = world.dir + "/state/routes.json"
+        func routes() -> String { (try? String(contentsOfFile: routesFile, encoding: .utf8)) ?? "" }
+        // Healthy traffic for a while, so that the exposure has whole 10-second buckets behind it.
+        let walking = try await AgentEndToEndTests.drive(world, port: port, canaryErrors: 0.01, seconds: 20) { routes().contains("\"2.4.0\"") }
+        #expect(walking, "\(routes())")
+        _ = try await AgentEndToEndTests.drive(world, port: port, canaryErrors: 0.01, seconds: 11) { false }
+        #expect(routes().contains("\"2.4.0\""))
+        // One batch that settles it: 2,000 canary requests, a third of them failed.
+        let now = Date().timeIntervalSince1970
+        let items: [[String: Any]] = (0..<2000).map { i in
+            ["model": "customer-support-agent", "version": "2.4.0", "time": now, "latencyMs": 700, "ok": i % 3 != 0]
+        }
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/outcomes")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(world.token)", forHTTPHeaderField: "Authorization")
+        request.httpBody = try JSONSerialization.data(withJSONObject: ["outcomes": items])
+        let (_, answer) = try await URLSession.shared.data(for: request)
+        let posted = Date()
+        #expect((answer as? HTTPURLResponse)?.statusCode == 200)
+        var dropped: TimeInterval?
+        for _ in 0..<1500 where dropped == nil {
+            if !routes().contains("\"2.4.0\"") { dropped = Date().timeIntervalSince(posted) } else { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        // Measured, not asserted tightly (a shared machine is noisy): the goal is 1 s; a 30 s poll would make it up to 30.
+        print("measured: conclusive outcomes to the canary at 0% in the routing file, 30 s poll: \(Int((dropped ?? -1) * 1000)) ms")
+        #expect(dropped != nil && dropped! < 10, "\(routes())")
+        #expect(world.stop() == 0)
+    }
+
     /// Walks a canary to its first step on both rollouts, breaks git with
     /// `breakGit`, then checks the stop, the rollback, the status and SIGTERM.
     static func expectSafetyWithoutGit(_ world: World, breakGit: () throws -> Void) async throws {
@@ -106,9 +139,18 @@ extension AgentEndToEndTests.World {
 
     /// Sets the agent's git timeout (`repository.timeout`).
     func limitGit(seconds: Int) throws {
+        try editConfig("  pollInterval: 1s\n", "  pollInterval: 1s\n  timeout: \(seconds)s\n")
+    }
+
+    /// Sets the agent's poll interval.
+    func setPoll(_ interval: String) throws {
+        try editConfig("  pollInterval: 1s\n", "  pollInterval: \(interval)\n")
+    }
+
+    private func editConfig(_ line: String, _ replacement: String) throws {
         let config = dir + "/agent.yaml"
         let text = try String(contentsOfFile: config, encoding: .utf8)
-        try text.replacingOccurrences(of: "  pollInterval: 1s\n", with: "  pollInterval: 1s\n  timeout: \(seconds)s\n")
-            .write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(text.contains(line))
+        try text.replacingOccurrences(of: line, with: replacement).write(toFile: config, atomically: true, encoding: .utf8)
     }
 }
