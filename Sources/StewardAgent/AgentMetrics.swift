@@ -52,6 +52,12 @@ final class AgentMetrics: Sendable {
             .increment(by: Int64(rejected))
     }
 
+    /// A whole batch refused because the outcomes could not be kept (the store cannot write, or the buffer is full).
+    func ingestRefused() {
+        registry.makeCounter(name: "steward_outcome_batches_refused_total",
+                             help: "POST /v1/outcomes batches refused whole with 503: the store could not write, or the buffer was full.").increment()
+    }
+
     func journalPending(_ count: Int) {
         registry.makeGauge(name: "steward_journal_pending", help: "Journalled actions found begun and never finished (a crash) at the start of the last round.").set(Double(count))
     }

@@ -68,10 +68,19 @@ struct AgentRoutes {
             guard let body = try? await request.collectBody(upTo: Self.maxBody) else {
                 return text(.contentTooLarge, "the body is larger than \(Self.maxBody) bytes; send smaller batches\n")
             }
-            guard let batch = OutcomeBatch(json: Data(buffer: body), now: Date().timeIntervalSince1970) else {
+            if let problem = ingest.writeProblem {
+                // Refused, not kept: the client sends it again, and nothing is lost behind a 200.
+                reconciler.metrics.ingestRefused()
+                return text(.serviceUnavailable, "the agent cannot write outcomes (\(problem)); send this batch again later\n")
+            }
+            guard let batch = OutcomeBatch(json: Data(buffer: body), now: Date().timeIntervalSince1970, known: reconciler.snapshot.value.versions) else {
                 return text(.badRequest, "expected a JSON object {\"outcomes\": [...]}\n")
             }
-            ingest.add(batch.accepted)
+            guard ingest.add(batch.accepted) else {
+                reconciler.metrics.ingestRefused()
+                return text(.serviceUnavailable, "the agent holds \(IngestBuffer.maximumBuckets) buckets of outcomes it cannot write yet; "
+                            + "nothing of this batch was kept: send it again later\n")
+            }
             if !batch.accepted.isEmpty { evidenceArrived() }
             reconciler.metrics.ingested(accepted: batch.accepted.count, rejected: batch.rejected.count)
             let data = (try? JSONSerialization.data(withJSONObject: batch.report, options: [.sortedKeys])) ?? Data()

@@ -15,6 +15,8 @@ public final class AgentSnapshot: Sendable {
         public var statuses: [String: RolloutStatus] = [:]
         /// Each rollout's model, as the desired state acted on names it.
         public var models: [String: String] = [:]
+        /// The registry's models and their versions: outcomes for others are refused.
+        public var versions: [String: Set<String>]?
         /// Why the tip is not acted on (invalid YAML, say), with file:line:col.
         public var invalidRevision: String?
         public var invalidDiagnostics: [String] = []

@@ -11,13 +11,14 @@ struct OutcomeBatch: Decodable {
 
     init(from decoder: any Decoder) throws {
         let now = decoder.userInfo[Self.nowKey] as? Double
+        let known = decoder.userInfo[Self.knownKey] as? [String: Set<String>]
         var items = try decoder.container(keyedBy: Keys.self).nestedUnkeyedContainer(forKey: .outcomes)
         while !items.isAtEnd {
             let index = items.currentIndex
             let item = try items.decode(Item.self)
             switch item.result {
             case .success(let outcome):
-                if let problem = outcome.problem(now: now) {
+                if let problem = outcome.problem(now: now) ?? Self.unknown(outcome, known) {
                     rejected.append((index, problem))
                 } else {
                     accepted.append(outcome)
@@ -30,16 +31,31 @@ struct OutcomeBatch: Decodable {
     /// The receiver's clock (seconds since 1970), for the clock-skew check.
     static let nowKey = CodingUserInfoKey(rawValue: "now")!
 
+    /// The registry's models and their versions, when the agent has a desired state.
+    static let knownKey = CodingUserInfoKey(rawValue: "known")!
+
     /// Nil when the body is not a JSON object with an `outcomes` array.
-    /// Times more than a day ahead of `now` are refused per item.
-    init?(json: Data, now: Double? = nil) {
+    /// Times more than a day ahead of `now` are refused per item, and so,
+    /// given `known` (model → versions), are models and versions the
+    /// registry does not have: nothing judges them, and a client could
+    /// otherwise fill the agent's memory with made-up names.
+    init?(json: Data, now: Double? = nil, known: [String: Set<String>]? = nil) {
         let decoder = JSONDecoder()
         if let now { decoder.userInfo[Self.nowKey] = now }
+        if let known { decoder.userInfo[Self.knownKey] = known }
         guard let batch = try? decoder.decode(OutcomeBatch.self, from: json) else { return nil }
         self = batch
     }
 
     struct Problem: Error { var reason: String }
+
+    /// Why the registry does not know the outcome's model or version, if it does not.
+    private static func unknown(_ outcome: Outcome, _ known: [String: Set<String>]?) -> String? {
+        guard let known else { return nil }
+        guard let versions = known[outcome.model] else { return "model: '\(outcome.model.prefix(80))' is not a Model in the registry" }
+        return versions.contains(outcome.version) ? nil
+            : "version: '\(outcome.version.prefix(40))' is not a version of Model '\(outcome.model)' in the registry"
+    }
 
     /// One item; never fails to decode, so one bad item does not sink the batch.
     private struct Item: Decodable {

@@ -262,6 +262,7 @@ public final class Reconciler: @unchecked Sendable {
             $0.invalidRevision = nil
             $0.invalidDiagnostics = []
             $0.models = loaded.state.rollouts.mapValues(\.model)
+            $0.versions = loaded.state.models.mapValues { Set($0.versions.map(\.version.description)) }
         }
         if first { try await resumeStatuses(at: fetched.tip, desired: loaded.state) }
         logger.info("desired state loaded", metadata: ["revision": "\(fetched.tip.short)", "rollouts": "\(loaded.state.rollouts.count)"])
@@ -384,7 +385,12 @@ public final class Reconciler: @unchecked Sendable {
     /// store, and the windows Prometheus holds.
     func gatherEvidence(_ desired: DesiredState, at now: Moment) async throws -> Evidence {
         let ingest = self.ingest
-        try await blocking { try ingest.flush() }
+        do {
+            try await blocking { try ingest.flush() }
+        } catch {
+            // The rollouts are judged on what the store has; new outcomes are refused (503) until it can write again.
+            logger.error("cannot write outcomes; judging on what the store holds", metadata: ["error": "\(error)"])
+        }
         var requests: [(metric: String, measure: IngestMeasure, model: String, version: SemanticVersion, from: Moment, to: Moment)] = []
         var queries: [(query: MetricQuery, address: String?, promQL: String, samples: String?)] = []
         // HTTP providers: asked for the window just ended (`asks`); every span then read from the kept windows (`windowed`).

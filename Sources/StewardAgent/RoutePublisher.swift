@@ -16,6 +16,8 @@ public final class RoutePublisher: Sendable {
         var json: [UInt8] = []
         /// Models whose traffic is held on one version (an API stop), whatever a publish asks.
         var held: [String: String] = [:]
+        /// The file is older than the table served over HTTP (its write failed).
+        var fileBehind = false
     }
 
     /// - Parameter path: the routing file; an existing one is served until
@@ -39,7 +41,8 @@ public final class RoutePublisher: Sendable {
     public var etag: String? { current.map { "\"\($0.table.generation)\"" } }
 
     /// Publishes routes for these rollouts if they differ from what is
-    /// served: to the file first (temp file, fsync, rename), then over HTTP.
+    /// served: over HTTP and to the file (temp file, fsync, rename); a file
+    /// that could not be written is written again on the next publish.
     /// Returns whether anything changed.
     @discardableResult
     public func publish(_ models: [ModelRoute], revision: String) throws -> Bool {
@@ -69,14 +72,22 @@ public final class RoutePublisher: Sendable {
             return try ModelRoute(model: route.model, stickyKey: route.stickyKey, salt: route.salt,
                                   variants: [.init(version: version, basisPoints: 10_000)])
         }
-        if let served = state.table, served.models == models { return false }
+        if let served = state.table, served.models == models {
+            guard state.fileBehind else { return false }
+            try writeAtomically(state.json, to: path)
+            state.fileBehind = false
+            return false
+        }
         let table = try RoutingTable(generation: (state.table?.generation ?? 0) + 1, revision: revision, models: models)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json = [UInt8](try encoder.encode(table)) + [10]
-        try writeAtomically(json, to: path)
+        // Gateways that long-poll get the change even when the file cannot be written (a full disk); the file follows.
         state.table = table
         state.json = json
+        state.fileBehind = true
+        try writeAtomically(json, to: path)
+        state.fileBehind = false
         return true
     }
 

@@ -28,4 +28,50 @@ import StewardStore
             #expect(OutcomeStore.bucket(of: outcome).start >= 0)
         }
     }
+
+    @Test func modelsAndVersionsTheRegistryDoesNotHaveAreRefusedPerItem() throws {
+        let body = """
+            {"outcomes": [
+              {"model": "chat", "version": "1.0.0", "time": 1800000000, "latencyMs": 10, "ok": true},
+              {"model": "chat", "version": "9.0.0", "time": 1800000000, "latencyMs": 10, "ok": true},
+              {"model": "invented", "version": "1.0.0", "time": 1800000000, "latencyMs": 10, "ok": true}
+            ]}
+            """
+        let batch = try #require(OutcomeBatch(json: Data(body.utf8), now: 1_800_000_000, known: ["chat": ["1.0.0"]]))
+        #expect(batch.accepted.map(\.version) == ["1.0.0"])
+        #expect(batch.rejected.map(\.reason) == ["version: '9.0.0' is not a version of Model 'chat' in the registry",
+                                                  "model: 'invented' is not a Model in the registry"])
+        // Before the agent has a desired state, it cannot tell: all are kept (the buffer's bound still holds).
+        #expect(OutcomeBatch(json: Data(body.utf8), now: 1_800_000_000)?.accepted.count == 3)
+    }
+
+    @Test func theBufferHoldsABoundedNumberOfBucketsAndRefusesABatchWhole() throws {
+        let buffer = IngestBuffer(store: try OutcomeStore(path: ":memory:"))
+        func outcomes(_ models: Range<Int>) -> [Outcome] { models.map { Outcome(model: "m\($0)", version: "1.0.0", time: 1_800_000_000, latencyMs: 1, ok: true) } }
+        #expect(buffer.add(outcomes(0..<IngestBuffer.maximumBuckets - 1)))
+        #expect(!buffer.add(outcomes(IngestBuffer.maximumBuckets..<IngestBuffer.maximumBuckets + 2)), "two new buckets would pass the bound")
+        #expect(buffer.add(outcomes(0..<1) + outcomes(IngestBuffer.maximumBuckets..<IngestBuffer.maximumBuckets + 1)), "one new bucket fits")
+        #expect(!buffer.add(outcomes(IngestBuffer.maximumBuckets + 1..<IngestBuffer.maximumBuckets + 2)))
+        try buffer.flush()
+        #expect(buffer.add(outcomes(IngestBuffer.maximumBuckets + 1..<IngestBuffer.maximumBuckets + 2)), "written buckets leave memory")
+    }
+
+    @Test func aStoreThatCannotWriteIsSaidAndNothingIsLost() throws {
+        let path = NSTemporaryDirectory() + "steward-store-\(UUID().uuidString).sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try OutcomeStore(path: path)
+        let buffer = IngestBuffer(store: store)
+        buffer.add([Outcome(model: "m", version: "1.0.0", time: 1_800_000_000, latencyMs: 1, ok: true)])
+        try buffer.flush()
+        #expect(buffer.writeProblem == nil)
+        // The file under the open database stops being a database: every write fails, as on a full or broken disk.
+        try Data(repeating: 0xFF, count: 8192).write(to: URL(fileURLWithPath: path))
+        buffer.add([Outcome(model: "m", version: "1.0.0", time: 1_800_000_010, latencyMs: 1, ok: false)])
+        #expect(throws: (any Error).self) { try buffer.flush() }
+        #expect(buffer.writeProblem != nil)
+        // The tally that could not be written is still held, for the next flush: it takes one place of the bound.
+        func others(_ range: Range<Int>) -> [Outcome] { range.map { Outcome(model: "n\($0)", version: "1.0.0", time: 1_800_000_000, latencyMs: 1, ok: true) } }
+        #expect(buffer.add(others(0..<IngestBuffer.maximumBuckets - 1)))
+        #expect(!buffer.add(others(IngestBuffer.maximumBuckets..<IngestBuffer.maximumBuckets + 1)))
+    }
 }

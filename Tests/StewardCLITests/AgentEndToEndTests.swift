@@ -123,6 +123,13 @@ import Testing
             try? FileManager.default.removeItem(atPath: dir)
         }
 
+        /// The agent's resident memory (VmRSS), in megabytes.
+        func residentMegabytes() throws -> Int {
+            let status = try String(contentsOfFile: "/proc/\(agent?.processIdentifier ?? 0)/status", encoding: .utf8)
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
+        }
+
         enum Failure: Error { case notStarted(log: String) }
     }
 
@@ -437,6 +444,10 @@ extension AgentEndToEndTests {
         #expect(world.stop() == 0)
     }
 
+    static func statusCode(_ url: String) async throws -> Int {
+        (try await URLSession.shared.data(from: URL(string: url)!).1 as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
     @Test func outcomesAreCheckedOneByOne() async throws {
         let world = try World()
         let port = try world.start()
@@ -465,6 +476,23 @@ extension AgentEndToEndTests {
         #expect(report.contains("{\"index\":4,\"reason\":\"not a JSON object\"}"), "\(report)")
         #expect(try await post("not json").0 == 400)
         #expect(try await post("{\"outcomes\": []}", token: "nope").0 == 401)
+        // Made-up models and versions are refused per item and cost no memory; a time past Int64 is refused, and the agent stays up.
+        for _ in 0..<100 where try await Self.statusCode("http://127.0.0.1:\(port)/readyz") != 200 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let now = Int(Date().timeIntervalSince1970)
+        let invented = (0..<60_000).map { "{\"model\": \"m\($0)\", \"version\": \"1.0.0\", \"time\": \(now), \"latencyMs\": 5, \"ok\": true}" }
+        let (refused, why) = try await post("{\"outcomes\": [" + invented.joined(separator: ",") + ","
+            + "{\"model\": \"customer-support-agent\", \"version\": \"9.9.9\", \"time\": \(now), \"latencyMs\": 5, \"ok\": true},"
+            + "{\"model\": \"customer-support-agent\", \"version\": \"2.4.0\", \"time\": 1e19, \"latencyMs\": 5, \"ok\": true}]}")
+        #expect(refused == 207 && why.contains("\"accepted\":0"), "\(why.prefix(300))")
+        #expect(why.contains("{\"index\":0,\"reason\":\"model: 'm0' is not a Model in the registry\"}"), "\(why.prefix(300))")
+        #expect(why.contains("{\"index\":60000,\"reason\":\"version: '9.9.9' is not a version of Model 'customer-support-agent' in the registry\"}"))
+        #expect(why.contains("{\"index\":60001,\"reason\":\"time 1e+19 is more than a day ahead"), "\(why.suffix(300))")
+        #expect(try await Self.statusCode("http://127.0.0.1:\(port)/healthz") == 200)
+        let resident = try world.residentMegabytes()
+        print("measured: the agent's resident memory after 60,000 made-up model names: \(resident) MB")
+        #expect(resident < 400)
         #expect(try await post(String(repeating: " ", count: 9 << 20) + "{}").0 == 413)
         // Routes for clients that cannot hash, and long-poll that answers when nothing changed.
         let (route, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/route?model=customer-support-agent&key=user-1")!)
