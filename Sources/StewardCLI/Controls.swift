@@ -70,16 +70,32 @@ struct ControlCommit {
             print("\(options.rollout): nothing to change")
             return
         }
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
         let relative = file.hasPrefix(options.repo + "/") ? String(file.dropFirst(options.repo.count + 1)) : file
+        // Everything that could fail is checked before the file is touched: nothing is written unless the commit is made.
+        try checkCommittable(file, relative)
+        let original = [UInt8](FileManager.default.contents(atPath: file) ?? Data())
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+        } catch {
+            printError("steward: error: cannot write \(file): \(Self.reason(error))")
+            throw ExitCode(1)
+        }
         let message = """
             \(action) \(options.rollout)
 
             Steward-Action: \(action)
             Steward-Rollout: \(options.rollout)
             """
-        try git(["add", "--", relative])
-        try git(["commit", "-q", "-m", message, "--", relative])
+        do {
+            try git(["add", "--", relative])
+            try git(["commit", "-q", "-m", message, "--", relative])
+        } catch {
+            // The file goes back as it was, and so does its entry in the index.
+            try? Data(original).write(to: URL(fileURLWithPath: file))
+            _ = try? git(["reset", "-q", "--", relative], quiet: true)
+            printError("steward: \(file) is as it was; nothing was committed")
+            throw error
+        }
         print("\(options.rollout): committed \(action)")
         if options.push {
             try git(["push", "-q"])
@@ -87,19 +103,58 @@ struct ControlCommit {
         }
     }
 
-    private func git(_ arguments: [String]) throws {
+    /// A control commits its own edit and nothing else: the rollout's file
+    /// must have no uncommitted changes (they would go in with it), the
+    /// checkout must be a git repository whose index is free, the file
+    /// writable, and git must know who is committing.
+    private func checkCommittable(_ file: String, _ relative: String) throws {
+        func refuse(_ why: String) throws -> Never {
+            printError("steward: error: \(why); nothing was changed")
+            throw ExitCode(1)
+        }
+        guard (try? git(["rev-parse", "--git-dir"], quiet: true)) != nil else {
+            try refuse("\(options.repo) is not a git repository (a control is a commit)")
+        }
+        let gitDirectory = try git(["rev-parse", "--absolute-git-dir"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        if FileManager.default.fileExists(atPath: gitDirectory + "/index.lock") {
+            try refuse("another git process holds \(gitDirectory)/index.lock (if none is running, remove it)")
+        }
+        let changes = try git(["status", "--porcelain", "--", relative])
+        guard changes.isEmpty else {
+            try refuse("\(file) has uncommitted changes, which a control would commit with its own: commit or stash them first")
+        }
+        guard access(file, W_OK) == 0 else { try refuse("cannot write \(file): \(String(cString: strerror(errno)))") }
+        guard (try? git(["var", "GIT_COMMITTER_IDENT"], quiet: true)) != nil else {
+            try refuse("git does not know who you are: set user.name and user.email (git config), the control is committed as you")
+        }
+    }
+
+    /// An error's reason in words (Foundation's file errors carry the POSIX one inside).
+    static func reason(_ error: any Error) -> String {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        if let code = underlying.map({ Int32($0.code) }), underlying?.domain == NSPOSIXErrorDomain { return String(cString: strerror(code)) }
+        return (error as NSError).localizedDescription
+    }
+
+    /// Runs git in the checkout; its standard output, or an error with git's own words.
+    @discardableResult
+    private func git(_ arguments: [String], quiet: Bool = false) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git", "-C", options.repo] + arguments
-        let err = Pipe()
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
         process.standardError = err
         try process.run()
-        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // One after the other: what these git commands print (one path's status, a directory) is far below a pipe's buffer.
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errorText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            printError("steward: error: git \(arguments.first ?? "") failed: \(error.trimmingCharacters(in: .whitespacesAndNewlines))")
+            if !quiet { printError("steward: error: git \(arguments.first ?? "") failed: \(errorText.trimmingCharacters(in: .whitespacesAndNewlines))") }
             throw ExitCode(1)
         }
+        return output
     }
 
     /// A one-shot control's token: the time, so each request is new.

@@ -594,6 +594,45 @@ extension AgentEndToEndTests {
         #expect(nothing.status == 0 && nothing.output.contains("nothing to change"))
     }
 
+    /// Before: a control committed the rollout file's other uncommitted edits
+    /// with its own (and pushed them), and a failed commit left its edit behind.
+    @Test func aControlCommitsOnlyItsOwnEditAndWritesNothingItCannotCommit() throws {
+        let world = try World()
+        let cli = CommandLineTests()
+        let work = world.dir + "/work", file = work + "/rollouts/customer-support-agent.yaml"
+        let head = try world.git(["rev-parse", "HEAD"])
+        let clean = try String(contentsOfFile: file, encoding: .utf8)
+        func expectUntouched(_ run: CommandLineTests.Run, _ saying: String, file contents: String? = nil) throws {
+            #expect(run.status == 1, "\(run.output)\(run.error)")
+            #expect(run.error.contains(saying) && run.error.contains("nothing was changed"), "\(run.error)")
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == (contents ?? clean))
+            #expect(try world.git(["rev-parse", "HEAD"]) == head)
+        }
+        // An unrelated edit in the rollout's own file: refused, the edit left as it was.
+        let edited = clean.replacingOccurrences(of: "  stable: 2.3.1\n", with: "  stable: 2.2.0\n")
+        try edited.write(toFile: file, atomically: true, encoding: .utf8)
+        try expectUntouched(try cli.steward(["pause", "customer-support-agent", "--repo", work]), "has uncommitted changes", file: edited)
+        try clean.write(toFile: file, atomically: true, encoding: .utf8)
+        // Another git process holds the index.
+        let lock = work + "/.git/index.lock"
+        FileManager.default.createFile(atPath: lock, contents: nil)
+        try expectUntouched(try cli.steward(["pause", "customer-support-agent", "--repo", work]), "index.lock")
+        try FileManager.default.removeItem(atPath: lock)
+        // Not a git repository.
+        let copy = world.dir + "/copy"
+        try FileManager.default.copyItem(atPath: work, toPath: copy)
+        try FileManager.default.removeItem(atPath: copy + "/.git")
+        let outside = try cli.steward(["pause", "customer-support-agent", "--repo", copy])
+        #expect(outside.status == 1 && outside.error.contains("is not a git repository"), "\(outside.error)")
+        #expect(try String(contentsOfFile: copy + "/rollouts/customer-support-agent.yaml", encoding: .utf8) == clean)
+        // An edit elsewhere stays uncommitted; the control's commit holds its own file only.
+        try "# a note\n".write(toFile: work + "/NOTES.md", atomically: true, encoding: .utf8)
+        let pause = try cli.steward(["pause", "customer-support-agent", "--repo", work])
+        #expect(pause.status == 0, "\(pause.error)")
+        #expect(try world.git(["show", "--name-only", "--format=", "HEAD"]) == "rollouts/customer-support-agent.yaml\n")
+        #expect(try world.git(["status", "--porcelain"]) == "?? NOTES.md\n")
+    }
+
     @Test func anEmergencyStopThroughTheAgentTakesEffectAtOnce() async throws {
         let world = try World()
         let port = try world.start()
