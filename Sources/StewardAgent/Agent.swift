@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import StewardStore
@@ -31,7 +32,9 @@ public struct Agent {
         let logger = self.logger
         let application = Application(
             router: routes.router(),
-            configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: "steward"),
+            server: .http1(configuration: .init(idleTimeout: ConnectionLimits.idleTimeout)),
+            configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: "steward",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(ConnectionLimits.connectionsWithinDescriptorLimit())),
             onServerRunning: { channel in
                 // The port actually bound (listen port 0 picks a free one), for tests and scripts.
                 let port = channel.localAddress?.port ?? 0

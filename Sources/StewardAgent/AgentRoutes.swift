@@ -64,9 +64,11 @@ struct AgentRoutes {
         }
         router.post("v1/outcomes") { request, context -> Response in
             guard token.accepts(request.headers[.authorization]) else { return unauthorized(context, request) }
-            var request = request
-            guard let body = try? await request.collectBody(upTo: Self.maxBody) else {
-                return text(.contentTooLarge, "the body is larger than \(Self.maxBody) bytes; send smaller batches\n")
+            let body: ByteBuffer
+            switch await ConnectionLimits.body(of: request, upTo: Self.maxBody) {
+            case .complete(let bytes): body = bytes
+            case .tooLarge: return text(.contentTooLarge, "the body is larger than \(Self.maxBody) bytes; send smaller batches\n")
+            case .tooSlow: return Self.tooSlow
             }
             if let problem = ingest.writeProblem {
                 // Refused, not kept: the client sends it again, and nothing is lost behind a 200.
@@ -95,10 +97,13 @@ struct AgentRoutes {
             return text(.accepted, "stopping \(name): all traffic to stable\n")
         }
         router.post("v1/hooks/git") { request, context -> Response in
-            var request = request
-            guard let body = try? await request.collectBody(upTo: GitWebhook.maxBody) else {
+            let body: ByteBuffer
+            switch await ConnectionLimits.body(of: request, upTo: GitWebhook.maxBody) {
+            case .complete(let bytes): body = bytes
+            case .tooLarge:
                 context.logger.warning("refused a webhook larger than \(GitWebhook.maxBody) bytes")
                 return text(.contentTooLarge, "a push notice is at most \(GitWebhook.maxBody) bytes\n")
+            case .tooSlow: return Self.tooSlow
             }
             switch webhook.answer(headers: request.headers, body: Array(body.readableBytesView)) {
             case .fetch(let sender):
@@ -118,6 +123,13 @@ struct AgentRoutes {
             return text(.accepted, "reconciling\n")
         }
         return router
+    }
+
+    /// A body that did not arrive in time: answered, and the connection closed.
+    static var tooSlow: Response {
+        var response = text(.requestTimeout, "the body did not arrive within \(ConnectionLimits.bodyDeadline)\n")
+        response.headers[.connection] = "close"
+        return response
     }
 
     private func unauthorized(_ context: BasicRequestContext, _ request: Request) -> Response {

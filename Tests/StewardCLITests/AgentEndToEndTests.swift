@@ -81,10 +81,12 @@ import Testing
         func remoteGit(_ arguments: [String]) throws -> String { try git(["--git-dir", dir + "/remote.git"] + arguments, in: dir) }
 
         /// Starts `steward agent` and waits for its port.
-        func start(config: String? = nil, environment: [String: String] = [:]) throws -> Int {
+        /// - Parameter launcher: a program that runs the agent in its own process (`prlimit …`), keeping its pid.
+        func start(config: String? = nil, environment: [String: String] = [:], launcher: [String] = []) throws -> Int {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
-            process.arguments = ["agent", "--config", config ?? dir + "/agent.yaml"]
+            let command = launcher + [CommandLineTests.binary, "agent", "--config", config ?? dir + "/agent.yaml"]
+            process.executableURL = URL(fileURLWithPath: command[0])
+            process.arguments = Array(command.dropFirst())
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             let log = FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: dir + "/agent.log", contents: nil); return dir + "/agent.log" }())
             process.standardOutput = log
