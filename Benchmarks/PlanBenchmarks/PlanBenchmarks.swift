@@ -15,6 +15,7 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     powerAnalysisBenchmark()
+    replayBenchmarks()
 
     let repo = ProcessInfo.processInfo.environment["STEWARD_BENCH_REPO"] ?? ".build/bench-repo"
     guard let loaded = try? DesiredStateLoader().load(directory: repo), loaded.state.rollouts.count >= 1_000 else {
@@ -63,6 +64,37 @@ func powerAnalysisBenchmark() {
         for seed in 0..<200 {
             var controller = PlannerController(desired: quickstart.state, rollout: scenario.rollout)
             blackHole(ClosedLoopSimulator.run(scenario, controller: &controller, seed: UInt64(seed)))
+        }
+    }
+}
+
+/// `steward simulate --metrics` over a series of 5,000 and of 10,000 minutes
+/// (three metrics of both versions a minute; the canary ends waiting for a
+/// person at 35%, judged every minute): the second should take twice the
+/// first, not four times.
+func replayBenchmarks() {
+    guard let quickstart = try? DesiredStateLoader().load(directory: "examples/quickstart"), quickstart.isValid else {
+        print("PlanBenchmarks: run from the package root to find examples/quickstart")
+        return
+    }
+    let start = Moment(secondsSinceEpoch: 1_800_000_000)
+    for minutes in [5_000, 10_000] {
+        var generator = SystemRandomNumberGenerator()
+        let readings = (1...minutes).flatMap { minute in
+            let end = start + Double(minute * 60)
+            return [SemanticVersion(2, 3, 1), SemanticVersion(2, 4, 0)].flatMap { version in
+                [("error-rate", 0.01 + Double.random(in: 0..<0.002, using: &generator), 200),
+                 ("latency-p95", 900 + Double.random(in: 0..<50, using: &generator), 200),
+                 ("user-rating", 4.1 + Double.random(in: 0..<0.1, using: &generator), 20)].map { metric, value, samples in
+                    MetricReading(metric: metric, version: version, windowStart: end + -60, windowEnd: end, value: value, samples: samples)
+                }
+            }
+        }
+        let simulator = Simulator(desired: quickstart.state)
+        Benchmark("replay a \(minutes)-minute series (simulate --metrics)", configuration: .init(maxIterations: 5)) { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(simulator.run(measurements: readings, from: start, to: start + Double(minutes * 60)))
+            }
         }
     }
 }

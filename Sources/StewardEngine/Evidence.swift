@@ -39,6 +39,10 @@ public struct MetricReading: Sendable {
 /// may hand over fine windows or one already pooled per span.
 public struct Evidence: Sendable {
     private var windows: [Key: [MetricReading]] = [:]
+    /// Keys whose windows were not recorded in order of their end: searched whole.
+    private var unordered: Set<Key> = []
+    /// Spans pooled so far (see `SpanIndex`); a copy that records a window gets its own.
+    private var index = SpanIndex()
 
     private struct Key: Hashable {
         var metric: String
@@ -67,7 +71,14 @@ public struct Evidence: Sendable {
 
     /// Adds a window.
     public mutating func record(_ m: MetricReading) {
-        windows[Key(metric: m.metric, version: m.version), default: []].append(m)
+        let key = Key(metric: m.metric, version: m.version)
+        if let last = windows[key]?.last, m.windowEnd < last.windowEnd { unordered.insert(key) }
+        windows[key, default: []].append(m)
+        if isKnownUniquelyReferenced(&index) {
+            index.windowArrived(metric: m.metric, version: m.version, end: m.windowEnd)
+        } else {
+            index = SpanIndex()
+        }
     }
 
     /// Every window of a metric of a version inside `from...to`, pooled; nil
@@ -81,7 +92,10 @@ public struct Evidence: Sendable {
 
     /// The well-formed windows of a metric of a version inside `from...to`, one by one.
     public func readings(metric: String, version: SemanticVersion, from: Moment, to: Moment) -> [MetricReading] {
-        (windows[Key(metric: metric, version: version)] ?? [])
+        let key = Key(metric: metric, version: version)
+        let all = windows[key] ?? []
+        let candidates = unordered.contains(key) ? all[...] : all[SpanIndex.firstEnding(atOrAfter: from, in: all)...]
+        return candidates.prefix { unordered.contains(key) || $0.windowEnd <= to }
             .filter { $0.windowStart >= from && $0.windowEnd <= to && $0.statistics.isWellFormed }
     }
 
@@ -91,6 +105,11 @@ public struct Evidence: Sendable {
     /// requests are set aside and counted: a p95 of three requests is not a p95.
     public func span(metric: String, version: SemanticVersion, from: Moment, to: Moment, asRate: Bool = false,
                      minimumWindowSamples: Double = 0) -> (statistics: MetricStatistics?, latestMalformed: Bool, setAside: (windows: Int, requests: Double)) {
+        let key = Key(metric: metric, version: version)
+        if !unordered.contains(key) {
+            let question = SpanIndex.Question(metric: metric, version: version, from: from, asRate: asRate, minimumWindowSamples: minimumWindowSamples)
+            return index.span(question, to: to, windows: windows[key] ?? []).result
+        }
         let inside = (windows[Key(metric: metric, version: version)] ?? []).filter { $0.windowStart >= from && $0.windowEnd <= to }
         guard let last = inside.max(by: { $0.windowEnd < $1.windowEnd }) else { return (nil, false, (0, 0)) }
         guard last.statistics.isWellFormed else { return (nil, true, (0, 0)) }
