@@ -4,6 +4,11 @@ import Foundation
 /// second and `+hh:mm` offsets allowed) without a formatter: a gateway posts
 /// thousands a second, and a formatter per item costs more than the rest.
 enum ISOTime {
+    /// `2026-11-22T10:00:00Z`, to the second.
+    static func string(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
+    }
+
     static func seconds(_ text: String) -> Double? {
         let b = Array(text.utf8)
         func number(_ range: Range<Int>) -> Int? {

@@ -7,12 +7,12 @@ import Synchronization
 /// looks for its result and goes on without it.
 final class PendingFetch: Sendable {
     let started = Date()
-    private let outcome = Mutex<Result<FetchResult, any Error>?>(nil)
+    private let outcome = Mutex<Result<PendingFetch.Fetched, any Error>?>(nil)
     private let task = Mutex<Task<Void, Never>?>(nil)
 
-    init(_ fetch: @escaping @Sendable () async throws -> FetchResult) {
+    init(_ fetch: @escaping @Sendable () async throws -> PendingFetch.Fetched) {
         let running = Task { [self] in
-            let result: Result<FetchResult, any Error>
+            let result: Result<PendingFetch.Fetched, any Error>
             do { result = .success(try await fetch()) } catch { result = .failure(error) }
             outcome.withLock { $0 = result }
         }
@@ -20,7 +20,7 @@ final class PendingFetch: Sendable {
     }
 
     /// The fetch's result, waiting for it at most `patience`; nil while it is under way.
-    func result(within patience: Duration) async -> Result<FetchResult, any Error>? {
+    func result(within patience: Duration) async -> Result<PendingFetch.Fetched, any Error>? {
         let deadline = ContinuousClock.now + patience
         while true {
             if let result = outcome.withLock({ $0 }) { return result }
@@ -30,6 +30,12 @@ final class PendingFetch: Sendable {
     }
 
     func cancel() { task.withLock { $0?.cancel() } }
+
+    /// The branch's tip, and whether this agent holds the lease to act on it (nil: the lease could not be read).
+    struct Fetched: Sendable {
+        var tip: FetchResult
+        var standing: AgentLease.Standing?
+    }
 
     /// A fetch that has not answered for a long while.
     struct Unanswered: Error, CustomStringConvertible {

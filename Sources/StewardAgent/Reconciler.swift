@@ -56,6 +56,9 @@ public final class Reconciler: @unchecked Sendable {
     var providerProblems: [String: String] = [:]
     /// The fetch under way, if any: rounds look for its result and go on without it.
     var pendingFetch: PendingFetch?
+    /// The lease that lets one agent act on the branch, and whether this one holds it.
+    let lease: AgentLease
+    var standing: AgentLease.Standing = .held
     /// When outcomes older than the retention were last dropped.
     var lastPrune = Date.distantPast
     /// How long a round's git work may wait behind other git work.
@@ -75,6 +78,8 @@ public final class Reconciler: @unchecked Sendable {
         repository = FileManager.default.fileExists(atPath: clone) ? try Repository.open(clone) : try Repository.create(clone, bare: true)
         remote = RemoteOptions(url: config.repositoryURL, credentials: config.credentials, timeout: config.gitTimeout.seconds)
         signatures = try SignatureGate(config: config, repository: repository)
+        lease = AgentLease(branch: config.branch, holder: AgentLease.agentID(stateDirectory: config.stateDirectory),
+                           host: "\(ProcessInfo.processInfo.hostName):\(config.stateDirectory)", identity: config.identity)
         routes = RoutePublisher(path: config.routesPath)
         snapshot = AgentSnapshot()
         ingest = IngestBuffer(store: store.outcomes)
@@ -105,6 +110,15 @@ public final class Reconciler: @unchecked Sendable {
                 let kind = (error as? GitError)?.kind.rawValue ?? "other"
                 logger.error("cannot read the branch; acting on the last good state", metadata: ["error": "\(error)", "kind": "\(kind)"])
             }
+        }
+        if case .refused(let why) = standing {
+            // Another agent acts on this branch: this one plans nothing, commits nothing and publishes no routes.
+            snapshot.update {
+                $0.lastError = why
+                $0.ready = false
+                $0.lastRound = now
+            }
+            return
         }
         do {
             try await settleJournal()
@@ -213,10 +227,18 @@ public final class Reconciler: @unchecked Sendable {
     @discardableResult
     func refreshDesired(patience: Duration) async throws -> Bool {
         let branch = config.branch, timeout = config.gitTimeout.seconds
+        let lease = self.lease, logger = self.logger
         let pending = pendingFetch ?? PendingFetch { [self] in
             // Never more than the timeout in the queue and again in the transfer: a black-holed remote is given up on.
-            try await withGit("fetch \(branch)", startWithin: .seconds(timeout), finishWithin: .seconds(timeout)) { repository, remote in
-                try repository.fetch(remote, branch: branch)
+            try await withGit("fetch \(branch)", startWithin: .seconds(timeout), finishWithin: .seconds(timeout * 2)) { repository, remote in
+                let tip = try repository.fetch(remote, branch: branch)
+                do {
+                    return PendingFetch.Fetched(tip: tip, standing: try lease.claim(in: repository, remote: remote, now: Date()))
+                } catch {
+                    // The lease unread is no reason to stop: the last standing holds until it can be read.
+                    logger.warning("cannot read or renew the agent lease", metadata: ["error": "\(error)"])
+                    return PendingFetch.Fetched(tip: tip, standing: nil)
+                }
             }
         }
         pendingFetch = pending
@@ -228,7 +250,12 @@ public final class Reconciler: @unchecked Sendable {
         pendingFetch = nil
         let fetched: FetchResult
         do {
-            fetched = try result.get()
+            let answer = try result.get()
+            fetched = answer.tip
+            if let standing = answer.standing, standing != self.standing {
+                if case .refused(let why) = standing { logger.error("not acting: \(why)") } else { logger.info("holding the agent lease; acting") }
+                self.standing = standing
+            }
         } catch {
             metrics.gitError("fetch")
             throw error

@@ -80,12 +80,42 @@ enum ScenarioRuns {
         return "\(world.name): \(label); \(end)" + (run.end == nil ? "\n    " + run.standing.joined(separator: "\n    ") : "")
     }
 
-    /// Runs written from several threads, each to its own slot.
+    /// Runs written from several threads, each to its own slot. On a
+    /// terminal, how many are done and about how long the rest will take,
+    /// on standard error, every two seconds once the work passes two seconds.
     private final class Results: @unchecked Sendable {
         private var runs: [ClosedLoopSimulator.Run?]
+        private var done = 0
         private let lock = NSLock()
+        private let started = Date()
+        private var lastWord = Date()
+        private var spoke = false
+        private let showsProgress = isatty(STDERR_FILENO) == 1
+
         init(count: Int) { runs = Array(repeating: nil, count: count) }
-        func set(_ index: Int, _ run: ClosedLoopSimulator.Run) { lock.withLock { runs[index] = run } }
-        var all: [ClosedLoopSimulator.Run] { lock.withLock { runs.compactMap { $0 } } }
+
+        func set(_ index: Int, _ run: ClosedLoopSimulator.Run) {
+            lock.withLock {
+                runs[index] = run
+                done += 1
+                let now = Date()
+                guard showsProgress, now.timeIntervalSince(lastWord) >= 2 else { return }
+                lastWord = now
+                spoke = true
+                let left = now.timeIntervalSince(started) / Double(done) * Double(runs.count - done)
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(done) of \(runs.count) runs, about \(Self.duration(left)) left".utf8))
+            }
+        }
+
+        var all: [ClosedLoopSimulator.Run] {
+            lock.withLock {
+                if spoke { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                return runs.compactMap { $0 }
+            }
+        }
+
+        static func duration(_ seconds: Double) -> String {
+            seconds < 90 ? "\(Int(seconds.rounded())) s" : seconds < 5_400 ? "\(Int((seconds / 60).rounded())) min" : "\(Int((seconds / 3_600).rounded())) h"
+        }
     }
 }

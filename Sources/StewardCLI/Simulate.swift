@@ -75,8 +75,9 @@ struct Simulate: ParsableCommand {
             throw ValidationError("give exactly one of --metrics (a replay), --scenario or --scenario-fuzz (closed-loop simulations)")
         }
         guard metrics == nil || rollout != nil else { throw ValidationError("--metrics needs --rollout") }
-        guard (1...100_000).contains(count) else { throw ValidationError("--count must be between 1 and 100000") }
-        guard (1...100_000).contains(runs) else { throw ValidationError("--runs must be between 1 and 100000") }
+        // A run is a few hundred simulated minutes: 10,000 take minutes to an hour on a laptop, not days.
+        guard (1...10_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000") }
+        guard (1...10_000).contains(runs) else { throw ValidationError("--runs must be between 1 and 10000 (a power analysis settles long before)") }
     }
 
     func run() throws {

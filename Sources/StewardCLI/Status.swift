@@ -66,9 +66,15 @@ struct StatusCommand: ParsableCommand {
     private func look(_ url: URL, bars: Bool = false) throws -> String {
         var request = URLRequest(url: url)
         request.timeoutInterval = 10
-        let (body, _, failure) = exchange(request)
+        let (body, status, failure) = exchange(request)
         guard let body else {
             printError("steward: error: no status from \(agent): \(failure ?? "no answer")")
+            throw ExitCode(2)
+        }
+        guard status == 200 else {
+            let said = terminalSafe(String(decoding: body.prefix(200), as: UTF8.self)).split(separator: "\n").first.map(String.init) ?? ""
+            printError("steward: error: \(agent) answered HTTP \(status) to GET /v1/status" + (said.isEmpty ? "" : ": \(said)")
+                       + "; is it a Steward agent's address?")
             throw ExitCode(2)
         }
         // An agent's answer must not move the cursor or retitle the terminal (valid JSON never holds a raw control character).
@@ -78,6 +84,11 @@ struct StatusCommand: ParsableCommand {
         do {
             let report = try decoder.decode(StatusReport.self, from: body)
             return terminalSafe(StatusView(report: report, now: Date(), bars: bars).text)
+        } catch let error as DecodingError {
+            let why = describeDecoding(StatusReport.self, body, error, decoder: decoder, expected: "expected the JSON of a Steward agent's /v1/status",
+                                       document: "an object")
+            printError("steward: error: \(agent) did not answer with an agent's status: \(terminalSafe(why))")
+            throw ExitCode(2)
         } catch {
             printError("steward: error: \(agent) did not answer with an agent's status: \(error)")
             throw ExitCode(2)

@@ -67,6 +67,19 @@ extension Repository {
         }
     }
 
+    /// Creates a commit that holds no file, on `parent` or as a root: for a
+    /// ref that carries only its message (the agent's lease).
+    public func createEmptyCommit(parent: ObjectID?, message: CommitMessage, author: Signature, committer: Signature) throws(GitError) -> ObjectID {
+        try locked { () throws(GitError) -> ObjectID in
+            var index: OpaquePointer?
+            try check("create an index", git_index_new(&index))
+            defer { git_index_free(index) }
+            var treeID = git_oid()
+            try check("write the empty tree", git_index_write_tree_to(&treeID, index, pointer))
+            return try unlockedCommit(tree: ObjectID(treeID), parents: parent.map { [$0] } ?? [], message: message, author: author, committer: committer)
+        }
+    }
+
     /// Builds a tree: the parent's, with files replaced (nil deletes).
     private func unlockedTree(basedOn parent: ObjectID, replacing contents: [String: [UInt8]?]) throws(GitError) -> ObjectID {
         var index: OpaquePointer?
@@ -153,7 +166,7 @@ extension Repository {
         try locked { () throws(GitError) in
             var reference: OpaquePointer?
             var target = new.raw
-            let name = "refs/heads/\(branch)"
+            let name = Self.fullRef(branch)
             if var current = expected?.raw {
                 try check("move \(branch) from \(expected!.short)",
                           git_reference_create_matching(&reference, pointer, name, &target, 1, &current, reason))
@@ -164,11 +177,15 @@ extension Repository {
         }
     }
 
+    /// A branch's ref (`refs/heads/main`); a name already under `refs/` is a
+    /// ref that is not a branch (the agent's lease) and stays as it is.
+    static func fullRef(_ branch: String) -> String { branch.hasPrefix("refs/") ? branch : "refs/heads/\(branch)" }
+
     /// The commit a branch points at, or nil when there is no such branch.
     public func branchTip(_ branch: String) throws(GitError) -> ObjectID? {
         try locked { () throws(GitError) -> ObjectID? in
             var oid = git_oid()
-            let result = git_reference_name_to_id(&oid, pointer, "refs/heads/\(branch)")
+            let result = git_reference_name_to_id(&oid, pointer, Self.fullRef(branch))
             if result == GIT_ENOTFOUND.rawValue { return nil }
             try check("read \(branch)", result)
             return ObjectID(oid)

@@ -163,7 +163,7 @@ extension Repository {
             git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
             options.callbacks = context.callbacks()
             options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
-            let refspec = "+refs/heads/\(branch):\(Self.trackingRef(branch))"
+            let refspec = "+\(Self.fullRef(branch)):\(Self.trackingRef(branch))"
             let result = withStringArray([refspec]) { specs in git_remote_fetch(handle, specs, &options, "steward: fetch") }
             if let failure = context.failure { throw failure }
             try check("fetch \(branch) from \(remote.url)", result)
@@ -202,7 +202,7 @@ extension Repository {
                     throw GitError(operation: "push \(branch)", code: GIT_ENONFASTFORWARD.rawValue, message: "rejected: \(branch) moved")
                 }
             } else {
-                try unlockedPush(commit, to: remote, ref: "refs/heads/\(branch)")
+                try unlockedPush(commit, to: remote, ref: Self.fullRef(branch))
             }
             // The remote now has it: so does our view of the remote.
             var reference: OpaquePointer?

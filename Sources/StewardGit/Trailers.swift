@@ -10,6 +10,10 @@ public enum Trailer: String, Sendable, CaseIterable {
     case exposedRequests = "Steward-Exposed-Requests"
     /// Who asked: `agent`, or the person behind a manual control.
     case actor = "Steward-Actor"
+    /// The agent lease's holder (an agent's id), where it runs, and until when.
+    case leaseHolder = "Steward-Lease-Holder"
+    case leaseHost = "Steward-Lease-Host"
+    case leaseExpires = "Steward-Lease-Expires"
 }
 
 /// A commit message: a subject, an optional body, and trailers.

@@ -54,15 +54,20 @@ struct SourceText {
     }
 
     /// The line and column of a byte offset, counted by scanning: used only
-    /// for errors found before libyaml runs.
+    /// for errors found before libyaml runs. Lines end as YAML's do: LF,
+    /// CR LF, or a CR alone.
     static func position(of offset: Int, in bytes: [UInt8]) -> SourcePosition {
         var line = 1
         var column = 1
         var i = 0
         while i < offset && i < bytes.count {
-            if bytes[i] == UInt8(ascii: "\n") {
+            let endsLine = bytes[i] == UInt8(ascii: "\n")
+                || (bytes[i] == UInt8(ascii: "\r") && (i + 1 >= bytes.count || bytes[i + 1] != UInt8(ascii: "\n")))
+            if endsLine {
                 line += 1
                 column = 1
+            } else if bytes[i] == UInt8(ascii: "\r") {
+                // The CR of a CR LF: the LF ends the line.
             } else if bytes[i] & 0xC0 != 0x80 {
                 column += 1
             }

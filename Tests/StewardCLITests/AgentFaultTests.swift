@@ -154,3 +154,42 @@ extension AgentEndToEndTests.World {
         try text.replacingOccurrences(of: line, with: replacement).write(toFile: config, atomically: true, encoding: .utf8)
     }
 }
+
+extension AgentFaultTests {
+    /// Before: two agents on one remote both acted, with duplicate status
+    /// commits and routing tables that disagreed, and no warning.
+    @Test func aSecondAgentOnTheSameRemoteRefusesToAct() async throws {
+        let world = try World()
+        let port = try world.start()
+        let first = try #require(world.agent)
+        defer { if first.isRunning { kill(first.processIdentifier, SIGTERM); first.waitUntilExit() } }
+        func routes(_ state: String) -> String { (try? String(contentsOfFile: world.dir + "/\(state)/routes.json", encoding: .utf8)) ?? "" }
+        #expect(try await AgentEndToEndTests.drive(world, port: port, canaryErrors: 0.01, seconds: 20) { routes("state").contains("\"2.4.0\"") })
+        let holder = try String(contentsOfFile: world.dir + "/state/agent-id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try world.remoteGit(["log", "-1", "--format=%(trailers:key=Steward-Lease-Holder,valueonly)", "refs/steward/lease/main"])
+            .contains(holder))
+
+        let secondPort = try world.start(environment: ["STEWARD_STATE_DIRECTORY": world.dir + "/state2"])
+        var report = ""
+        for _ in 0..<100 where !report.contains("holds the lease on main") {
+            let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(secondPort)/v1/status")!)
+            report = String(decoding: data, as: UTF8.self)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(report.contains("another agent (") && report.contains("holds the lease on main until"), "\(report.prefix(1500))")
+        #expect(try await AgentEndToEndTests.statusCode("http://127.0.0.1:\(secondPort)/readyz") == 503)
+        #expect(routes("state2").isEmpty, "the second agent published no routes of its own")
+        // The first goes on acting alone: a failing canary is rolled back, once.
+        let reverted = try await AgentEndToEndTests.drive(world, port: port, canaryErrors: 0.3, seconds: 40) {
+            try world.remoteGit(["log", "--format=%s"]).contains("Revert \"Start canary 2.4.0\"")
+        }
+        #expect(reverted)
+        let subjects = try world.remoteGit(["log", "--format=%s"]).split(separator: "\n")
+        #expect(subjects.filter { $0.hasPrefix("Revert") }.count == 1)
+        #expect(Set(subjects.filter { $0.hasPrefix("status:") }).count == subjects.filter { $0.hasPrefix("status:") }.count, "\(subjects)")
+        #expect(world.stop() == 0)
+        kill(first.processIdentifier, SIGTERM)
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+    }
+}

@@ -107,6 +107,19 @@ import Testing
         }
     }
 
+    /// Before: a file whose lines end in CR alone put every such error on line 1.
+    @Test func invalidUTF8IsPlacedOnItsLineWhateverTheLineEndings() throws {
+        for (ending, name) in [("\r", "cr"), ("\r\n", "crlf"), ("\n", "lf")] {
+            let bytes: [UInt8] = Array("a: ok\(ending)b: ok\(ending)c: ".utf8) + [0xC3, 0x28] + Array(ending.utf8)
+            do {
+                _ = try parser.parse(bytes, file: "\(name).yaml")
+                Issue.record("invalid UTF-8 was accepted")
+            } catch {
+                #expect(error.description == "\(name).yaml:3:4: invalid UTF-8 (byte 0xC3); YAML files must be UTF-8 text")
+            }
+        }
+    }
+
     @Test func binaryFilesAreRefused() throws {
         let bytes: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x00, 0x00, 0xFF]
         #expect(throws: YAMLError.self) { try parser.parse(bytes, file: "bin.yaml") }

@@ -1,0 +1,74 @@
+import Foundation
+import StewardGit
+
+/// One agent acts on a branch at a time, until several agents are supported
+/// (the multi-agent issue): a second agent started on the same remote, with
+/// a state directory of its own, must not commit beside the first and
+/// publish routes that disagree. The lease is a ref on the remote (not a
+/// branch), `refs/steward/lease/BRANCH`, whose commit names its holder and
+/// until when; it is
+/// taken and renewed by a push that must be a fast-forward of the tip just
+/// read (git's compare-and-swap), so two agents cannot both take it. The
+/// holder renews it when half its time has passed; an agent that stops
+/// renewing (stopped, or cut off) lets another take over when it expires.
+struct AgentLease: Sendable {
+    /// How long a claim holds without renewal: an agent that dies is replaced after at most this.
+    static let duration: TimeInterval = 600
+
+    let branch: String
+    /// This agent's id (kept in its state directory) and where it runs, for people.
+    let holder: String
+    let host: String
+    let identity: Signature
+
+    /// Whether this agent may act, and if not, why.
+    enum Standing: Sendable, Equatable {
+        case held
+        case refused(String)
+    }
+
+    var leaseBranch: String { "refs/steward/lease/\(branch)" }
+
+    /// Reads the lease and takes or renews it when it is free, expired or
+    /// ours; refuses when another agent holds it.
+    func claim(in repository: Repository, remote: RemoteOptions, now: Date) throws(GitError) -> Standing {
+        var tip: ObjectID?
+        do {
+            tip = try repository.fetch(remote, branch: leaseBranch).tip
+        } catch where error.kind == .notFound || error.message.contains("has no branch") {
+            tip = nil
+        }
+        if let tip, let current = try repository.log(from: tip, limit: 1).first {
+            let expires = current.trailer(.leaseExpires).flatMap(ISOTime.seconds).map { Date(timeIntervalSince1970: $0) } ?? .distantPast
+            let theirs = current.trailer(.leaseHolder) ?? ""
+            if theirs != holder, expires > now {
+                return .refused("another agent (\(current.trailer(.leaseHost) ?? theirs)) holds the lease on \(branch) until "
+                                + "\(ISOTime.string(expires)) (\(leaseBranch) on the remote); several agents on one branch are not "
+                                + "supported yet: stop one of them, or give each its own branch")
+            }
+            if theirs == holder, expires.timeIntervalSince(now) > Self.duration / 2 { return .held }
+        }
+        let message = CommitMessage(subject: "Steward lease on \(branch)", body: "The agent acting on \(branch); renewed while it runs.",
+                                    trailers: [(.leaseHolder, holder), (.leaseHost, host),
+                                               (.leaseExpires, ISOTime.string(now.addingTimeInterval(Self.duration)))])
+        let claim = try repository.createEmptyCommit(parent: tip, message: message, author: identity, committer: identity)
+        do {
+            try repository.push(claim, to: remote, branch: leaseBranch, expected: tip)
+        } catch where error.isConflictOnReference {
+            return .refused("another agent took the lease on \(branch) at the same moment; looking again at the next fetch")
+        }
+        return .held
+    }
+
+    /// This agent's id: made once, kept in the state directory.
+    static func agentID(stateDirectory: String) -> String {
+        let file = stateDirectory + "/agent-id"
+        if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+            let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !id.isEmpty { return id }
+        }
+        let id = UUID().uuidString.lowercased()
+        try? (id + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        return id
+    }
+}
