@@ -60,6 +60,17 @@ struct AgentLease: Sendable {
         return .held
     }
 
+    /// Gives the lease up, if this agent holds it, so that another agent may
+    /// act at once rather than after it expires (a graceful stop).
+    func release(in repository: Repository, remote: RemoteOptions, now: Date) throws(GitError) {
+        let tip = try repository.fetch(remote, branch: leaseBranch).tip
+        guard let current = try repository.log(from: tip, limit: 1).first, current.trailer(.leaseHolder) == holder else { return }
+        let message = CommitMessage(subject: "Steward lease on \(branch) released", body: "The agent stopped.",
+                                    trailers: [(.leaseHolder, holder), (.leaseHost, host), (.leaseExpires, ISOTime.string(now))])
+        let released = try repository.createEmptyCommit(parent: tip, message: message, author: identity, committer: identity)
+        try repository.push(released, to: remote, branch: leaseBranch, expected: tip)
+    }
+
     /// This agent's id: made once, kept in the state directory.
     static func agentID(stateDirectory: String) -> String {
         let file = stateDirectory + "/agent-id"

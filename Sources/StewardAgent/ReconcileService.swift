@@ -72,8 +72,9 @@ public final class ReconcileService: Service, Sendable {
                 }
             }
         }
-        reconciler.cancelFetch()
         notifier.notify("STOPPING=1")
+        reconciler.cancelFetch()
+        await reconciler.releaseLease()
     }
 
     /// One round, cancelled if a shutdown's grace runs out before it ends.

@@ -164,6 +164,21 @@ public final class Reconciler: @unchecked Sendable {
         pendingFetch = nil
     }
 
+    /// Gives the agent lease up at a graceful stop, so that a replacement acts
+    /// at once; waits for git at most a few seconds (the lease expires anyway).
+    public func releaseLease() async {
+        guard standing == .held, desired != nil else { return }
+        let lease = self.lease
+        do {
+            try await withGit("release the agent lease", startWithin: .seconds(2), finishWithin: .seconds(3)) { repository, remote in
+                try lease.release(in: repository, remote: remote, now: Date())
+            }
+            logger.info("released the agent lease")
+        } catch {
+            logger.warning("could not release the agent lease; it expires by itself", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// The rollouts' phases and weights, and the verdicts reached this round.
     func recordMetrics(judgedAt moment: Moment) {
         metrics.rollouts(statuses)

@@ -191,5 +191,8 @@ extension AgentFaultTests {
         kill(first.processIdentifier, SIGTERM)
         first.waitUntilExit()
         #expect(first.terminationStatus == 0)
+        // Stopped gracefully, the holder gave the lease up: another agent may act at once.
+        let released = try world.remoteGit(["log", "-1", "--format=%s", "refs/steward/lease/main"])
+        #expect(released.hasPrefix("Steward lease on main released"), "\(released)")
     }
 }
