@@ -27,6 +27,7 @@ public struct Agent {
         let flusher = IngestFlusher(buffer: reconciler.ingest, logger: logger)
         let routes = AgentRoutes(reconciler: reconciler, ingest: reconciler.ingest, token: BearerToken(file: config.apiTokenFile),
                                  webhook: GitWebhook(secretFile: config.webhookSecretFile, branch: config.branch), trigger: { loop.nudge() },
+                                 reader: ReadAccess(token: config.readTokenFile.map { BearerToken(file: $0) }, writer: BearerToken(file: config.apiTokenFile)),
                                  evidenceArrived: { loop.evidenceArrived() })
         let portFile = config.stateDirectory + "/listen"
         let logger = self.logger

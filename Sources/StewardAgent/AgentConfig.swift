@@ -23,6 +23,9 @@ public struct AgentConfig: Sendable {
     public var listenPort = 7480
     /// The bearer token every write endpoint requires, read from this file.
     public var apiTokenFile: String?
+    /// With it, reading the status page, `/v1/status`, `/v1/commits` and `/metrics` needs this token (or the API token);
+    /// routes and health stay open to gateways and probes.
+    public var readTokenFile: String?
     public var stateDirectory = "/var/lib/steward"
     public var routingFile: String?
     /// Where a person reads a commit, with `{commit}` for its id
@@ -50,7 +53,7 @@ public struct AgentConfig: Sendable {
     /// The environment variables that override each field.
     public static let environment = [
         "STEWARD_REPOSITORY_URL", "STEWARD_REPOSITORY_BRANCH", "STEWARD_REPOSITORY_POLL_INTERVAL", "STEWARD_REPOSITORY_COMMIT_URL",
-        "STEWARD_IDENTITY_NAME", "STEWARD_IDENTITY_EMAIL", "STEWARD_LISTEN", "STEWARD_API_TOKEN_FILE", "STEWARD_STATE_DIRECTORY", "STEWARD_ROUTING_FILE",
+        "STEWARD_IDENTITY_NAME", "STEWARD_IDENTITY_EMAIL", "STEWARD_LISTEN", "STEWARD_API_TOKEN_FILE", "STEWARD_READ_TOKEN_FILE", "STEWARD_STATE_DIRECTORY", "STEWARD_ROUTING_FILE",
         "STEWARD_PROMETHEUS_ADDRESS", "STEWARD_PROMETHEUS_BEARER_TOKEN_FILE", "STEWARD_WEBHOOKS_SECRET_FILE",
         "STEWARD_NOTIFICATION_URLS", "STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE", "STEWARD_SIGNATURES_OPENPGP_KEYRING",
         "STEWARD_SIGNATURES_SIGNING_KEY",
@@ -72,7 +75,7 @@ public struct AgentConfig: Sendable {
         return bag.hasErrors ? nil : config
     }
 
-    static let fields = ["repository", "identity", "listen", "apiTokenFile", "stateDirectory", "routing", "prometheus", "webhooks", "notifications",
+    static let fields = ["repository", "identity", "listen", "apiTokenFile", "readTokenFile", "stateDirectory", "routing", "prometheus", "webhooks", "notifications",
                          "signatures"]
 
     private static func decode(_ r: NodeReader) -> AgentConfig? {
@@ -100,6 +103,7 @@ public struct AgentConfig: Sendable {
         }
         if let listen = m.optional("listen") { config.setListen(listen.string(), reader: listen) }
         config.apiTokenFile = m.optional("apiTokenFile")?.string()
+        config.readTokenFile = m.optional("readTokenFile")?.string()
         if let state = m.optional("stateDirectory")?.string() { config.stateDirectory = state }
         config.routingFile = m.optional("routing")?.mapping(fields: ["file"])?.optional("file")?.string()
         if let notifications = m.optional("notifications")?.mapping(fields: ["urls", "timeout"]) {
@@ -185,6 +189,7 @@ public struct AgentConfig: Sendable {
         if let email = environment["STEWARD_IDENTITY_EMAIL"] { identity.email = email }
         if let listen = environment["STEWARD_LISTEN"] { setListen(listen, reader: nil, file: file, bag: bag) }
         if let token = environment["STEWARD_API_TOKEN_FILE"] { apiTokenFile = token }
+        if let token = environment["STEWARD_READ_TOKEN_FILE"] { readTokenFile = token }
         if let state = environment["STEWARD_STATE_DIRECTORY"] { stateDirectory = state }
         if let routes = environment["STEWARD_ROUTING_FILE"] { routingFile = routes }
         if let address = environment["STEWARD_PROMETHEUS_ADDRESS"] { prometheus.address = address }

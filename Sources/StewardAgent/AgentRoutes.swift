@@ -12,6 +12,9 @@ struct AgentRoutes {
     let token: BearerToken
     let webhook: GitWebhook
     let trigger: @Sendable () -> Void
+    /// Who may read the status, the page, the commits and the metrics (everyone, without a read token).
+    var reader = ReadAccess(token: nil, writer: BearerToken(file: nil))
+    let page = RenderedPage()
     /// Called when outcomes are accepted: a round judges them soon.
     var evidenceArrived: @Sendable () -> Void = {}
     static let maxBody = 8 << 20
@@ -22,27 +25,33 @@ struct AgentRoutes {
         router.get("readyz") { _, _ -> Response in
             reconciler.snapshot.value.ready ? text(.ok, "ready\n") : text(.serviceUnavailable, "not ready: no good desired state and routes yet\n")
         }
-        router.get("v1/status") { _, _ in
+        router.get("v1/status") { request, context -> Response in
+            guard reader.accepts(request.headers[.authorization]) else { return unauthorized(context, request, reading: true) }
             let journal = reconciler.store.journal
             let decisions = (try? await blocking { try journal.recent(30) }) ?? []
             return json(.ok, StatusReport(reconciler.snapshot.value, journal: decisions))
         }
-        router.get("/") { _, _ -> Response in
-            let journal = reconciler.store.journal, now = Date()
-            let (decisions, history) = try await blocking {
-                (try journal.recent(30), try journal.weightHistory(since: now.addingTimeInterval(-86_400)))
+        router.get("/") { request, context -> Response in
+            guard reader.accepts(request.headers[.authorization]) else { return unauthorized(context, request, reading: true) }
+            let html = try await page.page {
+                let journal = reconciler.store.journal, now = Date()
+                let (decisions, history) = try await blocking {
+                    (try journal.recent(30), try journal.weightHistory(since: now.addingTimeInterval(-86_400)))
+                }
+                return StatusPage(report: StatusReport(reconciler.snapshot.value, journal: decisions), history: history,
+                                  now: now, commitURL: reconciler.config.commitURL).html
             }
-            let page = StatusPage(report: StatusReport(reconciler.snapshot.value, journal: decisions), history: history,
-                                  now: now, commitURL: reconciler.config.commitURL)
-            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page.html)))
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: html))
         }
-        router.get("v1/commits/:id") { _, context -> Response in
+        router.get("v1/commits/:id") { request, context -> Response in
+            guard reader.accepts(request.headers[.authorization]) else { return unauthorized(context, request, reading: true) }
             let id = context.parameters.get("id") ?? ""
             guard let shown = await reconciler.describeCommit(id) else { return text(.notFound, "no commit '\(id)' in the agent's clone\n") }
             return text(.ok, shown)
         }
-        router.get("metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+        router.get("metrics") { request, context -> Response in
+            guard reader.accepts(request.headers[.authorization]) else { return unauthorized(context, request, reading: true) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: reconciler.metrics.text)))
         }
         router.get("v1/routes") { request, _ -> Response in
@@ -132,9 +141,10 @@ struct AgentRoutes {
         return response
     }
 
-    private func unauthorized(_ context: BasicRequestContext, _ request: Request) -> Response {
-        context.logger.warning("refused a request without the API token", metadata: ["path": "\(request.uri.path)"])
-        return text(.unauthorized, "a bearer token is required (Authorization: Bearer <token from apiTokenFile>)\n")
+    private func unauthorized(_ context: BasicRequestContext, _ request: Request, reading: Bool = false) -> Response {
+        context.logger.warning("refused a request without its token", metadata: ["path": "\(request.uri.path)"])
+        return text(.unauthorized, reading ? "a bearer token is required (Authorization: Bearer <token from readTokenFile or apiTokenFile>)\n"
+                                           : "a bearer token is required (Authorization: Bearer <token from apiTokenFile>)\n")
     }
 }
 
@@ -154,5 +164,16 @@ private func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Res
 enum StewardDurationParser {
     static func seconds(_ text: String) -> Double? {
         Double(text) ?? StewardDuration(text).map(\.seconds)
+    }
+}
+
+/// Reads are open unless a read token is configured; then the read token or the API token is needed.
+struct ReadAccess: Sendable {
+    let token: BearerToken?
+    let writer: BearerToken
+
+    func accepts(_ header: String?) -> Bool {
+        guard let token else { return true }
+        return token.accepts(header) || writer.accepts(header)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import StewardEngine
 import StewardSpec
 import StewardStore
@@ -45,5 +46,37 @@ import Testing
         #expect(chart.contains("points=\"36.0,97.3 316.0,97.3 316.0,55.0 596.0,55.0 596.0,102.0\""), "\(chart)")
         let flat = WeightChart(points: [], current: 30, now: now).svg
         #expect(flat.contains("points=\"36.0,73.8 596.0,73.8\""), "\(flat)")
+    }
+}
+
+/// Before: every load of the status page rendered it afresh; with a
+/// thousand rollouts, forty loads a second saturated both cores.
+@Suite struct RenderedPageTests {
+    @Test func manyLoadsAtOnceRenderThePageOnceAndAStalePageAgain() async throws {
+        let page = RenderedPage(freshFor: 0.3)
+        let renders = Counter()
+        func load() async throws -> String {
+            String(buffer: try await page.page {
+                renders.add()
+                try await Task.sleep(for: .milliseconds(50))
+                return "page \(renders.value)"
+            })
+        }
+        _ = try await load()
+        let pages = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<40 { group.addTask { try await load() } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(renders.value == 1)
+        #expect(Set(pages) == ["page 1"])
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await load() == "page 2")
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+        func add() { lock.withLock { count += 1 } }
+        var value: Int { lock.withLock { count } }
     }
 }

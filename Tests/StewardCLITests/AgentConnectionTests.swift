@@ -72,3 +72,31 @@ import Testing
         return fd
     }
 }
+
+extension AgentConnectionTests {
+    /// Before: everything readable was open to whoever reached the port.
+    @Test func withAReadTokenPeopleNeedItAndGatewaysDoNot() async throws {
+        let world = try World()
+        try "read-\(UUID().uuidString)".write(toFile: world.dir + "/read-token", atomically: true, encoding: .utf8)
+        let readToken = try String(contentsOfFile: world.dir + "/read-token", encoding: .utf8)
+        let port = try world.start(environment: ["STEWARD_READ_TOKEN_FILE": world.dir + "/read-token"])
+        func get(_ path: String, token: String? = nil) async throws -> Int {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            return (try await URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode ?? 0
+        }
+        for _ in 0..<100 where try await get("/readyz") != 200 { try await Task.sleep(for: .milliseconds(50)) }
+        for path in ["/", "/v1/status", "/metrics", "/v1/commits/abcdef1"] {
+            #expect(try await get(path) == 401, "\(path)")
+            #expect(try await get(path, token: "wrong") == 401, "\(path)")
+        }
+        for path in ["/", "/v1/status", "/metrics"] {
+            #expect(try await get(path, token: readToken) == 200, "\(path)")
+            #expect(try await get(path, token: world.token) == 200, "\(path) with the API token")
+        }
+        for path in ["/healthz", "/readyz", "/v1/routes", "/v1/route?model=customer-support-agent&key=u1"] {
+            #expect(try await get(path) == 200, "\(path) stays open")
+        }
+        #expect(world.stop() == 0)
+    }
+}

@@ -413,6 +413,7 @@ AGENT = {
             "identity": obj({"name": string(), "email": string()}, ["name", "email"]),
             "listen": string("host:port", pattern=r"^.+:[0-9]{1,5}$"),
             "apiTokenFile": string(),
+            "readTokenFile": string(),
             "stateDirectory": string(),
             "routing": obj({"file": string()}),
             "notifications": obj(
