@@ -49,7 +49,7 @@ crash-test: deps
 # test replays that folder). SwiftPM also builds the benchmark plugin's tool
 # with these flags and gold fails to link it: harmless, the build goes on.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := yaml routing series status
+FUZZ_TARGETS := yaml routing series status scenario outcomes webhook agentstatus
 fuzz: deps
 	$(SWIFT) build --scratch-path .build/fuzz --product steward-fuzz \
 	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
@@ -60,6 +60,7 @@ fuzz: deps
 	    routing) cp examples/gateway/*.json $$corpus/ ;; \
 	    series) for f in examples/simulations/*.csv; do head -n 40 $$f > $$corpus/$$(basename $$f); done ;; \
 	    status) cp Tests/Fixtures/fuzz/status/* $$corpus/ 2>/dev/null ;; \
+	    scenario) cp examples/simulations/scenarios/00*.yaml $$corpus/ ;; \
 	  esac; \
 	  cp Tests/Fixtures/fuzz/$$t/* $$corpus/ 2>/dev/null; \
 	  echo "== $$t, $(FUZZ_SECONDS) s"; \

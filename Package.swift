@@ -89,7 +89,8 @@ let package = Package(
         ),
         .executableTarget(name: "steward", dependencies: ["StewardCLI"]),
         // libFuzzer targets (make fuzz); built plainly, it replays inputs: steward-fuzz TARGET FILE…
-        .executableTarget(name: "steward-fuzz", dependencies: ["StewardSpec", "StewardEngine", "StewardRouting", "StewardYAML"], path: "Fuzz"),
+        .executableTarget(name: "steward-fuzz", dependencies: ["StewardSpec", "StewardEngine", "StewardRouting", "StewardYAML", "StewardAgent",
+                                                              .product(name: "Crypto", package: "swift-crypto")], path: "Fuzz"),
         benchmark("RoutingBenchmarks", measuring: "StewardRouting"),
         benchmark("ValidateBenchmarks", measuring: "StewardSpec"),
         benchmark("PlanBenchmarks", measuring: "StewardEngine"),

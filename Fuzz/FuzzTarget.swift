@@ -1,4 +1,7 @@
+import Crypto
 import Foundation
+import HTTPTypes
+import StewardAgent
 import StewardEngine
 import StewardRouting
 import StewardSpec
@@ -15,6 +18,14 @@ enum FuzzTarget: String, CaseIterable {
     case series
     /// The agent's status file.
     case status
+    /// A traffic scenario (`steward simulate --scenario`).
+    case scenario
+    /// `POST /v1/outcomes` bodies, with and without the registry's models.
+    case outcomes
+    /// `POST /v1/hooks/git` bodies, signed as a git server would sign them.
+    case webhook
+    /// An agent's `/v1/status` answer, as `steward status --agent` reads it.
+    case agentstatus
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -40,8 +51,30 @@ enum FuzzTarget: String, CaseIterable {
             }
         case .status:
             _ = StatusFile.decode(bytes, file: "fuzz.yaml", bag: DiagnosticBag())
+        case .scenario:
+            _ = TrafficScenario.decode(bytes, file: "fuzz.yaml", bag: DiagnosticBag())
+        case .outcomes:
+            _ = OutcomeBatch(json: Data(bytes), now: 1_800_000_000)
+            _ = OutcomeBatch(json: Data(bytes), now: 1_800_000_000, known: ["chat": ["1.0.0", "2.0.0"]])
+        case .webhook:
+            let signature = HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: Data(Self.webhookSecret.utf8)))
+            var headers = HTTPFields()
+            headers[GitWebhook.genericSignature] = "sha256=" + signature.map { String(format: "%02x", $0) }.joined()
+            _ = GitWebhook(secretFile: Self.webhookSecretFile, branch: "main").answer(headers: headers, body: bytes)
+        case .agentstatus:
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            _ = try? decoder.decode(StatusReport.self, from: Data(bytes))
         }
     }
+
+    static let webhookSecret = "fuzz-secret"
+    /// The webhook's secret, in a file of its own as the agent reads it.
+    static let webhookSecretFile: String = {
+        let file = NSTemporaryDirectory() + "steward-fuzz-webhook-secret"
+        try? webhookSecret.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }()
 
     /// Chosen by `STEWARD_FUZZ_TARGET` (libFuzzer owns the command line).
     static let chosen: FuzzTarget = {

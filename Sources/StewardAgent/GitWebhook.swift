@@ -9,13 +9,20 @@ import HTTPTypes
 /// in constant time); GitLab's `X-Gitlab-Token` is the secret itself. A
 /// verified notice only makes the agent fetch now: what the body says is
 /// never acted on, beyond skipping pushes to other branches.
-struct GitWebhook: Sendable {
+public struct GitWebhook: Sendable {
     let secretFile: String?
     let branch: String
+
+    /// Verifies deliveries against the secret in `secretFile`, for pushes to `branch`.
+    public init(secretFile: String?, branch: String) {
+        self.secretFile = secretFile
+        self.branch = branch
+    }
     /// The largest body read: a push notice is small, and the agent does not read more.
     static let maxBody = 1 << 20
 
-    enum Answer: Equatable {
+    /// What the agent does with a delivery.
+    public enum Answer: Equatable, Sendable {
         /// Verified, for the watched branch: fetch now.
         case fetch(sender: String)
         /// Verified, but nothing to fetch (a ping, another branch).
@@ -27,9 +34,10 @@ struct GitWebhook: Sendable {
     static let githubSignature = HTTPField.Name("X-Hub-Signature-256")!
     static let githubEvent = HTTPField.Name("X-GitHub-Event")!
     static let gitlabToken = HTTPField.Name("X-Gitlab-Token")!
-    static let genericSignature = HTTPField.Name("X-Steward-Signature")!
+    public static let genericSignature = HTTPField.Name("X-Steward-Signature")!
 
-    func answer(headers: HTTPFields, body: [UInt8]) -> Answer {
+    /// Verifies a delivery and says whether to fetch.
+    public func answer(headers: HTTPFields, body: [UInt8]) -> Answer {
         guard let secret = secret() else {
             return .refuse("webhooks are off: the agent config has no readable webhooks.secretFile")
         }

@@ -3,13 +3,15 @@ import StewardStore
 
 /// A `POST /v1/outcomes` body: `{"outcomes": [...]}`, decoded in one pass.
 /// Each malformed item is rejected with its index and reason; the good ones are kept.
-struct OutcomeBatch: Decodable {
-    var accepted: [Outcome] = []
-    var rejected: [(index: Int, reason: String)] = []
+public struct OutcomeBatch: Decodable {
+    /// The outcomes kept.
+    public var accepted: [Outcome] = []
+    /// The items refused, by their index in the body, each with why.
+    public var rejected: [(index: Int, reason: String)] = []
 
     private enum Keys: String, CodingKey { case outcomes }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let now = decoder.userInfo[Self.nowKey] as? Double
         let known = decoder.userInfo[Self.knownKey] as? [String: Set<String>]
         var items = try decoder.container(keyedBy: Keys.self).nestedUnkeyedContainer(forKey: .outcomes)
@@ -39,7 +41,7 @@ struct OutcomeBatch: Decodable {
     /// given `known` (model → versions), are models and versions the
     /// registry does not have: nothing judges them, and a client could
     /// otherwise fill the agent's memory with made-up names.
-    init?(json: Data, now: Double? = nil, known: [String: Set<String>]? = nil) {
+    public init?(json: Data, now: Double? = nil, known: [String: Set<String>]? = nil) {
         let decoder = JSONDecoder()
         if let now { decoder.userInfo[Self.nowKey] = now }
         if let known { decoder.userInfo[Self.knownKey] = known }

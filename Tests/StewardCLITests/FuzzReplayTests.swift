@@ -7,7 +7,7 @@ import Testing
 @Suite struct FuzzReplayTests {
     static let fixtures = CommandLineTests.root + "/Tests/Fixtures/fuzz"
 
-    @Test(arguments: ["yaml", "routing", "series", "status"])
+    @Test(arguments: ["yaml", "routing", "series", "status", "scenario", "outcomes", "webhook", "agentstatus"])
     func everyKeptInputIsReadWithoutACrash(target: String) throws {
         let binary = URL(fileURLWithPath: CommandLineTests.binary).deletingLastPathComponent().appendingPathComponent("steward-fuzz").path
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build steward-fuzz first (swift build --build-tests builds it)")

@@ -51,20 +51,32 @@ import StewardYAML
 
     typealias Results = [(scenario: TrafficScenario, runs: [ClosedLoopSimulator.Run])]
 
-    /// Every scenario of the suite, each seed, under one controller.
-    static func runSuite(_ suite: [TrafficScenario], _ controller: (TrafficScenario) throws -> some RolloutController) rethrows -> Results {
-        try suite.map { scenario in
-            (scenario, try (0..<UInt64(seeds)).map { seed in
+    /// Every scenario of the suite, each seed, under one controller, on every core.
+    static func runSuite(_ suite: [TrafficScenario], _ controller: @escaping @Sendable (TrafficScenario) throws -> some RolloutController) throws -> Results {
+        try zip(suite, onEveryCore(suite) { scenario in
+            try (0..<UInt64(seeds)).map { seed in
                 var c = try controller(scenario)
                 return ClosedLoopSimulator.run(scenario, controller: &c, seed: scenario.seed &+ seed)
-            })
+            }
+        }).map { ($0, $1) }
+    }
+
+    /// `transform` of each item, the items shared among the cores (the
+    /// suite runs one test at a time, and a world's runs are independent).
+    static func onEveryCore<T: Sendable, R: Sendable>(_ items: [T], _ transform: @escaping @Sendable (T) throws -> R) throws -> [R] {
+        let lock = NSLock()
+        nonisolated(unsafe) var results = [Result<R, any Error>?](repeating: nil, count: items.count)
+        DispatchQueue.concurrentPerform(iterations: items.count) { i in
+            let result = Result { try transform(items[i]) }
+            lock.withLock { results[i] = result }
         }
+        return try results.map { try $0!.get() }
     }
 
     @Test func theEngineDecidesWellOnThePublicSuite() throws {
         let desired = try Self.quickstart()
         let suite = try Self.scenarios()
-        let results = Self.runSuite(suite) { PlannerController(desired: desired, rollout: $0.rollout) }
+        let results = try Self.runSuite(suite) { PlannerController(desired: desired, rollout: $0.rollout) }
         let ours = SuiteSummary(results)
         func flagger(_ threshold: Int) throws -> SuiteSummary {
             try SuiteSummary(Self.runSuite(suite) { try #require(FlaggerBaseline(desired: desired, rollout: $0.rollout, failureThreshold: threshold)) })
@@ -111,13 +123,13 @@ import StewardYAML
         let rollout = try #require(desired.rollouts["customer-support-agent"])
         let rules = RegressionRules(desired: desired, rollout: rollout)
         let worlds = WorldGenerator.draw(seed: Self.freshSeed, count: 300, rollout: rollout.metadata.name)
-        func summary(_ controller: (TrafficScenario) throws -> some RolloutController) rethrows -> SuiteSummary {
-            SuiteSummary(try worlds.map { world in
+        func summary(_ controller: @escaping @Sendable (TrafficScenario) throws -> some RolloutController) throws -> SuiteSummary {
+            SuiteSummary(try zip(worlds, Self.onEveryCore(worlds) { world in
                 var c = try controller(world)
-                return (world, [ClosedLoopSimulator.run(world, controller: &c, seed: world.seed, rules: rules)])
-            })
+                return [ClosedLoopSimulator.run(world, controller: &c, seed: world.seed, rules: rules)]
+            }).map { ($0, $1) })
         }
-        let ours = summary { PlannerController(desired: desired, rollout: $0.rollout, latencyAsNumbers: $0.latencyAsNumbers) }
+        let ours = try summary { PlannerController(desired: desired, rollout: $0.rollout, latencyAsNumbers: $0.latencyAsNumbers) }
         let theirs = try summary { try #require(FlaggerBaseline(desired: desired, rollout: $0.rollout)) }
         print("steward, 300 randomized worlds from seed \(Self.freshSeed):\n\(ours.text)\nFlagger-style baseline:\n\(theirs.text)")
         #expect(ours.flaps == 0)
