@@ -57,6 +57,8 @@ public struct Agent {
     public func runOnce() async throws -> Bool {
         let (reconciler, _) = try open()
         await reconciler.round(fetchPatience: .seconds(reconciler.config.gitTimeout.seconds * 2 + 5))
+        // A one-shot run does not keep the lease from the agent that runs all the time.
+        await reconciler.releaseLease()
         let state = reconciler.snapshot.value
         if let error = state.lastError { logger.error("the round failed", metadata: ["error": "\(error)"]) }
         return state.lastError == nil
