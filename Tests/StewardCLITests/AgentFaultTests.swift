@@ -11,24 +11,36 @@ import Testing
 @Suite(.serialized) struct AgentFaultTests {
     typealias World = AgentEndToEndTests.World
 
-    @Test func withTheRemoteAwayTrafficIsStillMadeSafe() async throws {
-        let world = try World()
-        try await Self.expectSafetyWithoutGit(world) {
-            try FileManager.default.moveItem(atPath: world.dir + "/remote.git", toPath: world.dir + "/remote-away.git")
-        }
+    /// How git is broken once the canaries walk.
+    enum Fault: String, CaseIterable, Sendable {
+        /// The remote moved away: every fetch fails at once.
+        case away
+        /// The remote's config becomes a pipe nobody writes: opening the remote blocks for good, as a read from a
+        /// black-holed host does, and no progress callback ever comes to stop it. The agent gives up on a call after 2 s.
+        case neverAnswers
     }
 
-    @Test func aRemoteThatNeverAnswersHoldsNothingUp() async throws {
+    @Test(arguments: Fault.allCases)
+    func trafficIsMadeSafeWithoutGit(_ fault: Fault) async throws {
         let world = try World()
-        // The agent gives up on one git call after 2 s; the call itself never returns.
-        try world.limitGit(seconds: 2)
-        try await Self.expectSafetyWithoutGit(world) {
-            // The remote's config becomes a pipe nobody writes: opening the remote blocks for good, as a read from a
-            // black-holed host does, and no progress callback ever comes to stop it.
-            let config = world.dir + "/remote.git/config"
-            try FileManager.default.removeItem(atPath: config)
-            #expect(mkfifo(config, 0o644) == 0)
+        if fault == .neverAnswers { try world.limitGit(seconds: 2) }
+        let seen = try await Self.safetyWithoutGit(world) {
+            switch fault {
+            case .away:
+                try FileManager.default.moveItem(atPath: world.dir + "/remote.git", toPath: world.dir + "/remote-away.git")
+            case .neverAnswers:
+                let config = world.dir + "/remote.git/config"
+                try FileManager.default.removeItem(atPath: config)
+                #expect(mkfifo(config, 0o644) == 0)
+            }
         }
+        #expect(seen.stopSeconds != nil && seen.stopSeconds! < 1, "an API stop took \(seen.stopSeconds ?? -1) s")
+        #expect(seen.canaryDropped, "\(seen.routes)")
+        #expect(seen.report.contains("\"lastError\"") && seen.report.contains("fetch main"), "\(seen.report.prefix(2000))")
+        #expect(seen.exitStatus == 0)
+        #expect(seen.exitSeconds < 6)
+        print("measured (\(fault.rawValue)): an API stop in the routing file after \(Int((seen.stopSeconds ?? -1) * 1000)) ms; "
+              + "a failing canary at 0% \(Int(seen.dropSeconds)) s after its bad outcomes began")
     }
 
     @Test func evidenceIsJudgedWhenItArrivesNotAtTheNextPoll() async throws {
@@ -64,9 +76,23 @@ import Testing
         #expect(world.stop() == 0)
     }
 
+    /// What the agent did with git broken.
+    struct SafetyWithoutGit {
+        /// From the API stop's request to the routing file without the stopped canary; nil if it never went.
+        var stopSeconds: Double?
+        var canaryDropped: Bool
+        var dropSeconds: Double
+        var routes: String
+        /// `/v1/status` at the end.
+        var report: String
+        var exitStatus: Int32?
+        var exitSeconds: Double
+    }
+
     /// Walks a canary to its first step on both rollouts, breaks git with
-    /// `breakGit`, then checks the stop, the rollback, the status and SIGTERM.
-    static func expectSafetyWithoutGit(_ world: World, breakGit: () throws -> Void) async throws {
+    /// `breakGit`, then stops one rollout through the API, fails the other's
+    /// canary, reads the status and sends SIGTERM.
+    static func safetyWithoutGit(_ world: World, breakGit: () throws -> Void) async throws -> SafetyWithoutGit {
         try world.secondCanary()
         let port = try world.start()
         let routesFile = world.dir + "/state/routes.json"
@@ -74,41 +100,32 @@ import Testing
         let walking = try await AgentEndToEndTests.drive(world, port: port, canaryErrors: 0.01, seconds: 20) {
             routes().contains("\"2.4.0\"") && routes().contains("\"1.1.1\"")
         }
-        #expect(walking, "\(routes())")
+        try #require(walking, "\(routes())")
         try breakGit()
         // Let the agent notice: a fetch (or two) against the broken remote.
         try await Task.sleep(for: .seconds(2.5))
 
-        // An emergency stop through the API is in the routing file at once.
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/rollouts/code-review-assistant/stop")!)
         request.httpMethod = "POST"
         request.setValue("Bearer \(world.token)", forHTTPHeaderField: "Authorization")
         let asked = Date()
         let (_, answer) = try await URLSession.shared.data(for: request)
-        #expect((answer as? HTTPURLResponse)?.statusCode == 202)
+        try #require((answer as? HTTPURLResponse)?.statusCode == 202)
         var stopped: TimeInterval?
         for _ in 0..<100 where stopped == nil {
             if !routes().contains("\"1.1.1\"") { stopped = Date().timeIntervalSince(asked) } else { try await Task.sleep(for: .milliseconds(10)) }
         }
-        #expect(stopped != nil && stopped! < 1, "stop took \(stopped ?? -1) s: \(routes())")
 
-        // A failing canary is dropped to 0% on the evidence alone.
         let failing = Date()
         let dropped = try await AgentEndToEndTests.drive(world, port: port, canaryErrors: 0.3, seconds: 40) { !routes().contains("\"2.4.0\"") }
-        let log = (try? String(contentsOfFile: world.dir + "/agent.log", encoding: .utf8)) ?? ""
-        #expect(dropped, "\(routes())\n\(log.suffix(3000))")
-        print("measured: with git broken, an API stop in the routing file after \(Int((stopped ?? -1) * 1000)) ms; "
-              + "a failing canary at 0% \(Int(Date().timeIntervalSince(failing))) s after its bad outcomes began")
+        let dropSeconds = Date().timeIntervalSince(failing)
 
-        // The status says why nothing is committed.
         let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/status")!)
-        let report = String(decoding: data, as: UTF8.self)
-        #expect(report.contains("\"lastError\"") && report.contains("fetch main"), "\(report.prefix(2000))")
-
-        // SIGTERM is honoured within seconds, whatever git is doing.
         let terminating = Date()
-        #expect(world.stop() == 0)
-        #expect(Date().timeIntervalSince(terminating) < 6)
+        let status = world.stop()
+        return SafetyWithoutGit(stopSeconds: stopped, canaryDropped: dropped, dropSeconds: dropSeconds, routes: routes(),
+                                report: String(decoding: data, as: UTF8.self), exitStatus: status,
+                                exitSeconds: Date().timeIntervalSince(terminating))
     }
 }
 
