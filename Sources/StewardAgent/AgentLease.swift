@@ -1,5 +1,6 @@
 import Foundation
 import StewardGit
+import Synchronization
 
 /// One agent acts on a branch at a time, until several agents are supported
 /// (the multi-agent issue): a second agent started on the same remote, with
@@ -11,7 +12,7 @@ import StewardGit
 /// read (git's compare-and-swap), so two agents cannot both take it. The
 /// holder renews it when half its time has passed; an agent that stops
 /// renewing (stopped, or cut off) lets another take over when it expires.
-struct AgentLease: Sendable {
+final class AgentLease: Sendable {
     /// How long a claim holds without renewal: an agent that dies is replaced after at most this.
     static let duration: TimeInterval = 600
 
@@ -20,6 +21,16 @@ struct AgentLease: Sendable {
     let holder: String
     let host: String
     let identity: Signature
+    /// Until when this agent's own last claim runs: while more than half of
+    /// it is left, no other agent can take the lease, so it is not read again.
+    private let heldUntil = Mutex<Date?>(nil)
+
+    init(branch: String, holder: String, host: String, identity: Signature) {
+        self.branch = branch
+        self.holder = holder
+        self.host = host
+        self.identity = identity
+    }
 
     /// Whether this agent may act, and if not, why.
     enum Standing: Sendable, Equatable {
@@ -32,6 +43,8 @@ struct AgentLease: Sendable {
     /// Reads the lease and takes or renews it when it is free, expired or
     /// ours; refuses when another agent holds it.
     func claim(in repository: Repository, remote: RemoteOptions, now: Date) throws(GitError) -> Standing {
+        if let until = heldUntil.withLock({ $0 }), until.timeIntervalSince(now) > Self.duration / 2 { return .held }
+        heldUntil.withLock { $0 = nil }
         var tip: ObjectID?
         do {
             tip = try repository.fetch(remote, branch: leaseBranch).tip
@@ -46,23 +59,28 @@ struct AgentLease: Sendable {
                                 + "\(ISOTime.string(expires)) (\(leaseBranch) on the remote); several agents on one branch are not "
                                 + "supported yet: stop one of them, or give each its own branch")
             }
-            if theirs == holder, expires.timeIntervalSince(now) > Self.duration / 2 { return .held }
+            if theirs == holder, expires.timeIntervalSince(now) > Self.duration / 2 {
+                heldUntil.withLock { $0 = expires }
+                return .held
+            }
         }
+        let expires = now.addingTimeInterval(Self.duration)
         let message = CommitMessage(subject: "Steward lease on \(branch)", body: "The agent acting on \(branch); renewed while it runs.",
-                                    trailers: [(.leaseHolder, holder), (.leaseHost, host),
-                                               (.leaseExpires, ISOTime.string(now.addingTimeInterval(Self.duration)))])
+                                    trailers: [(.leaseHolder, holder), (.leaseHost, host), (.leaseExpires, ISOTime.string(expires))])
         let claim = try repository.createEmptyCommit(parent: tip, message: message, author: identity, committer: identity)
         do {
             try repository.push(claim, to: remote, branch: leaseBranch, expected: tip)
         } catch where error.isConflictOnReference {
             return .refused("another agent took the lease on \(branch) at the same moment; looking again at the next fetch")
         }
+        heldUntil.withLock { $0 = expires }
         return .held
     }
 
     /// Gives the lease up, if this agent holds it, so that another agent may
     /// act at once rather than after it expires (a graceful stop).
     func release(in repository: Repository, remote: RemoteOptions, now: Date) throws(GitError) {
+        heldUntil.withLock { $0 = nil }
         let tip = try repository.fetch(remote, branch: leaseBranch).tip
         guard let current = try repository.log(from: tip, limit: 1).first, current.trailer(.leaseHolder) == holder else { return }
         let message = CommitMessage(subject: "Steward lease on \(branch) released", body: "The agent stopped.",
