@@ -69,6 +69,16 @@ enum ScenarioRuns {
         return SuiteSummary(Array(zip(worlds, runs.map { [$0] })))
     }
 
+    /// One drawn world (numbered from 1, as `--trace` names them) run alone,
+    /// with everything the engine did: to see why a world ended as it did.
+    static func timeline(seed: UInt64, count: Int, world number: Int, rollout: Rollout, desired: DesiredState) -> String {
+        let world = WorldGenerator.draw(seed: seed, count: count, rollout: rollout.metadata.name)[number - 1]
+        var controller = PlannerController(desired: desired, rollout: world.rollout, latencyAsNumbers: world.latencyAsNumbers,
+                                           tracing: ClosedLoopSimulator.start)
+        let run = ClosedLoopSimulator.run(world, controller: &controller, seed: world.seed, rules: RegressionRules(desired: desired, rollout: rollout))
+        return ([line(world, run)] + run.history + ["at the end:"] + run.standing.map { "  " + $0 }).joined(separator: "\n") + "\n"
+    }
+
     /// One run for a person: the world, its label, how it ended, where it stood.
     static func line(_ world: TrafficScenario, _ run: ClosedLoopSimulator.Run) -> String {
         let label = run.crossedAt.map { "regression (\(run.crossedRule ?? "?") crossed at \($0)m)" } ?? "healthy"

@@ -57,6 +57,9 @@ struct Simulate: ParsableCommand {
     @Flag(help: "With --scenario-fuzz, print every world's label and outcome (and where an undecided one stood).")
     var trace = false
 
+    @Option(help: "With --scenario-fuzz, run only this world (numbered as --trace names them, w1 onwards) and print what the engine did, minute by minute.")
+    var world: Int?
+
     @Option(help: "How many seeded runs of the scenario.")
     var runs: Int = 1
 
@@ -77,6 +80,10 @@ struct Simulate: ParsableCommand {
         guard metrics == nil || rollout != nil else { throw ValidationError("--metrics needs --rollout") }
         // A run is a few hundred simulated minutes: 10,000 take minutes to an hour on a laptop, not days.
         guard (1...10_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000") }
+        if let world {
+            guard scenarioFuzz != nil else { throw ValidationError("--world needs --scenario-fuzz") }
+            guard (1...count).contains(world) else { throw ValidationError("--world must be between 1 and --count (\(count))") }
+        }
         guard (1...10_000).contains(runs) else { throw ValidationError("--runs must be between 1 and 10000 (a power analysis settles long before)") }
     }
 
@@ -88,6 +95,10 @@ struct Simulate: ParsableCommand {
             guard let chosen = named, case .canary = chosen.strategy else {
                 printError("steward: error: --scenario-fuzz needs a canary Rollout in \(repo)\(rollout.map { " named '\($0)'" } ?? "")")
                 throw ExitCode(1)
+            }
+            if let world {
+                print(ScenarioRuns.timeline(seed: scenarioFuzz, count: count, world: world, rollout: chosen, desired: desired), terminator: "")
+                return
             }
             print("\(count) worlds drawn from seed \(scenarioFuzz) for rollout \(chosen.metadata.name):")
             print(ScenarioRuns.fuzz(seed: scenarioFuzz, count: count, rollout: chosen, desired: desired, trace: trace).text, terminator: "")

@@ -13,10 +13,13 @@ public protocol RolloutController {
     /// How often a hold was lifted and set again (or the reverse) sooner
     /// than the metric that caused it could have been judged anew.
     var flaps: Int { get }
+    /// What the controller did and when, a line each, for a person tracing one run.
+    var history: [String] { get }
 }
 
 extension RolloutController {
     public var flaps: Int { 0 }
+    public var history: [String] { [] }
 }
 
 /// How a simulated rollout ended.
@@ -43,6 +46,8 @@ public enum ClosedLoopSimulator {
         public var hitDeadline = false
         /// Where the rollout stood at the end.
         public var standing: [String] = []
+        /// What the controller did, minute by minute (see `RolloutController.history`).
+        public var history: [String] = []
         /// With rules: whether the canary crossed one while it served
         /// traffic, the minute it first did, and which rule.
         public var regression: Bool?
@@ -92,6 +97,7 @@ public enum ClosedLoopSimulator {
             run.flaps = controller.flaps
             if end != nil || minute == scenario.minutes - 1 {
                 run.standing = controller.standing
+                run.history = controller.history
             }
             if let end {
                 // A regression promoted serves all the traffic from now on (a

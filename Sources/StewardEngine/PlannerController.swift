@@ -15,13 +15,18 @@ public struct PlannerController: RolloutController {
     private let latencyAsNumbers: Bool
     private var resumes = 0
     public private(set) var flaps = 0
+    public private(set) var history: [String] = []
+    private let started: Moment?
 
     /// - Parameter desired: the desired state; only `rollout` is planned,
     ///   and change windows are not applied (a virtual clock has no calendar).
     /// - Parameter latencyAsNumbers: latency reaches the engine as each
     ///   minute's quantile with its request count, as from Prometheus.
-    public init(desired: DesiredState, rollout: String, latencyAsNumbers: Bool = false) {
+    /// - Parameter tracing: from when to keep a `history` (minutes are
+    ///   counted from it); nil keeps none, which is what a suite wants.
+    public init(desired: DesiredState, rollout: String, latencyAsNumbers: Bool = false, tracing started: Moment? = nil) {
         self.latencyAsNumbers = latencyAsNumbers
+        self.started = started
         var desired = desired
         desired.rollouts = desired.rollouts.filter { $0.key == rollout }
         desired.policies = [:]
@@ -70,11 +75,32 @@ public struct PlannerController: RolloutController {
             default: break
             }
         }
+        if let started { record(actions, minute: Int(now.since(started) / 60)) }
         if status?.phase == .paused, status?.pauseReason?.contains("waiting for a person") == true {
             resumes += 1
             desired.rollouts[rollout]?.metadata.annotations[ManualControl.resume.rawValue] = "simulated-\(resumes)"
         }
         return end
+    }
+
+    /// The actions a person would see in the log, and the verdicts behind each move.
+    private mutating func record(_ actions: [Action], minute: Int) {
+        for action in actions {
+            let line: String
+            switch action {
+            case .setWeights(_, _, _, let weight): line = "canary to \(weight)%"
+            case .promote(_, let version, _, _): line = "promote \(version)"
+            case .pause(_, let reason): line = "pause: \(reason)"
+            case .rollback(_, _, _, _, let reason, _): line = "roll back: \(reason)"
+            case .alert(_, let reason): line = "alert: \(reason)"
+            case .notify(_, let message): line = "notice: \(message)"
+            case .setSplit, .writeStatus: continue
+            }
+            history.append("\(minute)m \(line)")
+            if case .pause = action { continue }
+            if case .notify = action { continue }
+            history += (status?.verdicts.values.map { "      \($0)" } ?? []).sorted()
+        }
     }
 
     /// Each span's tallies as one pooled window per metric and version.

@@ -138,6 +138,10 @@ enum SequentialJudge {
         verdict.favoursFailure = estimate.favoursByEvidence ?? (verdict.estimateOnGoodSide == false)
         let sharedIncidentNote = "stable fails it too over the same time, and the canary is no worse: an incident on both versions is not the canary's doing"
         let recentEstimate = recent.flatMap { measureRecent($0, metric, failAlpha: failAlpha, passAlpha: passAlpha) }
+        // Nor is a version promoted while its latest stretch favours a regression: a late one is not diluted at promotion.
+        if let current = recentEstimate, current.favoursByEvidence ?? (above ? current.value > current.threshold : current.value < current.threshold) {
+            verdict.favoursFailure = true
+        }
         if estimate.fails(above: above) {
             verdict.outcome = .fail
             verdict.interval = estimate.failInterval

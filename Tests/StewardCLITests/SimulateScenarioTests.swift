@@ -27,6 +27,21 @@ extension CommandLineTests {
         let again = try steward(["simulate", "--repo", "examples/quickstart", "--scenario-fuzz", "5", "--count", "6", "--trace"])
         #expect(again.output == run.output)
     }
+
+    @Test func oneDrawnWorldIsTracedMinuteByMinute() throws {
+        let all = try steward(["simulate", "--repo", "examples/quickstart", "--scenario-fuzz", "5", "--count", "6", "--trace"])
+        let second = try #require(all.output.split(separator: "\n").first { $0.hasPrefix("w2-") })
+        let run = try steward(["simulate", "--repo", "examples/quickstart", "--scenario-fuzz", "5", "--count", "6", "--world", "2"])
+        #expect(run.status == 0, "\(run.error)")
+        // The same world, ending the same way, with what the engine did on the way and the verdicts behind each move.
+        let lines = run.output.split(separator: "\n")
+        #expect(lines.first == second, "\(run.output)")
+        #expect(lines.contains { $0.hasPrefix("1m canary to 5%") }, "\(run.output)")
+        #expect(lines.contains { $0.hasPrefix("      error-rate ") }, "\(run.output)")
+        #expect(lines.contains("at the end:"), "\(run.output)")
+        let outside = try steward(["simulate", "--repo", "examples/quickstart", "--scenario-fuzz", "5", "--count", "6", "--world", "7"])
+        #expect(outside.status == 64 && outside.error.contains("--world must be between 1 and --count (6)"), "\(outside.error)")
+    }
 }
 
 extension CommandLineTests {

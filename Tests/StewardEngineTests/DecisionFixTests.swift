@@ -28,6 +28,31 @@ import StewardSpec
         #expect(rollback?.action.reason?.contains("over the last") == true, "\(String(describing: rollback?.action.reason))")
     }
 
+    /// Before: a canary whose errors rose to 6.5% in the last 25 minutes
+    /// before promotion, too few requests to lean to failure yet, was
+    /// promoted on its pooled 0.5% (the pooled estimate was the only one a
+    /// promotion looked at). Now the latest stretch must not favour a
+    /// regression either: it waits at 5% for that stretch to be decided.
+    @Test func noPromotionWhileTheLatestStretchFavoursARegression() throws {
+        var s = try Scenario(baseYAML() + rolloutYAML(steps: """
+                    - setWeight: 5
+                    - pause: {duration: 40m}
+                    - setWeight: 100
+            """))
+        s.run(minutes: 45) { version, weight, minute in
+            let late = version == v110 && minute >= 15
+            return [measured("error-rate", version, late ? 0.065 : 0.005, samples: late ? 12 : 3_000),
+                    measured("latency", version, 800, samples: 3_000),
+                    measured("cost", version, 0.001, samples: 3_000)]
+        }
+        let verdict = try #require(s.observed["r"]?.verdicts["error-rate"])
+        // The pooled estimate passes and the stretch does not lean to failure: neither alone would hold the promotion.
+        #expect(verdict.outcome == .pass && !verdict.leaning, "\(verdict)")
+        #expect(verdict.favoursFailure, "\(verdict)")
+        #expect(s.actions { if case .promote = $0 { true } else { false } }.isEmpty)
+        #expect(s.weights == [5])
+    }
+
     /// Before: with `above: 0`, a canary at 0.3% safety violations was
     /// excused as "an incident on both versions" because stable had one
     /// background violation, and could then neither pass nor fail.
