@@ -28,8 +28,8 @@ struct BlueGreenMachine {
         guard round.judge(metrics, canary: canary, preview: true) else { return }
         var holds = round.holds(movingTo: 0, metrics)
         for metric in metrics where metric.gatesProgress && !round.status.passedThisStep.contains(metric.name)
-            && !holds.contains(where: { $0.text.hasPrefix(metric.name) }) {
-            holds.append(.needsPass("\(metric.name) has not passed in this preview yet"))
+            && !holds.contains(where: { $0.metric == metric.name }) {
+            holds.append(.needsPass(metric.name, "\(metric.name) has not passed in this preview yet"))
         }
         let passed = holds.isEmpty
         round.liftDeadlineHold(allowed: passed)
@@ -40,7 +40,7 @@ struct BlueGreenMachine {
             return
         }
         guard strategy.autoPromote || promoteNow else {
-            round.pause("preview of \(canary) passed; run `steward promote \(round.name)` to cut over")
+            round.pause(.awaitingPerson, "preview of \(canary) passed; run `steward promote \(round.name)` to cut over")
             return
         }
         guard round.trafficMayAdvance else { return }
@@ -53,7 +53,7 @@ struct BlueGreenMachine {
         let metrics = round.metrics(references)
         guard round.judge(metrics, canary: canary) else { return }
         guard round.now.since(round.status.stepStartedAt) >= strategy.scaleDownDelay.seconds,
-              round.evidenceAllowsProgress(metrics) else { return }
+              round.mayPromote(metrics).isEmpty else { return }
         round.nextStep()
         round.promote(canary)
     }

@@ -8,6 +8,7 @@ struct CanaryMachine {
     mutating func run(observed: RolloutStatus?) -> [Action] {
         guard round.followDesiredState(), round.followManualControls() else { return round.finish(observed: observed) }
         if round.take(.promoteFull), let canary = round.status.canary {
+            // A person's `promote --full` overrides the evidence and the steps.
             round.setCanaryWeight(100)
             round.promote(canary)
             return round.finish(observed: observed)
@@ -32,7 +33,7 @@ struct CanaryMachine {
                 if case .setWeight(let weight) = strategy.steps[round.status.stepIndex].action { round.setCanaryWeight(weight) }
                 round.nextStep()
             }
-            walkSteps(canary: canary, metrics: metrics)
+            walkSteps(canary: canary, metrics: metrics, personPromoted: pass == 0 && skipStep)
             if round.status == before { break }
         }
         return round.finish(observed: observed)
@@ -51,7 +52,7 @@ struct CanaryMachine {
     /// what holds it (nothing when it may go).
     struct Move {
         var weight: Int
-        var holds: [RolloutRound.Hold]
+        var holds: [HoldCause]
     }
 
     /// The forward move the current step makes once the evidence allows
@@ -59,12 +60,12 @@ struct CanaryMachine {
     private func pendingMove(_ metrics: [RolloutRound.JudgedMetric]) -> Move? {
         let status = round.status
         guard status.stepIndex < strategy.steps.count else {
-            return status.canaryWeight >= 100 ? nil : Move(weight: 100, holds: round.holds(movingTo: 100, metrics))
+            return status.canaryWeight >= 100 ? nil : Move(weight: 100, holds: round.mayPromote(metrics))
         }
         switch strategy.steps[status.stepIndex].action {
         case .setWeight(let weight):
             guard weight > status.canaryWeight, status.canaryWeight > 0 else { return nil }
-            return Move(weight: weight, holds: round.holds(movingTo: weight, metrics))
+            return Move(weight: weight, holds: weight >= 100 ? round.mayPromote(metrics) : round.holds(movingTo: weight, metrics))
         case .analysis(let reference):
             let next = strategy.steps[(status.stepIndex + 1)...].lazy.compactMap { step -> Int? in
                 if case .setWeight(let w) = step.action { w } else { nil }
@@ -72,8 +73,8 @@ struct CanaryMachine {
             var holds = round.holds(movingTo: min(next, 99), metrics)
             // The step's own gates must pass during the step, not before it.
             for name in round.metrics([reference]).filter(\.gatesProgress).map(\.name)
-                where !status.passedThisStep.contains(name) && !holds.contains(where: { $0.text.hasPrefix(name) }) {
-                holds.append(.needsPass("\(name) has not passed in this analysis step yet"))
+                where !status.passedThisStep.contains(name) && !holds.contains(where: { $0.metric == name }) {
+                holds.append(.needsPass(name, "\(name) has not passed in this analysis step yet"))
             }
             return Move(weight: next, holds: holds)
         case .pause:
@@ -87,12 +88,15 @@ struct CanaryMachine {
         move.holds.isEmpty || round.mayWiden(to: move.weight, after: strategy.widenAfter, round.metrics(referencesInForce))
     }
 
-    private mutating func walkSteps(canary: SemanticVersion, metrics: [RolloutRound.JudgedMetric]) {
+    /// - Parameter personPromoted: a person's `steward promote` finished the
+    ///   step this round, and answers for the evidence if it was the last.
+    private mutating func walkSteps(canary: SemanticVersion, metrics: [RolloutRound.JudgedMetric], personPromoted: Bool) {
         var widened = false
         while round.status.phase == .progressing {
             let move = pendingMove(metrics)
             if let move, !move.holds.isEmpty, !widened {
-                if move.weight >= 100 && round.status.stepIndex >= strategy.steps.count, !round.trafficMayAdvance { return }
+                // The clock opens a change window: no deadline for the evidence meanwhile.
+                if move.holds.contains(where: { $0.kind == .changeWindow }) { return }
                 guard mayMake(move) else {
                     round.checkDeadline(move.holds)
                     return
@@ -103,8 +107,7 @@ struct CanaryMachine {
                     + move.holds.map(\.text).joined(separator: "; ")))
             }
             guard round.status.stepIndex < strategy.steps.count else {
-                guard round.trafficMayAdvance else { return }
-                round.promote(canary)
+                if personPromoted || round.mayPromote(metrics).isEmpty { round.promote(canary) }
                 return
             }
             switch strategy.steps[round.status.stepIndex].action {
@@ -117,7 +120,7 @@ struct CanaryMachine {
                 guard round.now.since(round.status.stepStartedAt) >= duration.seconds else { return }
                 round.nextStep()
             case .pause(nil):
-                round.pause("waiting for a person at step \(round.status.stepIndex + 1): run `steward resume \(round.name)`")
+                round.pause(.awaitingPerson, "waiting for a person at step \(round.status.stepIndex + 1): run `steward resume \(round.name)`")
                 return
             case .analysis:
                 round.nextStep()

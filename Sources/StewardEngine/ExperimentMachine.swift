@@ -15,15 +15,7 @@ struct ExperimentMachine {
 
     mutating func run(observed: RolloutStatus?) -> [Action] {
         let desiredSplit = strategy.variants.map { VariantShare(version: $0.version, percent: $0.weight) }
-        if round.has(.emergencyStop) {
-            if round.status.phase != .stopped {
-                round.actions.append(.setWeights(rollout: name, stable: round.rollout.stable, canary: nil, canaryWeight: 0))
-                round.status = .settled(on: round.rollout.stable, at: round.now).keeping(round.status.handledControls)
-                round.status.phase = .stopped
-                round.status.pauseReason = "emergency stop (\(ManualControl.emergencyStop.rawValue))"
-            }
-            return round.finish(observed: observed)
-        }
+        guard !round.obeyEmergencyStop() else { return round.finish(observed: observed) }
         if round.status.stable != round.rollout.stable || round.status.split != desiredSplit || round.status.phase == .stopped {
             guard round.trafficMayAdvance else { return round.finish(observed: observed) }
             var fresh = RolloutStatus.settled(on: round.rollout.stable, at: round.now).keeping(round.status.handledControls)
@@ -54,6 +46,7 @@ struct ExperimentMachine {
                 let observedSplit = samples.map { String(Int($0)) }.joined(separator: "/")
                 let configured = strategy.variants.map { String($0.weight) }.joined(separator: "/")
                 round.status.phase = .degraded
+                round.status.pauseCause = .sampleRatioMismatch
                 round.status.pauseReason = "sample ratio mismatch: \(observedSplit) samples for a \(configured) split (p = \(format(p))); the experiment is invalid"
                 round.actions.append(.pause(rollout: name, reason: round.status.pauseReason!))
                 return
@@ -130,9 +123,9 @@ struct ExperimentMachine {
         }
         switch strategy.onWinner {
         case .promote:
-            round.status.phase = .promoting
-            round.actions.append(.promote(rollout: name, version: winner, previous: round.rollout.stable,
-                                          edits: Edits.promotion(of: winner, in: round.rollout, desired: round.desired)))
+            // Judged again next round if the checkpoint holds it (a closed change window).
+            guard round.mayPromote([]).isEmpty else { return }
+            round.promote(winner)
         case .report:
             round.status.phase = .healthy
             round.actions.append(.notify(rollout: name, message: "experiment winner \(winner): \(why)"))

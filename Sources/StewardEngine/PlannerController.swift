@@ -37,7 +37,7 @@ public struct PlannerController: RolloutController {
     public var canaryWeight: Int { status?.canaryWeight ?? 0 }
 
     public var heldAtDeadline: Bool {
-        status?.phase == .paused && status?.pauseReason?.hasPrefix(RolloutRound.deadlinePrefix) == true
+        status?.phase == .paused && status?.pauseCause == .progressDeadline
     }
 
     public var standing: [String] {
@@ -76,7 +76,7 @@ public struct PlannerController: RolloutController {
             }
         }
         if let started { record(actions, minute: Int(now.since(started) / 60)) }
-        if status?.phase == .paused, status?.pauseReason?.contains("waiting for a person") == true {
+        if status?.phase == .paused, status?.pauseCause == .awaitingPerson {
             resumes += 1
             desired.rollouts[rollout]?.metadata.annotations[ManualControl.resume.rawValue] = "simulated-\(resumes)"
         }

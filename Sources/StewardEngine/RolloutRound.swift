@@ -47,19 +47,12 @@ struct RolloutRound {
     /// Applies the manual controls; returns false when the rollout must not
     /// move this round (stopped or aborted).
     mutating func followManualControls() -> Bool {
-        if has(.emergencyStop) {
-            dropCanaryTraffic()
-            if status.phase != .stopped {
-                status.phase = .stopped
-                status.pauseReason = "emergency stop (\(ManualControl.emergencyStop.rawValue))"
-                actions.append(.pause(rollout: name, reason: status.pauseReason!))
-            }
-            return false
-        }
+        guard !obeyEmergencyStop() else { return false }
         if status.phase == .stopped { status = status.restarted(at: now) }
         if take(.abort), status.phase != .aborted {
             dropCanaryTraffic()
             status.phase = .aborted
+            status.pauseCause = .abortedByPerson
             status.pauseReason = "aborted by a person (\(ManualControl.abort.rawValue))"
             actions.append(.notify(rollout: name, message: "aborted: all traffic on \(status.stable)"))
         }
@@ -68,17 +61,35 @@ struct RolloutRound {
             actions.append(.notify(rollout: name, message: "retrying \(status.canary.map(String.init(describing:)) ?? "") from the first step"))
         }
         guard status.phase != .aborted, status.phase != .rolledBack, status.phase != .promoting else { return false }
-        let personPause = "paused by a person (\(ManualControl.pause.rawValue))"
         if has(.pause) {
-            pause(personPause)
-        } else if status.pauseReason == personPause {
+            pause(.person, "paused by a person (\(ManualControl.pause.rawValue))")
+        } else if status.pauseCause == .person {
             resume()
         }
-        if take(.resume), status.phase == .paused, status.pauseReason != personPause {
+        if take(.resume), status.phase == .paused, status.pauseCause != .person {
             resume()
             resumed = true
             status.inconclusiveSince = nil
             status.stepStartedAt = now
+        }
+        return true
+    }
+
+    /// The emergency stop, for every strategy: while its annotation is
+    /// present all traffic is on stable (an experiment's split ends too).
+    /// Returns whether it is in force, when nothing else may happen.
+    mutating func obeyEmergencyStop() -> Bool {
+        guard has(.emergencyStop) else { return false }
+        if !status.split.isEmpty {
+            actions.append(.setWeights(rollout: name, stable: rollout.stable, canary: nil, canaryWeight: 0))
+            status = .settled(on: rollout.stable, at: now).keeping(status.handledControls)
+        }
+        dropCanaryTraffic()
+        if status.phase != .stopped {
+            status.phase = .stopped
+            status.pauseCause = .emergencyStop
+            status.pauseReason = "emergency stop (\(ManualControl.emergencyStop.rawValue))"
+            actions.append(.pause(rollout: name, reason: status.pauseReason!))
         }
         return true
     }
@@ -118,22 +129,43 @@ struct RolloutRound {
         status.exposure.append(WeightChange(weight: status.canaryWeight, at: now))
     }
 
-    mutating func pause(_ reason: String) {
+    mutating func pause(_ cause: PauseCause, _ reason: String) {
         guard status.phase != .paused || status.pauseReason != reason else { return }
         status.phase = .paused
+        status.pauseCause = cause
         status.pauseReason = reason
         actions.append(.pause(rollout: name, reason: reason))
     }
 
     mutating func resume() {
         status.phase = .progressing
+        status.pauseCause = nil
         status.pauseReason = nil
     }
 
-    mutating func promote(_ canary: SemanticVersion) {
+    // MARK: - The promotion checkpoint
+
+    /// What holds a promotion of `version` now: the one checkpoint every
+    /// strategy's promotion passes (gates and budgets hang here). No
+    /// critical metric may hold a move to the whole traffic (see `holds`),
+    /// and a promotion that moves traffic waits for the change windows.
+    func mayPromote(_ metrics: [JudgedMetric]) -> [HoldCause] {
+        var holds = holds(movingTo: 100, metrics)
+        if !trafficMayAdvance, status.canaryWeight < 100 {
+            holds.append(HoldCause(kind: .changeWindow, metric: nil, said: "outside the policy's change windows"))
+        }
+        return holds
+    }
+
+    /// Promotes `version`: the one place any strategy does. Callers ask
+    /// `mayPromote` first, except for a person's `steward promote --full`,
+    /// which overrides the evidence.
+    mutating func promote(_ version: SemanticVersion) {
         status.phase = .promoting
-        actions.append(.promote(rollout: name, version: canary, previous: status.stable,
-                                edits: Edits.promotion(of: canary, in: rollout, desired: desired)))
+        status.pauseCause = nil
+        status.pauseReason = nil
+        actions.append(.promote(rollout: name, version: version, previous: status.stable,
+                                edits: Edits.promotion(of: version, in: rollout, desired: desired)))
     }
 
     // MARK: - Analysis
@@ -285,49 +317,22 @@ struct RolloutRound {
                             minutes: Int((now.since(from) / 60).rounded()))
     }
 
-    /// Why traffic may not move forward, one cause per metric that stops it.
-    enum Hold: Sendable, Hashable {
-        /// A critical gate has no pass at its latest look.
-        case needsPass(String)
-        /// A critical metric counts failures, or leans to failure.
-        case failing(String)
-        /// A promotion: a critical metric's evidence favours a regression.
-        case badEstimate(String)
-
-        var text: String {
-            switch self {
-            case .needsPass(let why), .failing(let why): why
-            case .badEstimate(let why): "\(why) (the evidence favours a regression: no promotion)"
-            }
-        }
-    }
-
     /// What holds a move to `weight` (a promotion when it is the whole
     /// traffic): every critical gate must have passed its latest look, no
     /// critical metric may count failures or lean to failure (a guard cannot
     /// hold traffic for want of a pass, but it does while its evidence points
     /// to a regression), and no version is promoted while a critical
     /// metric's best estimate is a regression.
-    func holds(movingTo weight: Int, _ metrics: [JudgedMetric]) -> [Hold] {
+    func holds(movingTo weight: Int, _ metrics: [JudgedMetric]) -> [HoldCause] {
         metrics.compactMap { metric in
             let verdict = status.verdicts[metric.name]
             let said = verdict?.description ?? "\(metric.name) has no verdict yet"
             guard metric.isCritical else { return nil }
-            if (status.failures[metric.name] ?? 0) > 0 || verdict?.leaning == true { return .failing(said) }
-            if metric.gatesProgress, verdict?.outcome != .pass { return .needsPass(said) }
-            if weight >= 100, verdict?.favoursFailure == true { return .badEstimate(said) }
+            if (status.failures[metric.name] ?? 0) > 0 || verdict?.leaning == true { return HoldCause(kind: .failing, metric: metric.name, said: said) }
+            if metric.gatesProgress, verdict?.outcome != .pass { return .needsPass(metric.name, said) }
+            if weight >= 100, verdict?.favoursFailure == true { return HoldCause(kind: .badEstimate, metric: metric.name, said: said) }
             return nil
         }
-    }
-
-    /// Whether the evidence lets the canary move to `weight`.
-    func evidenceAllows(movingTo weight: Int, _ metrics: [JudgedMetric]) -> Bool {
-        holds(movingTo: weight, metrics).isEmpty
-    }
-
-    /// Whether these metrics let traffic move forward short of a promotion.
-    func evidenceAllowsProgress(_ metrics: [JudgedMetric]) -> Bool {
-        evidenceAllows(movingTo: 0, metrics)
     }
 
     /// Whether a step that has waited `widenAfter` for passes may widen the
@@ -339,7 +344,7 @@ struct RolloutRound {
         guard let widenAfter, weight < 100, now.since(status.stepStartedAt) >= widenAfter.seconds else { return false }
         let holds = holds(movingTo: weight, metrics)
         // No data is not a good sign: a gate needs requests measured, and an estimate, if any, on the good side.
-        return holds.allSatisfy { if case .needsPass = $0 { true } else { false } }
+        return holds.allSatisfy { $0.kind == .needsPass }
             && metrics.filter(\.isCritical).allSatisfy { metric in
                 guard let verdict = status.verdicts[metric.name] else { return false }
                 return metric.gatesProgress ? verdict.samples > 0 && verdict.estimateOnGoodSide != false : !verdict.favoursFailure
@@ -349,7 +354,7 @@ struct RolloutRound {
     /// Lifts a pause at the progress deadline once `allowed`, the very
     /// predicate that held the move, says it may go on.
     mutating func liftDeadlineHold(allowed: Bool) {
-        guard status.phase == .paused, status.pauseReason?.hasPrefix(Self.deadlinePrefix) == true, allowed else { return }
+        guard status.phase == .paused, status.pauseCause == .progressDeadline, allowed else { return }
         resume()
         actions.append(.notify(rollout: name, message: "\(Self.resumeNotice) after the progress deadline"))
     }
@@ -360,6 +365,7 @@ struct RolloutRound {
                                  edits: Edits.clearCanary(rollout)))
         status.canaryWeight = 0
         status.phase = .rolledBack
+        status.pauseCause = nil
         status.pauseReason = nil
     }
 
@@ -369,17 +375,18 @@ struct RolloutRound {
     /// At the progress deadline, pauses (or aborts, where the rollout says
     /// so) and says what the evidence still needs. The pause lifts by itself
     /// when the evidence arrives.
-    mutating func checkDeadline(_ holds: [Hold]) {
+    mutating func checkDeadline(_ holds: [HoldCause]) {
         guard let deadline = rollout.progressDeadline, now.since(status.stepStartedAt) > deadline.seconds,
               status.phase == .progressing else { return }
         let why = holds.isEmpty ? "" : ": " + holds.map(\.text).joined(separator: "; ")
         let reason = "\(Self.deadlinePrefix): step \(status.stepIndex + 1) has waited \(deadline) for evidence\(why)"
         guard rollout.progressDeadlineAbort else {
-            pause(reason)
+            pause(.progressDeadline, reason)
             return
         }
         dropCanaryTraffic()
         status.phase = .aborted
+        status.pauseCause = .progressDeadline
         status.pauseReason = reason
         actions.append(.notify(rollout: name, message: "aborted: \(reason)"))
     }

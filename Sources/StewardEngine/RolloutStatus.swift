@@ -17,7 +17,10 @@ public struct RolloutStatus: Sendable, Hashable {
     /// Percentage of traffic on the canary; stable has the rest.
     public var canaryWeight: Int
     public var stepStartedAt: Moment
+    /// Why the rollout is paused, stopped or aborted, for people.
     public var pauseReason: String?
+    /// The same, for the code that decides when it may go on.
+    public var pauseCause: PauseCause?
     /// Failures counted towards each metric's failure limit.
     public var failures: [String: Int]
     /// The end of the last window judged, per metric: a window is judged once.
@@ -93,7 +96,7 @@ public struct WeightChange: Sendable, Hashable, Codable {
 
 extension RolloutStatus: Codable {
     enum CodingKeys: String, CodingKey {
-        case phase, stable, canary, stepIndex, canaryWeight, stepStartedAt, pauseReason, inconclusiveSince, split, failures,
+        case phase, stable, canary, stepIndex, canaryWeight, stepStartedAt, pauseReason, pauseCause, inconclusiveSince, split, failures,
              lastJudged, passedThisStep, handledControls, exposure, verdicts
     }
 
@@ -116,6 +119,7 @@ extension RolloutStatus: Codable {
                 debugDescription: "stepIndex must be from 0 to \(Self.maxStepIndex) and canaryWeight from 0 to 100")
         }
         pauseReason = try c.decodeIfPresent(String.self, forKey: .pauseReason)
+        pauseCause = try c.decodeIfPresent(PauseCause.self, forKey: .pauseCause) ?? pauseReason.flatMap(PauseCause.init(legacyReason:))
         inconclusiveSince = try c.decodeIfPresent(Moment.self, forKey: .inconclusiveSince)
         split = try c.decodeIfPresent([VariantShare].self, forKey: .split) ?? []
         failures = try c.decodeIfPresent([String: Int].self, forKey: .failures) ?? [:]

@@ -34,6 +34,36 @@ import StewardSpec
         #expect(actions.first == .setSplit(rollout: "r", shares: [VariantShare(version: v100, percent: 50), VariantShare(version: v110, percent: 50)]))
     }
 
+    /// Before: an experiment promoted its winner whenever it was found, change
+    /// windows or not (only canaries asked them). Every strategy's promotion
+    /// now passes one checkpoint: the winner waits for the window to open.
+    @Test func aWinnerFoundOutsideTheChangeWindowsWaitsForOne() throws {
+        // Mondays 09:00–17:00 UTC; 2027-01-04 is a Monday.
+        var s = try Scenario(experiment() + """
+
+            ---
+            apiVersion: steward/v1
+            kind: Policy
+            metadata: {name: p}
+            spec:
+              changeWindows:
+                - {days: [mon], start: "09:00", end: "17:00", timeZone: UTC}
+            """)
+        let monday = Moment(secondsSinceEpoch: 1_799_020_800)
+        s.now = monday + 9.5 * 3600
+        s.tick()
+        #expect(s.observed["r"]?.split.count == 2)
+        // At 18:00 the evidence names a winner (3.5% against 2.0% over 5,100 requests each), but the window is closed.
+        s.now = monday + 18 * 3600
+        let closed = s.tick(readings(minutes: 510, shares: (0.5, 0.5), errorRates: (0.035, 0.02), at: s.now))
+        #expect(!closed.contains { if case .promote = $0 { true } else { false } }, "\(closed)")
+        #expect(s.observed["r"]?.phase == .progressing)
+        // The next Monday at 09:30 it goes.
+        s.now = monday + 7 * 86_400 + 9.5 * 3600
+        let open = s.tick(readings(minutes: 7 * 1440, shares: (0.5, 0.5), errorRates: (0.035, 0.02), at: s.now))
+        #expect(open.compactMap(promoted) == ["1.1.0 <- 1.0.0"], "\(open)")
+    }
+
     @Test func aRealDifferenceFindsTheWinner() throws {
         var s = try Scenario(experiment())
         s.tick()
