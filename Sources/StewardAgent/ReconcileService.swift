@@ -25,6 +25,7 @@ public final class ReconcileService: Service, Sendable {
     public init(reconciler: Reconciler, pollSeconds: Double) {
         self.reconciler = reconciler
         self.pollSeconds = pollSeconds
+        reconciler.onReady = { [notifier] rollouts in notifier.notify("READY=1\nSTATUS=reconciling \(rollouts) rollouts") }
     }
 
     /// Asks for a round with a fetch as soon as the current one ends; bursts coalesce.
@@ -41,7 +42,6 @@ public final class ReconcileService: Service, Sendable {
     }
 
     public func run() async throws {
-        var announcedReady = false
         var failures = 0
         var nextFetch = Date()
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
@@ -50,10 +50,6 @@ public final class ReconcileService: Service, Sendable {
             let started = Date()
             await roundUntilShutdown(fetching: fetching)
             let state = reconciler.snapshot.value
-            if state.ready, !announcedReady {
-                notifier.notify("READY=1\nSTATUS=reconciling \(state.statuses.count) rollouts")
-                announcedReady = true
-            }
             notifier.notify("WATCHDOG=1")
             if fetching {
                 // After a failure (git or the disk down), try again soon and then less and less often, up to the poll interval.

@@ -5,40 +5,44 @@ import StewardSpec
 import StewardYAML
 
 extension Reconciler {
-    /// Carries out the planner's actions in two passes. First every
-    /// rollout's traffic, published at once and journalled after: no commit,
-    /// git call or store write of any rollout stands in front of a rollback's
-    /// 0%. Then the rest in order, each journalled before it runs; a failure
-    /// skips the rest of that rollout's actions (the next round plans them
-    /// again) but not other rollouts'. Throws the first failure.
-    func execute(_ actions: [Action], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
+    /// The first pass: every rollout's traffic, published at once and
+    /// journalled after, so that no commit, git call or store write of any
+    /// rollout stands in front of a rollback's 0%. The routes are published
+    /// even when no traffic moves.
+    func moveTraffic(_ actions: [Action], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
         let revision = desired.revision.description
         let traffic = actions.filter(Self.movesTraffic)
-        if !traffic.isEmpty {
-            var before: [String: RolloutStatus] = [:]
-            for action in traffic {
-                let rollout = Self.describe(action).rollout
-                if before[rollout] == nil { before[rollout] = statuses[rollout] }
-                applyTraffic(action, desired: desired, at: now)
+        guard !traffic.isEmpty else { return try publishRoutes(desired) }
+        var before: [String: RolloutStatus] = [:]
+        for action in traffic {
+            let rollout = Self.describe(action).rollout
+            if before[rollout] == nil { before[rollout] = statuses[rollout] }
+            applyTraffic(action, desired: desired, at: now)
+        }
+        try publishRoutes(desired)
+        let published = Int(Date().timeIntervalSince(decidedAt) * 1000)
+        for action in traffic {
+            let (rollout, kind) = Self.describe(action)
+            if case .setWeights(_, _, let canary, let weight) = action {
+                logger.info("traffic", metadata: ["rollout": "\(rollout)", "canary": "\(canary?.description ?? "-")", "weight": "\(weight)",
+                                                  "publishedMsAfterDecision": "\(published)"])
             }
-            try publishRoutes(desired)
-            let published = Int(Date().timeIntervalSince(decidedAt) * 1000)
-            for action in traffic {
-                let (rollout, kind) = Self.describe(action)
-                if case .setWeights(_, _, let canary, let weight) = action {
-                    logger.info("traffic", metadata: ["rollout": "\(rollout)", "canary": "\(canary?.description ?? "-")", "weight": "\(weight)",
-                                                      "publishedMsAfterDecision": "\(published)"])
-                }
-                if let event = Self.event(for: action, before: before[rollout], revision: revision) { notifier.post(event) }
-                metrics.action(Self.kindName(kind), outcome: "done")
-                let journal = store.journal, status = statuses[rollout], why = action.reason
-                do {
-                    try await blocking { try journal.finish(try journal.begin(rollout: rollout, action: kind, revision: revision), status: status, why: why) }
-                } catch {
-                    logger.error("cannot journal a traffic change; the routing table has it", metadata: ["rollout": "\(rollout)", "error": "\(error)"])
-                }
+            if let event = Self.event(for: action, before: before[rollout], revision: revision) { notifier.post(event) }
+            metrics.action(Self.kindName(kind), outcome: "done")
+            let journal = store.journal, status = statuses[rollout], why = action.reason
+            do {
+                try await blocking { try journal.finish(try journal.begin(rollout: rollout, action: kind, revision: revision), status: status, why: why) }
+            } catch {
+                logger.error("cannot journal a traffic change; the routing table has it", metadata: ["rollout": "\(rollout)", "error": "\(error)"])
             }
         }
+    }
+
+    /// The second pass: the rest in order, each journalled before it runs
+    /// (status, promotion and rollback commits). A failure skips the rest of
+    /// that rollout's actions (the next round plans them again) but not
+    /// other rollouts'. Throws the first failure.
+    func commitTheRest(_ actions: [Action], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
         var failed: Set<String> = [], firstFailure: (any Error)?
         for action in actions where !Self.movesTraffic(action) {
             let (rollout, kind) = Self.describe(action)

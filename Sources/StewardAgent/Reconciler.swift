@@ -59,6 +59,9 @@ public final class Reconciler: @unchecked Sendable {
     /// The lease that lets one agent act on the branch, and whether this one holds it.
     let lease: AgentLease
     var standing: AgentLease.Standing = .held
+    /// Told once, with the number of rollouts, when the routes first follow
+    /// a good desired state (systemd hears READY=1 from it).
+    public var onReady: (@Sendable (_ rollouts: Int) -> Void)?
     /// When outcomes older than the retention were last dropped.
     var lastPrune = Date.distantPast
     /// How long a round's git work may wait behind other git work.
@@ -131,7 +134,19 @@ public final class Reconciler: @unchecked Sendable {
             let actions = Planner.plan(desired: withLocalStops(desired.state), observed: statuses, evidence: evidence, now: moment,
                                        utcOffsets: Self.utcOffsets(desired.state, at: now))
             decidedAt = Date()
-            try await execute(actions, desired: desired, at: moment)
+            try await moveTraffic(actions, desired: desired, at: moment)
+            // The routes follow a good desired state: ready, however long the commits below take (a first round
+            // with a thousand rollouts commits a thousand statuses) and whatever git says of them.
+            // Shown as planned meanwhile; the end of the round shows what was committed.
+            var planned = statuses
+            for case .writeStatus(let rollout, let status) in actions { planned[rollout] = status }
+            let wasReady = snapshot.value.ready
+            snapshot.update {
+                $0.statuses = planned
+                $0.ready = true
+            }
+            if !wasReady { onReady?(planned.count) }
+            try await commitTheRest(actions, desired: desired, at: moment)
             recordMetrics(judgedAt: moment)
             try publishRoutes(desired)
             try await pruneOutcomes(now)

@@ -446,6 +446,31 @@ extension AgentEndToEndTests {
         #expect(world.stop() == 0)
     }
 
+    /// Before: the agent was ready only once its first round had ended,
+    /// commits and all (a thousand rollouts' statuses took 48 s), and a push
+    /// that failed kept it unready for good though its routes were served.
+    @Test func readyOnceTheRoutesFollowAGoodStateWhateverThePushesSay() async throws {
+        let world = try World()
+        // A lock another writer left on the remote's branch: every push fails; fetches work.
+        #expect(FileManager.default.createFile(atPath: world.dir + "/remote.git/refs/heads/main.lock", contents: Data()))
+        let port = try world.start()
+        for _ in 0..<100 where try await Self.statusCode("http://127.0.0.1:\(port)/readyz") != 200 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try await Self.statusCode("http://127.0.0.1:\(port)/readyz") == 200)
+        let routes = try String(contentsOfFile: world.dir + "/state/routes.json", encoding: .utf8)
+        #expect(routes.contains("\"2.4.0\""), "\(routes)")
+        var report = ""
+        // Each push is tried again with a backoff for about nine seconds before the round gives up on it.
+        for _ in 0..<300 where !report.contains("\"lastError\"") {
+            report = String(decoding: try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/status")!).0, as: UTF8.self)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(report.contains("\"lastError\"") && report.contains("publish to main"), "\(report)")
+        #expect(try !world.remoteGit(["log", "--format=%s"]).contains("status:"))
+        #expect(world.stop() == 0)
+    }
+
     static func statusCode(_ url: String) async throws -> Int {
         (try await URLSession.shared.data(from: URL(string: url)!).1 as? HTTPURLResponse)?.statusCode ?? 0
     }
