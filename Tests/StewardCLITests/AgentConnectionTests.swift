@@ -97,6 +97,20 @@ extension AgentConnectionTests {
         for path in ["/healthz", "/readyz", "/v1/routes", "/v1/route?model=customer-support-agent&key=u1"] {
             #expect(try await get(path) == 200, "\(path) stays open")
         }
+        // Every write needs the API token: the read token writes nothing.
+        func post(_ path: String, token: String?) async throws -> Int {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = "POST"
+            request.httpBody = Data("{\"outcomes\": []}".utf8)
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            return (try await URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode ?? 0
+        }
+        for path in ["/v1/outcomes", "/v1/reconcile", "/v1/rollouts/customer-support-agent/stop"] {
+            #expect(try await post(path, token: nil) == 401, "\(path)")
+            #expect(try await post(path, token: readToken) == 401, "\(path) with the read token")
+        }
+        #expect(try await post("/v1/outcomes", token: world.token) == 200)
+        #expect(try await post("/v1/reconcile", token: world.token) == 202)
         #expect(world.stop() == 0)
     }
 }
