@@ -193,12 +193,10 @@ extension Reconciler {
     private func pushCommit(_ what: String, build: @escaping @Sendable (Repository, ObjectID) throws -> ObjectID?) async throws -> ObjectID? {
         let branch = config.branch
         return try await withGit(what) { repository, remote in
-            let tip = try repository.fetch(remote, branch: branch).tip
-            guard try build(repository, tip) != nil else { return nil }
-            return try repository.publish(to: remote, branch: branch) { (tip) throws(GitError) -> ObjectID in
+            // Built once against the tip; again only if the branch moved before the push.
+            try repository.publish(to: remote, branch: branch) { (tip) throws(GitError) -> ObjectID? in
                 do {
-                    guard let commit = try build(repository, tip) else { return tip }
-                    return commit
+                    return try build(repository, tip)
                 } catch let error as GitError {
                     throw error
                 } catch {
@@ -231,18 +229,25 @@ extension Reconciler {
         let message = CommitMessage(subject: "Promote \(rollout) to \(version)", body: "Every critical gate passed; \(version) replaces \(previous) as stable.",
                                     trailers: [(.action, "promote"), (.rollout, rollout), (.fromVersion, previous.description),
                                                (.toVersion, version.description), (.observedRevision, observed), (.actor, "agent")])
+        let file = desired.state.rollouts[rollout]?.source.file
         return try await publishCommit("promotion of \(rollout)") { [weak self] repository, tip in
             guard let self else { return nil }
             // Already promoted on this tip: nothing to do.
-            if let current = try self.rollout(rollout, at: tip, in: repository), current.stable == version { return nil }
+            if let current = try self.rollout(rollout, at: tip, in: repository, file: file), current.stable == version { return nil }
             return try repository.createCommit(parent: tip, changes: try Self.changes(edits, at: tip, in: repository),
                                                message: message, author: identity, committer: identity)
         }
     }
 
-    /// The rollout as the tip has it, read from its file.
-    func rollout(_ name: String, at tip: ObjectID, in repository: Repository) throws -> Rollout? {
-        try Self.load(tip, in: repository, paths: config.paths).state.rollouts[name]
+    /// The rollout as the tip has it: its own file read alone where the
+    /// desired state acted on found it, `file` (a commit parses one file,
+    /// not the repository), the whole desired state only if it is no longer there.
+    func rollout(_ name: String, at tip: ObjectID, in repository: Repository, file: String?) throws -> Rollout? {
+        if let file, let bytes = try repository.file(file, at: tip),
+           let rollout = DesiredStateLoader().load([SourceFile(path: file, bytes: bytes)]).state.rollouts[name] {
+            return rollout
+        }
+        return try Self.load(tip, in: repository, paths: config.paths).state.rollouts[name]
     }
 
     /// Field edits resolved against the bytes of the tip they are committed on.

@@ -16,8 +16,9 @@ extension Reconciler {
         let trailers: [(Trailer, String)] = [(.action, "rollback"), (.rollout, rollout), (.fromVersion, from.description),
                                              (.toVersion, to.description), (.reason, reason), (.observedRevision, observed),
                                              (.exposedRequests, "\(exposed)"), (.actor, "agent")]
+        let file = desired.state.rollouts[rollout]?.source.file
         return try await publishCommit("rollback of \(rollout)") { [weak self] repository, tip in
-            guard let self, let current = try self.rollout(rollout, at: tip, in: repository), current.canary == from else { return nil }
+            guard let self, let current = try self.rollout(rollout, at: tip, in: repository, file: file), current.canary == from else { return nil }
             var why = "abort mode: the canary is cleared by an edit"
             if mode == .revert {
                 switch try self.introducingCommit(of: from, rollout: rollout, from: tip, in: repository) {

@@ -1,20 +1,24 @@
 import Foundation
 
 extension Repository {
-    /// Publishes a change to the remote's `branch`, never forcing.
+    /// Publishes a change to the remote's `branch`, never forcing: one
+    /// fetch, one build and one push when the branch holds still.
     ///
-    /// `change` builds the commit on top of the tip it is given: re-running
-    /// the edits, or reverting again. When the push is refused because the
-    /// branch moved, Steward fetches, builds the change again on the new tip
-    /// and retries, waiting a little longer each time, up to `attempts`
-    /// times. A change that no longer applies (a field gone, a conflicting
-    /// revert) is thrown as its own error; nothing is overwritten.
+    /// `change` builds the commit on top of the tip it is given (re-running
+    /// the edits, or reverting again), or returns nil when that tip already
+    /// holds the change: then nothing is pushed and nil is returned. When
+    /// the push is refused because the branch moved, Steward fetches, builds
+    /// the change again from the new tip's bytes and retries, waiting a
+    /// little longer each time, up to `attempts` times. A change that no
+    /// longer applies (a field gone, a conflicting revert) is thrown as its
+    /// own error; nothing is overwritten.
+    @discardableResult
     public func publish(to remote: RemoteOptions, branch: String, attempts: Int = 8, backoff: TimeInterval = 0.02,
-                        change: (ObjectID) throws(GitError) -> ObjectID) throws(GitError) -> ObjectID {
+                        change: (ObjectID) throws(GitError) -> ObjectID?) throws(GitError) -> ObjectID? {
         var lastRefusal: GitError?
         for attempt in 0..<max(1, attempts) {
             let tip = try fetch(remote, branch: branch).tip
-            let commit = try change(tip)
+            guard let commit = try change(tip) else { return nil }
             do {
                 try push(commit, to: remote, branch: branch, expected: tip)
                 return commit

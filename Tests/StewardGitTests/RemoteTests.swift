@@ -56,6 +56,48 @@ import Testing
         #expect(try remote.git(["log", "-1", "--format=%s", "main"]) == "a person's change\n")
     }
 
+    /// Before: an agent's commit was built (and signed) once to learn whether
+    /// one was needed, then fetched and built again to publish it. Now it is
+    /// built once while the branch holds still, again only from a moved
+    /// tip's bytes, and not at all pushed when the tip already holds it.
+    @Test func aChangeIsBuiltOnceUnlessTheBranchMoves() throws {
+        let (remote, seed, mirrorPath) = try setUp()
+        defer { remote.remove(); seed.remove(); try? FileManager.default.removeItem(atPath: mirrorPath) }
+        let mirror = try Repository.create(mirrorPath, bare: true)
+        let options = RemoteOptions(url: remote.path)
+        var tips: [ObjectID] = []
+        func change(_ tip: ObjectID) throws(GitError) -> ObjectID? {
+            tips.append(tip)
+            // The tip already holds it: nothing to push.
+            if try mirror.file("agent.yaml", at: tip) == Array("y: 1\n".utf8) { return nil }
+            // Someone else pushes between the agent's first build and its push.
+            if tips.count == 1 {
+                try? seed.commit(["people.yaml": "x: 1\n"], message: "a person's change")
+                _ = try? seed.git(["push", "-q", remote.path, "main"])
+            }
+            return try mirror.createCommit(parent: tip, changes: ["agent.yaml": .write(Array("y: 1\n".utf8))],
+                                           message: CommitMessage(subject: "agent change"), author: agent, committer: agent)
+        }
+        let published = try #require(try mirror.publish(to: options, branch: "main", change: change))
+        // Built twice: once on the first tip, once on the person's commit after the push was refused.
+        #expect(tips.count == 2 && tips[0] != tips[1])
+        #expect(try remote.git(["log", "--format=%s", "main"]) == "agent change\na person's change\nseed\n")
+        #expect(try remote.git(["rev-parse", "main"]).hasPrefix(published.description))
+        // Asked again, the tip holds the change: built once, nothing pushed.
+        tips = []
+        #expect(try mirror.publish(to: options, branch: "main", change: change) == nil)
+        #expect(tips.count == 1)
+        #expect(try remote.git(["rev-parse", "main"]).hasPrefix(published.description))
+        // A branch that holds still: one build, one push.
+        tips = []
+        let next = try mirror.publish(to: options, branch: "main") { (tip) throws(GitError) -> ObjectID? in
+            tips.append(tip)
+            return try mirror.createCommit(parent: tip, changes: ["agent.yaml": .write(Array("y: 2\n".utf8))],
+                                           message: CommitMessage(subject: "agent change 2"), author: agent, committer: agent)
+        }
+        #expect(tips == [published] && next != nil)
+    }
+
     /// Two agents (through StewardGit) and a person (through the git CLI)
     /// push to one branch at the same moments: every commit of each ends up
     /// in history, nothing is forced, nothing is lost.
