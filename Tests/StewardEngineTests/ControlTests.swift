@@ -99,16 +99,7 @@ extension Scenario {
 
 @Suite struct ChangeWindowTests {
     /// Mondays 09:00–17:00 in Berlin (UTC+1 in winter).
-    let policy = """
-
-        ---
-        apiVersion: steward/v1
-        kind: Policy
-        metadata: {name: p}
-        spec:
-          changeWindows:
-            - {days: [mon], start: "09:00", end: "17:00", timeZone: Europe/Berlin}
-        """
+    let policy = changeWindowPolicy(#"{days: [mon], start: "09:00", end: "17:00", timeZone: Europe/Berlin}"#)
 
     @Test func noForwardTrafficOutsideAWindowButRollbacksStillHappen() throws {
         var s = try Scenario(baseYAML(errorRateLimit: 1) + rolloutYAML() + policy)

@@ -39,16 +39,7 @@ import StewardSpec
     /// now passes one checkpoint: the winner waits for the window to open.
     @Test func aWinnerFoundOutsideTheChangeWindowsWaitsForOne() throws {
         // Mondays 09:00–17:00 UTC; 2027-01-04 is a Monday.
-        var s = try Scenario(experiment() + """
-
-            ---
-            apiVersion: steward/v1
-            kind: Policy
-            metadata: {name: p}
-            spec:
-              changeWindows:
-                - {days: [mon], start: "09:00", end: "17:00", timeZone: UTC}
-            """)
+        var s = try Scenario(experiment() + changeWindowPolicy(#"{days: [mon], start: "09:00", end: "17:00", timeZone: UTC}"#))
         let monday = Moment(secondsSinceEpoch: 1_799_020_800)
         s.now = monday + 9.5 * 3600
         s.tick()

@@ -152,3 +152,16 @@ func rolloutDocument(canary: String? = "1.1.0", stable: String = "1.0.0", extra:
 func promoted(_ action: Action) -> String? {
     if case .promote(_, let version, let previous, _) = action { "\(version) <- \(previous)" } else { nil }
 }
+
+/// A Policy with one change window (flow YAML), to append to a desired state.
+func changeWindowPolicy(_ window: String) -> String { """
+
+    ---
+    apiVersion: steward/v1
+    kind: Policy
+    metadata: {name: p}
+    spec:
+      changeWindows:
+        - \(window)
+    """
+}
