@@ -28,12 +28,10 @@ public final class Reconciler: @unchecked Sendable {
     public let snapshot: AgentSnapshot
     /// Outcomes posted to the API, written to the store every second.
     public let ingest: IngestBuffer
-    /// The Prometheus provider, for metrics that query a server.
-    let prometheus: PrometheusSource
     /// Who may sign the desired state, and the agent's own signing key.
     let signatures: SignatureGate
-    /// The HTTP JSON provider, for metrics that ask a URL.
-    let http = HTTPJSONSource()
+    /// Where each metric's evidence comes from, by the provider name its template uses.
+    let providers: [String: any EvidenceProvider]
     /// The agent's own metrics, for `GET /metrics`.
     let metrics = AgentMetrics()
     /// Rollout events out to people (run as a service of its own by `Agent`).
@@ -86,7 +84,11 @@ public final class Reconciler: @unchecked Sendable {
         routes = RoutePublisher(path: config.routesPath)
         snapshot = AgentSnapshot()
         ingest = IngestBuffer(store: store.outcomes)
-        prometheus = PrometheusSource(settings: config.prometheus)
+        providers = [
+            "ingest": IngestProvider(outcomes: store.outcomes),
+            "prometheus": PrometheusProvider(source: PrometheusSource(settings: config.prometheus), defaultAddress: config.prometheus.address),
+            "http": HTTPJSONProvider(source: HTTPJSONSource(), readings: store.readings),
+        ]
         notifier = Notifier(urls: config.notificationURLs, timeout: .milliseconds(Int64(config.notificationTimeout.seconds * 1000)), logger: logger)
     }
 
@@ -448,94 +450,30 @@ public final class Reconciler: @unchecked Sendable {
             // The rollouts are judged on what the store has; new outcomes are refused (503) until it can write again.
             logger.error("cannot write outcomes; judging on what the store holds", metadata: ["error": "\(error)"])
         }
-        var requests: [(metric: String, measure: IngestMeasure, model: String, version: SemanticVersion, from: Moment, to: Moment)] = []
-        var queries: [(query: MetricQuery, address: String?, promQL: String, samples: String?)] = []
-        // HTTP providers: asked for the window just ended (`asks`); every span then read from the kept windows (`windowed`).
-        var asks: [(query: MetricQuery, url: String, path: JSONPath, samples: JSONPath?)] = []
-        var windowed: [MetricQuery] = []
+        var requests: [String: [EvidenceRequest]] = [:]
         for (name, status) in statuses {
             guard let rollout = desired.rollouts[name] else { continue }
             var boundaries = Set(status.exposure.map(\.at))
             boundaries.insert(status.stepStartedAt)
             let ordered = boundaries.filter { $0 < now }.sorted() + [now]
+            let spans = zip(ordered, ordered.dropFirst()).map { EvidenceRequest.Span(from: $0, to: $1) }
             let versions = Set([status.stable] + (status.canary.map { [$0] } ?? []) + status.split.map(\.version))
             for metric in desired.metrics(of: rollout) {
                 for version in versions {
-                    for (from, to) in zip(ordered, ordered.dropFirst()) {
-                        switch metric.provider {
-                        case .ingest(let measure):
-                            requests.append((metric.name, measure, rollout.model, version, from, to))
-                        case .prometheus(let address, let promQL, let samples):
-                            // The engine judges a metric once per interval; a round before that is not worth a query to the server.
-                            guard status.isDue(metric, at: now) else { continue }
-                            let query = MetricQuery(metric: metric.name, model: rollout.model, version: version, from: from, to: to,
-                                                    interval: metric.interval.seconds)
-                            queries.append((query, address, promQL, samples))
-                        case .http:
-                            windowed.append((MetricQuery(metric: metric.name, model: rollout.model, version: version, from: from, to: to,
-                                                         interval: metric.interval.seconds)))
-                        }
-                    }
-                    // Asked once per interval too: a round for new outcomes is no reason to call the user's endpoint.
-                    if case .http(let url, let path, let samplesPath) = metric.provider, status.isDue(metric, at: now) {
-                        asks.append((MetricQuery(metric: metric.name, model: rollout.model, version: version, from: now + -metric.interval.seconds,
-                                                 to: now, interval: metric.interval.seconds), url, path, samplesPath))
-                    }
+                    requests[metric.provider.name, default: []].append(
+                        EvidenceRequest(metric: metric, model: rollout.model, version: version, spans: spans, due: status.isDue(metric, at: now)))
                 }
             }
         }
-        var evidence = try await readStore(requests)
-        try await askHTTPProviders(asks, thenRead: windowed, into: &evidence)
-        await askPrometheus(queries, into: &evidence)
-        logProviderProblems(queries.map { ($0.query.metric, $0.query.version) } + asks.map { ($0.query.metric, $0.query.version) }, in: evidence)
+        var evidence = Evidence()
+        var asked: [(metric: String, version: SemanticVersion)] = []
+        for (name, requested) in requests.sorted(by: { $0.key < $1.key }) {
+            guard let provider = providers[name] else { continue }
+            try await provider.gather(requested, at: now, into: &evidence)
+            if provider.asksServers { asked += requested.filter(\.due).map { ($0.metric.name, $0.version) } }
+        }
+        logProviderProblems(asked, in: evidence)
         return evidence
-    }
-
-    /// Reads each span's windows from Prometheus, or marks the metric of
-    /// that version unavailable with the reason. A server that is down is
-    /// not asked again in the same round.
-    private func askPrometheus(_ queries: [(query: MetricQuery, address: String?, promQL: String, samples: String?)], into evidence: inout Evidence) async {
-        var down: [String: String] = [:]
-        for q in queries {
-            let server = q.address ?? config.prometheus.address ?? ""
-            if let reason = down[server] {
-                evidence.markUnavailable(metric: q.query.metric, version: q.query.version, reason: reason)
-                continue
-            }
-            do {
-                for reading in try await prometheus.readings(q.query, address: q.address, promQL: q.promQL, samples: q.samples) {
-                    evidence.record(reading)
-                }
-            } catch {
-                evidence.markUnavailable(metric: q.query.metric, version: q.query.version, reason: error.reason)
-                if error.isServerFailure { down[server] = error.reason }
-            }
-        }
-    }
-
-    /// Asks each HTTP provider for the window that just ended, once its
-    /// interval has passed since the last window kept, and keeps the answer
-    /// (or marks the metric of that version unavailable with the reason);
-    /// then reads every span's kept windows.
-    private func askHTTPProviders(_ asks: [(query: MetricQuery, url: String, path: JSONPath, samples: JSONPath?)], thenRead spans: [MetricQuery],
-                                  into evidence: inout Evidence) async throws {
-        let readings = store.readings
-        for ask in asks {
-            let q = ask.query
-            let last = try await blocking { try readings.latestEnd(metric: q.metric, model: q.model, version: q.version) }
-            if let last, q.to.since(last) < q.interval { continue }
-            do {
-                let reading = try await http.reading(q, url: ask.url, jsonPath: ask.path, samplesPath: ask.samples)
-                try await blocking { try readings.record(reading, model: q.model) }
-            } catch let failure as ProviderFailure {
-                evidence.markUnavailable(metric: q.metric, version: q.version, reason: failure.reason)
-            }
-        }
-        for reading in try await blocking({
-            try spans.flatMap { try readings.windows(metric: $0.metric, model: $0.model, version: $0.version, from: $0.from, to: $0.to) }
-        }) {
-            evidence.record(reading)
-        }
     }
 
     /// Logs a metric that cannot be read once, when it starts (and when it recovers), not every round.
@@ -551,24 +489,6 @@ public final class Reconciler: @unchecked Sendable {
             logger.info("a metric can be read again", metadata: ["metric": "\(key)"])
         }
         providerProblems = now
-    }
-
-    /// The ingest store's tallies, one per version and span, as evidence.
-    private func readStore(_ asked: [(metric: String, measure: IngestMeasure, model: String, version: SemanticVersion, from: Moment, to: Moment)]) async throws -> Evidence {
-        let outcomes = store.outcomes
-        return try await blocking {
-            var evidence = Evidence()
-            var tallies: [String: OutcomeTally] = [:]
-            for r in asked {
-                let key = "\(r.model)\u{0}\(r.version)\u{0}\(r.from.secondsSinceEpoch)"
-                let tally = try tallies[key] ?? outcomes.tally(model: r.model, version: r.version.description,
-                                                               from: r.from.secondsSinceEpoch, to: r.to.secondsSinceEpoch)
-                tallies[key] = tally
-                guard let statistics = tally.statistics(for: r.measure) else { continue }
-                evidence.record(MetricReading(metric: r.metric, version: r.version, windowStart: r.from, windowEnd: r.to, statistics: statistics))
-            }
-            return evidence
-        }
     }
 }
 
