@@ -17,11 +17,13 @@ extension Reconciler {
                                              (.toVersion, to.description), (.reason, reason), (.observedRevision, observed),
                                              (.exposedRequests, "\(exposed)"), (.actor, "agent")]
         let file = desired.state.rollouts[rollout]?.source.file
+        let modelFile = desired.state.rollouts[rollout].flatMap { desired.state.models[$0.model]?.source.file }
         return try await publishCommit("rollback of \(rollout)") { [weak self] repository, tip in
             guard let self, let current = try self.rollout(rollout, at: tip, in: repository, file: file), current.canary == from else { return nil }
             var why = "abort mode: the canary is cleared by an edit"
             if mode == .revert {
-                switch try self.introducingCommit(of: from, rollout: rollout, from: tip, in: repository) {
+                switch try self.introducingCommit(of: from, rollout: rollout, files: file.map { [$0] + (modelFile.map { [$0] } ?? []) },
+                                                  from: tip, in: repository) {
                 case .found(let commit):
                     do {
                         return try repository.createRevert(of: commit, onto: tip, body: "Rolled back by Steward: \(reason).",
@@ -45,12 +47,21 @@ extension Reconciler {
         case notRevertible(String)
     }
 
-    /// The newest commit whose rollout sets `canary` while its parent's did not.
-    /// The tip's state is loaded once; older commits are read one file at a time.
-    func introducingCommit(of canary: SemanticVersion, rollout name: String, from tip: ObjectID, in repository: Repository) throws -> Introduction {
-        let state = try Self.load(tip, in: repository, paths: config.paths).state
-        guard let file = state.rollouts[name]?.source.file else { return .notRevertible("the rollout is gone") }
-        let allowed = Set([file] + (state.rollouts[name].flatMap { state.models[$0.model]?.source.file }.map { [$0] } ?? []))
+    /// The newest commit whose rollout sets `canary` while its parent's did not,
+    /// read one file at a time. `files` are the rollout's file and its model's
+    /// as the desired state acted on has them; the tip's whole state is
+    /// loaded only when they are unknown.
+    func introducingCommit(of canary: SemanticVersion, rollout name: String, files known: [String]?,
+                           from tip: ObjectID, in repository: Repository) throws -> Introduction {
+        let files: [String]
+        if let known, !known.isEmpty {
+            files = known
+        } else {
+            let state = try Self.load(tip, in: repository, paths: config.paths).state
+            guard let file = state.rollouts[name]?.source.file else { return .notRevertible("the rollout is gone") }
+            files = [file] + (state.rollouts[name].flatMap { state.models[$0.model]?.source.file }.map { [$0] } ?? [])
+        }
+        let file = files[0], allowed = Set(files)
         func canaryOf(_ commit: ObjectID) throws -> SemanticVersion? {
             guard let bytes = try repository.file(file, at: commit) else { return nil }
             return DesiredStateLoader().load([SourceFile(path: file, bytes: bytes)]).state.rollouts[name]?.canary
