@@ -243,11 +243,14 @@ extension Reconciler {
     /// desired state acted on found it, `file` (a commit parses one file,
     /// not the repository), the whole desired state only if it is no longer there.
     func rollout(_ name: String, at tip: ObjectID, in repository: Repository, file: String?) throws -> Rollout? {
-        if let file, let bytes = try repository.file(file, at: tip),
-           let rollout = DesiredStateLoader().load([SourceFile(path: file, bytes: bytes)]).state.rollouts[name] {
-            return rollout
-        }
+        if let file, let rollout = try Self.rollout(name, in: file, at: tip, of: repository) { return rollout }
         return try Self.load(tip, in: repository, paths: config.paths).state.rollouts[name]
+    }
+
+    /// The rollout as one file holds it at a commit, parsing that file alone.
+    static func rollout(_ name: String, in file: String, at commit: ObjectID, of repository: Repository) throws -> Rollout? {
+        guard let bytes = try repository.file(file, at: commit) else { return nil }
+        return DesiredStateLoader().load([SourceFile(path: file, bytes: bytes)]).state.rollouts[name]
     }
 
     /// Field edits resolved against the bytes of the tip they are committed on.

@@ -22,8 +22,7 @@ extension Reconciler {
             guard let self, let current = try self.rollout(rollout, at: tip, in: repository, file: file), current.canary == from else { return nil }
             var why = "abort mode: the canary is cleared by an edit"
             if mode == .revert {
-                switch try self.introducingCommit(of: from, rollout: rollout, files: file.map { [$0] + (modelFile.map { [$0] } ?? []) },
-                                                  from: tip, in: repository) {
+                switch try self.introducingCommit(of: from, rollout: rollout, file: file, modelFile: modelFile, from: tip, in: repository) {
                 case .found(let commit):
                     do {
                         return try repository.createRevert(of: commit, onto: tip, body: "Rolled back by Steward: \(reason).",
@@ -48,23 +47,21 @@ extension Reconciler {
     }
 
     /// The newest commit whose rollout sets `canary` while its parent's did not,
-    /// read one file at a time. `files` are the rollout's file and its model's
-    /// as the desired state acted on has them; the tip's whole state is
-    /// loaded only when they are unknown.
-    func introducingCommit(of canary: SemanticVersion, rollout name: String, files known: [String]?,
+    /// read one file at a time. `file` and `modelFile` are the rollout's and
+    /// its model's as the desired state acted on has them; the tip's whole
+    /// state is loaded only when the rollout's is unknown.
+    func introducingCommit(of canary: SemanticVersion, rollout name: String, file known: String?, modelFile: String?,
                            from tip: ObjectID, in repository: Repository) throws -> Introduction {
-        let files: [String]
-        if let known, !known.isEmpty {
-            files = known
-        } else {
+        var file = known, modelFile = modelFile
+        if file == nil {
             let state = try Self.load(tip, in: repository, paths: config.paths).state
-            guard let file = state.rollouts[name]?.source.file else { return .notRevertible("the rollout is gone") }
-            files = [file] + (state.rollouts[name].flatMap { state.models[$0.model]?.source.file }.map { [$0] } ?? [])
+            file = state.rollouts[name]?.source.file
+            modelFile = state.rollouts[name].flatMap { state.models[$0.model]?.source.file }
         }
-        let file = files[0], allowed = Set(files)
+        guard let file else { return .notRevertible("the rollout is gone") }
+        let allowed = Set([file] + (modelFile.map { [$0] } ?? []))
         func canaryOf(_ commit: ObjectID) throws -> SemanticVersion? {
-            guard let bytes = try repository.file(file, at: commit) else { return nil }
-            return DesiredStateLoader().load([SourceFile(path: file, bytes: bytes)]).state.rollouts[name]?.canary
+            try Self.rollout(name, in: file, at: commit, of: repository)?.canary
         }
         for record in try repository.log(from: tip, paths: [file], limit: 200) {
             guard try canaryOf(record.id) == canary else { continue }

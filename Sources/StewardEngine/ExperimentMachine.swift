@@ -46,8 +46,8 @@ struct ExperimentMachine {
                 let observedSplit = samples.map { String(Int($0)) }.joined(separator: "/")
                 let configured = strategy.variants.map { String($0.weight) }.joined(separator: "/")
                 round.status.phase = .degraded
-                round.status.pauseCause = .sampleRatioMismatch
-                round.status.pauseReason = "sample ratio mismatch: \(observedSplit) samples for a \(configured) split (p = \(format(p))); the experiment is invalid"
+                round.status.standStill(.sampleRatioMismatch,
+                                        "sample ratio mismatch: \(observedSplit) samples for a \(configured) split (p = \(format(p))); the experiment is invalid")
                 round.actions.append(.pause(rollout: name, reason: round.status.pauseReason!))
                 return
             }

@@ -52,8 +52,7 @@ struct RolloutRound {
         if take(.abort), status.phase != .aborted {
             dropCanaryTraffic()
             status.phase = .aborted
-            status.pauseCause = .abortedByPerson
-            status.pauseReason = "aborted by a person (\(ManualControl.abort.rawValue))"
+            status.standStill(.abortedByPerson, "aborted by a person (\(ManualControl.abort.rawValue))")
             actions.append(.notify(rollout: name, message: "aborted: all traffic on \(status.stable)"))
         }
         if take(.retry), status.phase == .aborted || status.phase == .rolledBack {
@@ -87,8 +86,7 @@ struct RolloutRound {
         dropCanaryTraffic()
         if status.phase != .stopped {
             status.phase = .stopped
-            status.pauseCause = .emergencyStop
-            status.pauseReason = "emergency stop (\(ManualControl.emergencyStop.rawValue))"
+            status.standStill(.emergencyStop, "emergency stop (\(ManualControl.emergencyStop.rawValue))")
             actions.append(.pause(rollout: name, reason: status.pauseReason!))
         }
         return true
@@ -132,15 +130,13 @@ struct RolloutRound {
     mutating func pause(_ cause: PauseCause, _ reason: String) {
         guard status.phase != .paused || status.pauseReason != reason else { return }
         status.phase = .paused
-        status.pauseCause = cause
-        status.pauseReason = reason
+        status.standStill(cause, reason)
         actions.append(.pause(rollout: name, reason: reason))
     }
 
     mutating func resume() {
         status.phase = .progressing
-        status.pauseCause = nil
-        status.pauseReason = nil
+        status.standStill(nil, nil)
     }
 
     // MARK: - The promotion checkpoint
@@ -162,8 +158,7 @@ struct RolloutRound {
     /// which overrides the evidence.
     mutating func promote(_ version: SemanticVersion) {
         status.phase = .promoting
-        status.pauseCause = nil
-        status.pauseReason = nil
+        status.standStill(nil, nil)
         actions.append(.promote(rollout: name, version: version, previous: status.stable,
                                 edits: Edits.promotion(of: version, in: rollout, desired: desired)))
     }
@@ -365,8 +360,7 @@ struct RolloutRound {
                                  edits: Edits.clearCanary(rollout)))
         status.canaryWeight = 0
         status.phase = .rolledBack
-        status.pauseCause = nil
-        status.pauseReason = nil
+        status.standStill(nil, nil)
     }
 
     static let deadlinePrefix = "progress deadline"
@@ -386,8 +380,7 @@ struct RolloutRound {
         }
         dropCanaryTraffic()
         status.phase = .aborted
-        status.pauseCause = .progressDeadline
-        status.pauseReason = reason
+        status.standStill(.progressDeadline, reason)
         actions.append(.notify(rollout: name, message: "aborted: \(reason)"))
     }
 

@@ -39,6 +39,13 @@ public struct RolloutStatus: Sendable, Hashable {
     /// The token of each one-shot manual control already acted on.
     public var handledControls: [String: String] = [:]
 
+    /// Says why the rollout stands still, to code and to people at once;
+    /// nil clears both.
+    mutating func standStill(_ cause: PauseCause?, _ reason: String?) {
+        pauseCause = cause
+        pauseReason = reason
+    }
+
     /// A rollout with no canary: all traffic on `stable`.
     public static func settled(on stable: SemanticVersion, at now: Moment) -> RolloutStatus {
         RolloutStatus(phase: .healthy, stable: stable, canary: nil, stepIndex: 0, canaryWeight: 0, stepStartedAt: now,
