@@ -54,6 +54,26 @@ public enum ClosedLoopSimulator {
         public var crossedAt: Int?
         public var crossedRule: String?
         public var flaps = 0
+        /// With rules: the squared z-score, per rule, that an oracle's
+        /// fixed-sample test could have drawn from the canary's requests
+        /// while it was regressed (see `RegressionRules.information`).
+        public var information: [String: Double] = [:]
+
+        /// The z an oracle's test expects on the best rule: below the
+        /// template's critical z, no analysis could have seen the regression
+        /// in the exposure this run gave it.
+        public var reach: Double { (information.values.max() ?? 0).squareRoot() }
+        /// The same had the canary, instead of being promoted or left
+        /// undecided, been held at its last weight below 100% until the
+        /// horizon: what waiting longer could have shown.
+        public var heldInformation: [String: Double] = [:]
+        public var heldReach: Double { (heldInformation.values.max() ?? 0).squareRoot() }
+        /// Whether an oracle holding the canary to the horizon could have seen it; nil without rules.
+        public var withinReachHeld: Bool? { criticalZ.map { heldReach >= $0 } }
+        /// With rules: the template's critical z (`RegressionRules.criticalZ`).
+        public var criticalZ: Double?
+        /// Whether an oracle could have seen the regression; nil without rules.
+        public var withinReach: Bool? { criticalZ.map { reach >= $0 } }
     }
 
     public static let start = Moment(secondsSinceEpoch: 1_800_000_000)
@@ -66,7 +86,7 @@ public enum ClosedLoopSimulator {
                            rules: RegressionRules? = nil) -> Run {
         var rng = SeededRandom(seed: seed)
         var run = Run()
-        if rules != nil { run.regression = false }
+        if let rules { (run.regression, run.criticalZ) = (false, rules.criticalZ) }
         func regressed(_ minute: Int, _ weight: Int, labelling: Bool = true) -> Bool {
             guard let rules else { return scenario.canaryRegressed(minute: minute, weight: weight) }
             let rule = rules.crossed(canary: scenario.behaviour(of: .canary, minute: minute, weight: weight),
@@ -78,6 +98,21 @@ public enum ClosedLoopSimulator {
             }
             return rule != nil
         }
+        func told(_ minute: Int, _ weight: Int, _ requests: Int) -> [String: Double] {
+            rules?.information(canary: scenario.behaviour(of: .canary, minute: minute, weight: weight),
+                               stable: scenario.behaviour(of: .stable, minute: minute, weight: weight), requests: requests) ?? [:]
+        }
+        // What an analysis that held the canary where it last stood below 100% would have learnt by the horizon.
+        var lastWeight = 0
+        func heldToTheHorizon(after minute: Int) {
+            if case .rolledBack? = run.end { return }
+            guard rules != nil else { return }
+            run.heldInformation = run.information
+            for later in minute + 1..<max(minute + 1, scenario.minutes) where regressed(later, lastWeight, labelling: false) {
+                let requests = Int(scenario.requestsPerMinute(at: later) * Double(lastWeight) / 100)
+                run.heldInformation.merge(told(later, lastWeight, requests), uniquingKeysWith: +)
+            }
+        }
         for minute in 0..<scenario.minutes {
             let weight = min(100, max(0, controller.canaryWeight))
             run.maxWeight = max(run.maxWeight, weight)
@@ -88,7 +123,11 @@ public enum ClosedLoopSimulator {
             let canary = OutcomeSampler.sample(scenario.behaviour(of: .canary, minute: minute, weight: weight),
                                                requests: canaryCount, using: &rng)
             run.canaryRequests += canaryCount
-            if regressed(minute, weight) { run.badRequests += canaryCount }
+            if regressed(minute, weight) {
+                run.badRequests += canaryCount
+                run.information.merge(told(minute, weight, canaryCount), uniquingKeysWith: +)
+            }
+            if weight < 100 { lastWeight = weight }
             let gap = scenario.inGap(minute: minute)
             let end = controller.minutePassed(stable: gap || stable.requests == 0 ? nil : stable,
                                               canary: gap || canary.requests == 0 ? nil : canary,
@@ -109,9 +148,11 @@ public enum ClosedLoopSimulator {
                 }
                 run.end = end
                 run.minutes = minute + 1
+                heldToTheHorizon(after: minute)
                 return run
             }
         }
+        heldToTheHorizon(after: scenario.minutes - 1)
         return run
     }
 }

@@ -17,6 +17,9 @@ public struct RegressionRules: Sendable {
     }
 
     public var rules: [Rule]
+    /// The one-sided normal quantile of the template's confidence: the
+    /// z-score a single fixed-sample test must reach to fail a metric.
+    public var criticalZ: Double
 
     /// The critical metrics of `rollout` that read the ingest measures.
     public init(desired: DesiredState, rollout: Rollout) {
@@ -24,6 +27,8 @@ public struct RegressionRules: Sendable {
             guard metric.severity == .critical, let measure = metric.ingestMeasure else { return nil }
             return Rule(metric: metric.name, measure: measure, condition: metric.failWhen)
         }
+        let confidence = rollout.analysisReferences.flatMap(\.templates).compactMap { desired.analysisTemplates[$0]?.confidence }.max()
+        criticalZ = OutcomeSampler.inverseNormal(confidence ?? 0.99)
     }
 
     /// The first rule the canary crosses when it behaves as `canary` beside
@@ -39,6 +44,47 @@ public struct RegressionRules: Sendable {
             guard s > 0 else { return c > 0 && above }
             return bad(c / s)
         }?.metric
+    }
+
+    /// What `requests` canary requests tell an oracle about each rule the
+    /// canary crosses: the squared z-score they add to a fixed-sample test
+    /// that knows stable's true value, `n·δ²/σ²` for one request's
+    /// variance σ² and the true distance δ past the threshold. Summed over
+    /// a run, its square root is the z such a test expects to reach: an
+    /// upper bound on what any analysis can see in that exposure.
+    public func information(canary: TrafficScenario.Behaviour, stable: TrafficScenario.Behaviour,
+                            requests: Int) -> [String: Double] {
+        var result: [String: Double] = [:]
+        for rule in rules {
+            let k = rule.condition.threshold
+            let above = rule.condition.comparison == .above
+            let relative = rule.condition.relativeTo == .stable
+            let bound = relative ? k * Self.trueValue(rule.measure, stable) : k
+            let n = Double(requests)
+            let perRequest: Double
+            switch rule.measure {
+            case .errorRate, .hallucinationRate, .safetyViolations:
+                let p = Self.trueValue(rule.measure, canary)
+                perRequest = Self.squaredZ(distance: above ? p - bound : bound - p, variance: p * (1 - p))
+            case .rating:
+                perRequest = canary.ratingShare * Self.squaredZ(distance: above ? canary.rating - bound : bound - canary.rating,
+                                                                variance: canary.ratingSD * canary.ratingSD)
+            case .costPerRequest, .tokensPerRequest:
+                let (mean, sd) = rule.measure == .costPerRequest ? (canary.cost, canary.costSD) : (canary.tokens, canary.tokensSD)
+                perRequest = Self.squaredZ(distance: above ? mean - bound : bound - mean, variance: sd * sd)
+            case .latencyP50, .latencyP95, .latencyP99:
+                // A quantile above its bound is a share of requests over the bound above 1 − q.
+                let q = rule.measure.quantile ?? 0.95
+                let over = 0.5 * erfc(log(bound / canary.latencyMs) / (canary.latencySpread * 2.0.squareRoot()))
+                perRequest = Self.squaredZ(distance: above ? over - (1 - q) : (1 - q) - over, variance: over * (1 - over))
+            }
+            if perRequest > 0 { result[rule.metric] = n * perRequest }
+        }
+        return result
+    }
+
+    private static func squaredZ(distance: Double, variance: Double) -> Double {
+        distance > 0 && variance > 0 ? distance * distance / variance : 0
     }
 
     /// A measure's true value for a behaviour: rates and means as they are,

@@ -366,14 +366,21 @@ struct RolloutRound {
     static let deadlinePrefix = "progress deadline"
     static let resumeNotice = "evidence arrived: resuming"
 
-    /// At the progress deadline, pauses (or aborts, where the rollout says
-    /// so) and says what the evidence still needs. The pause lifts by itself
-    /// when the evidence arrives.
+    /// At the progress deadline, rolls back a step whose evidence still
+    /// points to a regression (a critical metric leaning to failure, or its
+    /// estimate on the bad side), as Flagger does a canary that does not
+    /// progress: waiting on would only serve it longer. Otherwise pauses (or
+    /// aborts, where the rollout says so) and says what the evidence still
+    /// needs; the pause lifts by itself when the evidence arrives.
     mutating func checkDeadline(_ holds: [HoldCause]) {
         guard let deadline = rollout.progressDeadline, now.since(status.stepStartedAt) > deadline.seconds,
               status.phase == .progressing else { return }
         let why = holds.isEmpty ? "" : ": " + holds.map(\.text).joined(separator: "; ")
         let reason = "\(Self.deadlinePrefix): step \(status.stepIndex + 1) has waited \(deadline) for evidence\(why)"
+        if let canary = status.canary, holds.contains(where: { $0.kind == .failing || $0.metric.flatMap { status.verdicts[$0] }?.favoursFailure == true }) {
+            rollBack(canary, because: reason)
+            return
+        }
         guard rollout.progressDeadlineAbort else {
             pause(.progressDeadline, reason)
             return

@@ -139,7 +139,8 @@ enum SequentialJudge {
         let sharedIncidentNote = "stable fails it too over the same time, and the canary is no worse: an incident on both versions is not the canary's doing"
         let recentEstimate = recent.flatMap { measureRecent($0, metric, failAlpha: failAlpha, passAlpha: passAlpha) }
         // Nor is a version promoted while its latest stretch favours a regression: a late one is not diluted at promotion.
-        if let current = recentEstimate, current.favoursByEvidence ?? (above ? current.value > current.threshold : current.value < current.threshold) {
+        if let current = recentEstimate, current.favoursByEvidence == true || (
+            (above ? current.value > current.threshold : current.value < current.threshold) && Self.enoughEvents(recent)) {
             verdict.favoursFailure = true
         }
         if estimate.fails(above: above) {
@@ -253,6 +254,13 @@ enum SequentialJudge {
         let d = difference / weight, v = variance / (weight * weight)
         let interval = ConfidenceSequence.gaussian(estimate: d, variance: v, alpha: alpha, tau: v.squareRoot())
         return above ? interval.lower > 0 : interval.upper < 0
+    }
+
+    /// Whether a point estimate from the recent window means anything: any
+    /// mean or quantile does; a rate's needs some events behind it.
+    private static func enoughEvents(_ recent: RecentWindow?) -> Bool {
+        guard case .rate(let events, _)? = recent?.span.canary else { return true }
+        return events >= 10
     }
 
     /// Whether the recent window is also judged alone for failure (it is

@@ -28,6 +28,13 @@ public struct SuiteSummary: Sendable {
     /// Regression runs of drawn worlds and those rolled back, by the size of
     /// the problem (times its threshold's distance): under 1.3, 1.3 to 2, 2 and over.
     public var bySize: [(band: String, runs: Int, detected: Int)] = [("< 1.3", 0, 0), ("1.3–2", 0, 0), ("≥ 2", 0, 0)]
+    /// Regression runs within an oracle's reach (`ClosedLoopSimulator.Run.withinReach`)
+    /// and those rolled back: detection measured against what any analysis could see.
+    public var reachableRuns = 0
+    public var reachableDetected = 0
+    /// Regression runs an oracle could have seen by holding the canary at its
+    /// last weight below 100% until the horizon instead.
+    public var reachableHeld = 0
     /// Scenarios with a wrong decision, for a person to look at.
     public var misses: [String] = []
 
@@ -56,8 +63,14 @@ public struct SuiteSummary: Sendable {
                         if rolledBack { bySize[band].detected += 1 }
                     }
                     badRequests += run.badRequests
+                    if run.withinReach == true || run.withinReachHeld == true { reachableHeld += 1 }
+                    if run.withinReach == true {
+                        reachableRuns += 1
+                        if rolledBack { reachableDetected += 1 }
+                    }
                     guard rolledBack, let minutes = run.minutes else {
-                        missed[promoted ? "promoted" : "undecided", default: 0] += 1
+                        let reach = run.withinReach == false ? ", beyond an oracle's reach" : ""
+                        missed[(promoted ? "promoted" : "undecided") + reach, default: 0] += 1
                         continue
                     }
                     detected += 1
@@ -106,6 +119,11 @@ public struct SuiteSummary: Sendable {
         if bySize.contains(where: { $0.runs > 0 }) {
             lines.append("rolled back, by size          " + bySize.map { "\($0.band): \($0.detected) of \($0.runs)" }.joined(separator: ", ")
                          + "  (the problem, times its threshold's distance)")
+        }
+        if reachableRuns > 0 || bySize.contains(where: { $0.runs > 0 }) {
+            lines.append("rolled back, within reach     \(reachableDetected) of \(reachableRuns)  (regressions an oracle's fixed test could see "
+                         + "in the exposure the run had; \(regressionRuns - reachableRuns) could not, \(regressionRuns - reachableHeld) "
+                         + "even holding the canary to the horizon)")
         }
         if !misses.isEmpty { lines += ["misses:"] + misses.map { "  " + $0 } }
         return lines.joined(separator: "\n") + "\n"
