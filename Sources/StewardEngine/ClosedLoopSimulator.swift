@@ -63,9 +63,9 @@ public enum ClosedLoopSimulator {
         /// template's critical z, no analysis could have seen the regression
         /// in the exposure this run gave it.
         public var reach: Double { (information.values.max() ?? 0).squareRoot() }
-        /// The same had the canary, instead of being promoted or left
-        /// undecided, been held at its last weight below 100% until the
-        /// horizon: what waiting longer could have shown.
+        /// The same had the canary, instead of whatever ended its run, been
+        /// held at its last weight below 100% until the horizon: what
+        /// waiting longer could have shown.
         public var heldInformation: [String: Double] = [:]
         public var heldReach: Double { (heldInformation.values.max() ?? 0).squareRoot() }
         /// Whether an oracle holding the canary to the horizon could have seen it; nil without rules.
@@ -105,7 +105,6 @@ public enum ClosedLoopSimulator {
         // What an analysis that held the canary where it last stood below 100% would have learnt by the horizon.
         var lastWeight = 0
         func heldToTheHorizon(after minute: Int) {
-            if case .rolledBack? = run.end { return }
             guard rules != nil else { return }
             run.heldInformation = run.information
             for later in minute + 1..<max(minute + 1, scenario.minutes) where regressed(later, lastWeight, labelling: false) {

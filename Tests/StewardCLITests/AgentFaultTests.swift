@@ -18,12 +18,18 @@ import Testing
         /// The remote's config becomes a pipe nobody writes: opening the remote blocks for good, as a read from a
         /// black-holed host does, and no progress callback ever comes to stop it. The agent gives up on a call after 2 s.
         case neverAnswers
+        /// The remote is a git host on the network (`git daemon` on loopback) whose address then black-holes: the
+        /// connection is made and nothing is ever said on it. The agent gives up on a call after 2 s.
+        case blackHoled
     }
 
     @Test(arguments: Fault.allCases)
     func trafficIsMadeSafeWithoutGit(_ fault: Fault) async throws {
         let world = try World()
-        if fault == .neverAnswers { try world.limitGit(seconds: 2) }
+        if fault != .away { try world.limitGit(seconds: 2) }
+        let host = fault == .blackHoled ? try GitHost(serving: world.dir) : nil
+        defer { host?.stop() }
+        if let host { try world.editConfig("  url: file://\(world.dir)/remote.git\n", "  url: git://127.0.0.1:\(host.port)/remote.git\n") }
         let seen = try await Self.safetyWithoutGit(world) {
             switch fault {
             case .away:
@@ -32,6 +38,8 @@ import Testing
                 let config = world.dir + "/remote.git/config"
                 try FileManager.default.removeItem(atPath: config)
                 #expect(mkfifo(config, 0o644) == 0)
+            case .blackHoled:
+                try host?.blackHole()
             }
         }
         #expect(seen.stopSeconds != nil && seen.stopSeconds! < 1, "an API stop took \(seen.stopSeconds ?? -1) s")
@@ -164,7 +172,7 @@ extension AgentEndToEndTests.World {
         try editConfig("  pollInterval: 1s\n", "  pollInterval: \(interval)\n")
     }
 
-    private func editConfig(_ line: String, _ replacement: String) throws {
+    func editConfig(_ line: String, _ replacement: String) throws {
         let config = dir + "/agent.yaml"
         let text = try String(contentsOfFile: config, encoding: .utf8)
         #expect(text.contains(line))
@@ -211,5 +219,70 @@ extension AgentFaultTests {
         // Stopped gracefully, the holder gave the lease up: another agent may act at once.
         let released = try world.remoteGit(["log", "-1", "--format=%s", "refs/steward/lease/main"])
         #expect(released.hasPrefix("Steward lease on main released"), "\(released)")
+    }
+}
+
+/// A git host on the network: `git daemon` serving a directory's bare
+/// repositories on a free loopback port, fetch and push, until it is stopped
+/// or black-holed.
+final class GitHost: @unchecked Sendable {
+    let port: Int
+    private let daemon = Process()
+    private var silent: Int32 = -1
+
+    init(serving directory: String) throws {
+        port = try freePort()
+        // The daemon itself, not `git daemon`, which would run it as a child that outlives a stop by pid.
+        daemon.executableURL = URL(fileURLWithPath: "/usr/lib/git-core/git-daemon")
+        daemon.arguments = ["--reuseaddr", "--listen=127.0.0.1", "--port=\(port)", "--base-path=\(directory)",
+                            "--export-all", "--enable=receive-pack", directory]
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        for _ in 0..<100 where !Self.accepts(port) { Thread.sleep(forTimeInterval: 0.05) }
+        guard Self.accepts(port) else { stop(); throw POSIXError(.ECONNREFUSED) }
+    }
+
+    /// Stops the daemon by its pid and listens on its port without ever
+    /// accepting: the kernel completes each connection, and nothing is ever
+    /// said on it.
+    func blackHole() throws {
+        stopDaemon()
+        silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var yes: Int32 = 1
+        setsockopt(silent, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = Self.loopback(port)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard bound, listen(silent, 128) == 0 else { throw POSIXError(.EADDRINUSE) }
+    }
+
+    func stop() {
+        stopDaemon()
+        if silent >= 0 { close(silent); silent = -1 }
+    }
+
+    private func stopDaemon() {
+        guard daemon.isRunning else { return }
+        // SIGKILL: the daemon inherits the test runner's blocked signals, SIGTERM among them.
+        kill(daemon.processIdentifier, SIGKILL)
+        daemon.waitUntilExit()
+    }
+
+    private static func loopback(_ port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return address
+    }
+
+    private static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = loopback(port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 }
