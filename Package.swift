@@ -95,17 +95,19 @@ let package = Package(
         benchmark("ValidateBenchmarks", measuring: "StewardSpec"),
         benchmark("PlanBenchmarks", measuring: "StewardEngine"),
         benchmark("GitBenchmarks", measuring: "StewardGit"),
+        // What the test suites share: fixtures and loopback helpers.
+        .target(name: "StewardTesting"),
         .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
-        .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec"]),
+        .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec", "StewardTesting"]),
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting"]),
-        .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine"]),
+        .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine", "StewardTesting"]),
         .testTarget(name: "StewardGitTests", dependencies: ["StewardGit"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec"]),
         .testTarget(name: "StewardMetricsTests", dependencies: ["StewardMetrics"]),
         .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent"]),
         .testTarget(
             name: "StewardCLITests",
-            dependencies: ["StewardCLI", "StewardMetrics", "StewardEngine", "steward", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["StewardCLI", "StewardMetrics", "StewardEngine", "StewardTesting", "steward", .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]
 )

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import StewardTesting
 
 /// The safety path never waits on git: with the remote away, or answering
 /// nothing at all, the real agent still drops a failing canary to 0%, honours

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import StewardTesting
 
 /// The real agent judging a canary on a real Prometheus server's numbers:
 /// the quickstart's analysis rewritten to PromQL, the server backfilled with

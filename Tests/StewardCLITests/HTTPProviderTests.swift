@@ -3,6 +3,7 @@ import StewardEngine
 import StewardMetrics
 import StewardSpec
 import Testing
+import StewardTesting
 
 /// The HTTP JSON provider against a real HTTP server on loopback, and the
 /// real agent rolling back a canary on the numbers it serves.

@@ -4,6 +4,7 @@ import Testing
 import StewardEngine
 import StewardGit
 import StewardSpec
+import StewardTesting
 
 /// `steward audit` reads each commit's state file by file from its child's:
 /// the changes it finds must be exactly those of loading both trees whole.
@@ -40,16 +41,7 @@ import StewardSpec
             """
         }
         try git("init", "-q", "-b", "main")
-        try write("models/m.yaml", """
-            apiVersion: steward/v1
-            kind: Model
-            metadata: {name: m}
-            spec:
-              versions:
-                - {version: 1.0.0, baseModel: b, status: active}
-                - {version: 1.1.0, baseModel: b, status: active}
-
-            """)
+        try write("models/m.yaml", Fixtures.model("m", [("1.0.0", "active"), ("1.1.0", "active")]))
         try write("rollouts/a.yaml", rollout("a", weight: 5))
         try git("add", "-A"); try git("commit", "-qm", "base")
         try write("rollouts/b.yaml", rollout("b", weight: 10))

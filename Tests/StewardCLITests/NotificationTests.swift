@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StewardTesting
 
 /// Rollout events posted to people's receivers by the real agent: a
 /// receiver that records them, and one that accepts connections and never

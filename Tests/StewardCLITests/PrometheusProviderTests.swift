@@ -3,6 +3,7 @@ import StewardEngine
 import StewardMetrics
 import StewardSpec
 import Testing
+import StewardTesting
 
 /// The Prometheus provider against a real Prometheus server with
 /// backfilled data: the windows it reads, and every way it can fail, each

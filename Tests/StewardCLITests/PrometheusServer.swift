@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import StewardTesting
 #endif
 
 /// A real Prometheus (Debian's `prometheus`) on a free loopback port, with

@@ -2,6 +2,7 @@ import Foundation
 import StewardEngine
 import StewardSpec
 import Testing
+import StewardTesting
 
 /// `steward status --agent URL` against answers that are not an agent's:
 /// before, an HTTP 404 and valid JSON with a fraction where a whole number

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import StewardEngine
 import StewardSpec
+import StewardTesting
 
 /// One scenario per fix of the decisions issue: each shows what the engine
 /// did before (in the comment) and asserts what it does now.
@@ -57,14 +58,7 @@ import StewardSpec
     /// excused as "an incident on both versions" because stable had one
     /// background violation, and could then neither pass nor fail.
     @Test func zeroToleranceIsNotExcusedWhenTheCanaryIsSurelyWorseThanStable() throws {
-        let yaml = """
-            apiVersion: steward/v1
-            kind: Model
-            metadata: {name: m}
-            spec:
-              versions:
-                - {version: 1.0.0, baseModel: b, status: production}
-                - {version: 1.1.0, baseModel: b, status: candidate}
+        let yaml = Fixtures.model() + """
             ---
             apiVersion: steward/v1
             kind: AnalysisTemplate

@@ -1,5 +1,6 @@
 import StewardEngine
 import StewardSpec
+import StewardTesting
 
 /// Runs the planner over simulated time, executing its actions the way the
 /// agent would (the written status becomes the observed one).
@@ -72,16 +73,8 @@ func measured(_ metric: String, _ version: SemanticVersion, _ value: Double, sam
                 windowEnd: Moment(secondsSinceEpoch: 0), value: value, samples: samples)
 }
 
-func baseYAML(errorRateLimit: Int = 3) -> String { """
-    apiVersion: steward/v1
-    kind: Model
-    metadata: {name: m}
-    spec:
-      versions:
-        - {version: 0.9.0, baseModel: b, status: deprecated}
-        - {version: 1.0.0, baseModel: b, status: production}
-        - {version: 1.1.0, baseModel: b, status: candidate}
-        - {version: 1.2.0, baseModel: b, status: candidate}
+func baseYAML(errorRateLimit: Int = 3) -> String {
+    Fixtures.model("m", [("0.9.0", "deprecated"), ("1.0.0", "production"), ("1.1.0", "candidate"), ("1.2.0", "candidate")]) + """
     ---
     apiVersion: steward/v1
     kind: AnalysisTemplate

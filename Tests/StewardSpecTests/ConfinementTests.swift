@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StewardSpec
+import StewardTesting
 
 /// A pull request can add any file: nothing outside the directory is read.
 @Suite struct ConfinementTests {
@@ -35,8 +36,7 @@ import StewardSpec
         let dir = try Repo.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir + "/models", withIntermediateDirectories: true)
-        try "apiVersion: steward/v1\nkind: Model\nmetadata: {name: m}\nspec:\n  versions:\n    - {version: 1.0.0, baseModel: b, status: production}\n"
-            .write(toFile: dir + "/models/m.yaml", atomically: true, encoding: .utf8)
+        try Fixtures.model("m", [("1.0.0", "production")]).write(toFile: dir + "/models/m.yaml", atomically: true, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: dir + "/alias.yaml", withDestinationPath: "models/m.yaml")
         let result = try loader.load(directory: dir, paths: ["alias.yaml"])
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")

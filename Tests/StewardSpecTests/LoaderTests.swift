@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import StewardSpec
 import StewardYAML
+import StewardTesting
 
 @Suite struct LoaderTests {
     let loader = DesiredStateLoader()
@@ -153,15 +154,7 @@ import StewardYAML
         #expect(indefinite == nil)
     }
 
-    static let model = """
-        apiVersion: steward/v1
-        kind: Model
-        metadata: {name: m}
-        spec:
-          versions:
-            - {version: 1.0.0, baseModel: b, status: production}
-            - {version: 1.1.0, baseModel: b, status: candidate}
-        """
+    static let model = Fixtures.model()
 }
 
 @Suite struct DiagnosticCapTests {
