@@ -15,6 +15,9 @@ public struct StatusReport: Codable, Sendable {
     public var invalidDiagnostics: [String]
     public var lastError: String?
     public var lastFetch: Date?
+    /// Why outcomes cannot be written now (a full or broken state disk);
+    /// meanwhile `/v1/outcomes` answers 503 so that clients send again.
+    public var outcomeWriteProblem: String?
     public var rollouts: [RolloutReport]
     public var decisions: [Decision]
 
@@ -61,7 +64,8 @@ public struct StatusReport: Codable, Sendable {
         public var commit: String?
     }
 
-    init(_ state: AgentSnapshot.State, journal: [ActionJournal.Entry]) {
+    init(_ state: AgentSnapshot.State, journal: [ActionJournal.Entry], outcomeWriteProblem: String? = nil) {
+        self.outcomeWriteProblem = outcomeWriteProblem
         ready = state.ready
         desiredRevision = state.desiredRevision
         observedRevision = state.observedRevision

@@ -23,6 +23,7 @@ struct StatusView {
             out += report.invalidDiagnostics.prefix(10).map { "  \($0)" }
         }
         if let error = report.lastError { out.append("last error: \(error)") }
+        if let problem = report.outcomeWriteProblem { out.append("outcomes refused (503), cannot be written: \(problem)") }
         for rollout in report.rollouts { out += [""] + lines(for: rollout) }
         let decisions = report.decisions.filter { !$0.action.hasPrefix("writeStatus") }.prefix(8)
         if !decisions.isEmpty {

@@ -287,3 +287,72 @@ final class GitHost: @unchecked Sendable {
         }
     }
 }
+
+/// The agent's state directory on a real filesystem that fills up: a small
+/// tmpfs mounted for the test (it needs root, as mounting does; CI runs as root).
+@Suite(.serialized, .enabled(if: geteuid() == 0, "mounting a small filesystem needs root"))
+struct FullDiskTests {
+    typealias World = AgentEndToEndTests.World
+
+    /// Before: with the state directory full, every bucket write failed
+    /// (`SQLite error 13`) and `/v1/outcomes` still answered 200. Now a full
+    /// disk answers 503 with the reason, so that clients send again, and
+    /// the gateways' routes are still served from memory; once space
+    /// returns, outcomes are taken again.
+    @Test func aFullStateDiskRefusesOutcomesWithTheReasonUntilSpaceReturns() async throws {
+        let world = try World()
+        let state = world.dir + "/state"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try #require(Subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", state], in: world.dir, mergingErrors: true).status == 0)
+        defer {
+            world.stop()
+            _ = try? Subprocess.run(["umount", "-l", state], in: world.dir)
+        }
+        let port = try world.start()
+        func routes() -> String { (try? String(contentsOfFile: state + "/routes.json", encoding: .utf8)) ?? "" }
+        #expect(try await AgentEndToEndTests.drive(world, port: port, canaryErrors: 0.01, seconds: 20) { routes().contains("\"2.4.0\"") })
+
+        // Fill the disk to the last byte.
+        let filler = state + "/filler"
+        FileManager.default.createFile(atPath: filler, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
+        let chunk = Data(repeating: 0, count: 1 << 16)
+        var full = false
+        for _ in 0..<1_000 where !full {
+            do { try handle.write(contentsOf: chunk) } catch { full = true }
+        }
+        try? handle.close()
+        try #require(full, "8 MB of tmpfs never filled")
+
+        var refused: String?
+        for _ in 0..<40 where refused == nil {
+            let answer = try await Self.postOne(port: port, token: world.token)
+            if answer.code == 503 { refused = answer.body } else { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(refused?.contains("cannot write outcomes") == true, "outcomes were still taken with the state disk full: \(refused ?? "")")
+        #expect(try await AgentEndToEndTests.statusCode("http://127.0.0.1:\(port)/v1/routes") == 200, "routes are served from memory")
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/status")!)
+        #expect(String(decoding: data, as: UTF8.self).contains("\"outcomeWriteProblem\""), "/v1/status says why")
+
+        try FileManager.default.removeItem(atPath: filler)
+        var taken = false
+        for _ in 0..<40 where !taken {
+            taken = try await Self.postOne(port: port, token: world.token).code == 200
+            if !taken { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(taken, "outcomes were still refused once space returned")
+        #expect(world.stop() == 0)
+    }
+
+    /// Posts one outcome and returns the answer's status and text.
+    static func postOne(port: Int, token: String) async throws -> (code: Int, body: String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/outcomes")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let item: [String: Any] = ["model": "customer-support-agent", "version": "2.4.0", "time": Date().timeIntervalSince1970,
+                                   "latencyMs": 800, "ok": true]
+        request.httpBody = try JSONSerialization.data(withJSONObject: ["outcomes": [item]])
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -23,7 +23,7 @@ struct AgentRoutes {
         RouteTableRoutes(routes: reconciler.routes).add(to: router)
         HookRoutes(webhook: webhook, trigger: trigger).add(to: router)
         let reads = RouteCollection(context: BasicRequestContext.self).add(middleware: BearerMiddleware.reads(reader))
-        StatusRoutes(reconciler: reconciler, page: page).add(to: reads)
+        StatusRoutes(reconciler: reconciler, page: page, ingest: ingest).add(to: reads)
         router.addRoutes(reads)
         let writes = RouteCollection(context: BasicRequestContext.self).add(middleware: BearerMiddleware.writes(token))
         OutcomeRoutes(reconciler: reconciler, ingest: ingest, evidenceArrived: evidenceArrived).add(to: writes)

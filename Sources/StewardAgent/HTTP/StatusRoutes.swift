@@ -8,12 +8,13 @@ import Hummingbird
 struct StatusRoutes {
     let reconciler: Reconciler
     let page: RenderedPage
+    let ingest: IngestBuffer
 
     func add(to routes: some RouterMethods<BasicRequestContext>) {
         routes.get("v1/status") { _, _ -> Response in
             let journal = reconciler.store.journal
             let decisions = (try? await blocking { try journal.recent(30) }) ?? []
-            return .json(.ok, StatusReport(reconciler.snapshot.value, journal: decisions))
+            return .json(.ok, StatusReport(reconciler.snapshot.value, journal: decisions, outcomeWriteProblem: ingest.writeProblem))
         }
         routes.get("/") { _, _ -> Response in
             let html = try await page.page {
