@@ -99,7 +99,7 @@ let package = Package(
         .target(name: "StewardTesting"),
         .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
         .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec", "StewardTesting"]),
-        .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting"]),
+        .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting", "StewardEngine", "StewardTesting"]),
         .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine", "StewardTesting"]),
         .testTarget(name: "StewardGitTests", dependencies: ["StewardGit"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec"]),

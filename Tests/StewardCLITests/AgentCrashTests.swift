@@ -16,7 +16,7 @@ import StewardYAML
     @Test func killedAtRandomInstantsItStillPromotesOnceAndLosesNothing() async throws {
         let world = try AgentEndToEndTests.World()
         var port = try world.start()
-        var seed = SplitMix(seed: UInt64(ProcessInfo.processInfo.environment["STEWARD_CRASH_SEED"] ?? "") ?? UInt64.random(in: 0..<1_000_000))
+        var seed = KillClock(seed: UInt64(ProcessInfo.processInfo.environment["STEWARD_CRASH_SEED"] ?? "") ?? UInt64.random(in: 0..<1_000_000))
         print("crash test seed \(seed.seed), \(Self.kills) kills")
         var rng = SystemRandomNumberGenerator()
         var killed = 0
@@ -71,21 +71,16 @@ import StewardYAML
         StatusFile.decode(Array(file.utf8), file: "status.yaml", bag: DiagnosticBag())?.status.transition
     }
 
-    /// A seeded generator for the instants of the kills, so a failure can be replayed.
-    struct SplitMix {
+    /// A seeded draw of the instants of the kills, so a failure can be replayed.
+    struct KillClock {
         let seed: UInt64
-        var state: UInt64
+        private var random: SeededRandom
         init(seed: UInt64) {
             self.seed = seed
-            state = seed
+            random = SeededRandom(seed: seed)
         }
         mutating func uniform(_ range: ClosedRange<Double>) -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            let unit = Double((z ^ (z >> 31)) >> 11) / 9_007_199_254_740_992
-            return range.lowerBound + unit * (range.upperBound - range.lowerBound)
+            range.lowerBound + random.uniform() * (range.upperBound - range.lowerBound)
         }
     }
 }

@@ -1,13 +1,10 @@
 import Foundation
 import Testing
+import StewardTesting
 
 /// Runs the built `steward` binary the way CI and people do.
 @Suite struct CommandLineTests {
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let root = SourceTree.root
 
     /// The `steward` executable next to this test bundle.
     static let binary: String = {

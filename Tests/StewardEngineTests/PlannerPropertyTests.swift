@@ -5,18 +5,7 @@ import StewardSpec
 /// Properties over random step lists, evidence and clocks (seeded, so a
 /// failure reproduces).
 @Suite struct PlannerPropertyTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-    }
-
-    func randomSteps(_ g: inout Generator) -> String {
+    func randomSteps(_ g: inout SeededRandom) -> String {
         (0..<Int.random(in: 1...6, using: &g)).map { _ in
             switch Int.random(in: 0..<4, using: &g) {
             case 0, 1: "        - setWeight: \(Int.random(in: 0...100, using: &g))"
@@ -28,7 +17,7 @@ import StewardSpec
 
     @Test(arguments: 0..<40)
     func invariantsHold(seed: UInt64) throws {
-        var g = Generator(state: seed)
+        var g = SeededRandom(seed: seed)
         var s = try Scenario(baseYAML(errorRateLimit: Int.random(in: 1...3, using: &g)) + rolloutYAML(steps: randomSteps(&g)))
         let registry: Set<SemanticVersion> = [SemanticVersion(0, 9, 0), v100, v110, v120]
         var canaryWeight = 0

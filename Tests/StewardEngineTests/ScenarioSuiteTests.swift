@@ -3,16 +3,13 @@ import Testing
 import StewardEngine
 import StewardSpec
 import StewardYAML
+import StewardTesting
 
 /// The public scenario suite (examples/simulations/scenarios), closed-loop,
 /// with the quickstart's template: the engine's decisions against a
 /// Flagger-style baseline on the same seeded traffic.
 @Suite struct ScenarioSuiteTests {
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let root = SourceTree.root
 
     /// Seeds per scenario in `make test`; `steward simulate --scenario DIR --runs N` runs more.
     static let seeds = Int(ProcessInfo.processInfo.environment["STEWARD_SUITE_SEEDS"] ?? "") ?? 3

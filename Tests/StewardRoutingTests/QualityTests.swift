@@ -1,4 +1,5 @@
 import Testing
+import StewardEngine
 @testable import StewardRouting
 
 @Suite struct QualityTests {
@@ -25,7 +26,7 @@ import Testing
     /// Raising the canary's share only ever moves keys from stable to the
     /// canary; lowering it only moves them back.
     @Test func rampsAreMonotonic() throws {
-        var generator = SplitMix(seed: 42)
+        var generator = SeededRandom(seed: 42)
         let keys = (0..<5_000).map { "key-\($0)-\(generator.next())" }
         for _ in 0..<20 {
             var shares = (0..<8).map { _ in Int(generator.next() % 10_001) }.sorted()
@@ -96,18 +97,6 @@ import Testing
     }
 }
 
-/// A tiny deterministic generator, so the random ramps are the same every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
 
 /// The library gateways embed never traps on input.
 @Suite struct RoutingInputTests {

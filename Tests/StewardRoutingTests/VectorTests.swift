@@ -1,15 +1,12 @@
 import Foundation
 import Testing
 @testable import StewardRouting
+import StewardTesting
 
 /// The published test vectors, checked against this implementation and the
 /// Python one in examples/gateway.
 @Suite struct VectorTests {
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let root = SourceTree.root
 
     struct Vectors: Decodable {
         struct Hash: Decodable { var input: String; var fnv1a64: String; var mixed: String }

@@ -1,12 +1,9 @@
 import Foundation
+import StewardTesting
 
 /// Paths inside this repository, found from this file's place.
 enum Repo {
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let root = SourceTree.root
 
     static func path(_ relative: String) -> String { root + "/" + relative }
 
