@@ -44,6 +44,8 @@ extension Repository {
             while records.count < limit {
                 next = git_revwalk_next(&oid, walker)
                 guard next == 0 else { break }
+                // A cheap look at the paths' tree entries first: the whole diff a record carries costs far more.
+                if !paths.isEmpty, try !unlockedTouches(ObjectID(oid), paths) { continue }
                 let record = try unlockedRecord(ObjectID(oid))
                 if let since, record.date < since { continue }
                 if !paths.isEmpty, !record.changedPaths.contains(where: { path in
@@ -123,6 +125,44 @@ extension Repository {
     }
 
     private func changedPaths(_ commit: OpaquePointer) throws(GitError) -> [String] {
+        try withTrees(commit) { (tree, parentTree) throws(GitError) -> [String] in
+            var diff: OpaquePointer?
+            try check("diff a commit", git_diff_tree_to_tree(&diff, pointer, parentTree, tree, nil))
+            defer { git_diff_free(diff) }
+            return (0..<git_diff_num_deltas(diff)).compactMap { index in
+                guard let delta = git_diff_get_delta(diff, index)?.pointee else { return nil }
+                return (delta.new_file.path ?? delta.old_file.path).map { String(cString: $0) }
+            }
+        }
+    }
+
+    /// Whether commit `id` changes any of `paths` (files or folders) against
+    /// its first parent, from their tree entries' ids alone.
+    private func unlockedTouches(_ id: ObjectID, _ paths: [String]) throws(GitError) -> Bool {
+        var oid = id.raw
+        var commit: OpaquePointer?
+        try check("look up commit \(id.short)", git_commit_lookup(&commit, pointer, &oid))
+        defer { git_commit_free(commit) }
+        return try withTrees(commit!) { (tree, parentTree) throws(GitError) -> Bool in
+            func entry(_ tree: OpaquePointer?, _ path: String) -> git_oid? {
+                var entry: OpaquePointer?
+                guard let tree, git_tree_entry_bypath(&entry, tree, path) == 0 else { return nil }
+                defer { git_tree_entry_free(entry) }
+                return git_tree_entry_id(entry)?.pointee
+            }
+            return paths.contains { path in
+                let path = path.hasSuffix("/") ? String(path.dropLast()) : path
+                switch (entry(tree, path), entry(parentTree, path)) {
+                case (nil, nil): return false
+                case (var mine?, var theirs?): return git_oid_cmp(&mine, &theirs) != 0
+                default: return true
+                }
+            }
+        }
+    }
+
+    /// Runs `body` with the commit's tree and its first parent's (nil for a root commit).
+    private func withTrees<T>(_ commit: OpaquePointer, _ body: (OpaquePointer?, OpaquePointer?) throws(GitError) -> T) throws(GitError) -> T {
         var tree: OpaquePointer?
         try check("read a commit's tree", git_commit_tree(&tree, commit))
         defer { git_tree_free(tree) }
@@ -134,12 +174,6 @@ extension Repository {
             try check("read a parent's tree", git_commit_tree(&parentTree, parent))
         }
         defer { git_tree_free(parentTree) }
-        var diff: OpaquePointer?
-        try check("diff a commit", git_diff_tree_to_tree(&diff, pointer, parentTree, tree, nil))
-        defer { git_diff_free(diff) }
-        return (0..<git_diff_num_deltas(diff)).compactMap { index in
-            guard let delta = git_diff_get_delta(diff, index)?.pointee else { return nil }
-            return (delta.new_file.path ?? delta.old_file.path).map { String(cString: $0) }
-        }
+        return try body(tree, parentTree)
     }
 }
