@@ -377,7 +377,7 @@ struct RolloutRound {
               status.phase == .progressing else { return }
         let why = holds.isEmpty ? "" : ": " + holds.map(\.text).joined(separator: "; ")
         let reason = "\(Self.deadlinePrefix): step \(status.stepIndex + 1) has waited \(deadline) for evidence\(why)"
-        if let canary = status.canary, holds.contains(where: { $0.kind == .failing || $0.metric.flatMap { status.verdicts[$0] }?.favoursFailure == true }) {
+        if let canary = status.canary, holds.contains(where: pointsToRegression) {
             rollBack(canary, because: reason)
             return
         }
@@ -389,6 +389,12 @@ struct RolloutRound {
         status.phase = .aborted
         status.standStill(.progressDeadline, reason)
         actions.append(.notify(rollout: name, message: "aborted: \(reason)"))
+    }
+
+    /// Whether what holds a move points to a regression: a metric failing
+    /// or leaning to failure, or its estimate on the bad side.
+    private func pointsToRegression(_ hold: HoldCause) -> Bool {
+        hold.kind == .failing || hold.metric.flatMap { status.verdicts[$0] }?.favoursFailure == true
     }
 
     mutating func nextStep() {
