@@ -16,13 +16,12 @@ extension Reconciler {
         let trailers: [(Trailer, String)] = [(.action, "rollback"), (.rollout, rollout), (.fromVersion, from.description),
                                              (.toVersion, to.description), (.reason, reason), (.observedRevision, observed),
                                              (.exposedRequests, "\(exposed)"), (.actor, "agent")]
-        let file = desired.state.rollouts[rollout]?.source.file
-        let modelFile = desired.state.rollouts[rollout].flatMap { desired.state.models[$0.model]?.source.file }
+        let files = RolloutFiles(rollout, in: desired.state)
         return try await publishCommit("rollback of \(rollout)") { [weak self] repository, tip in
-            guard let self, let current = try self.rollout(rollout, at: tip, in: repository, file: file), current.canary == from else { return nil }
+            guard let self, let current = try self.rollout(rollout, at: tip, in: repository, file: files.rollout), current.canary == from else { return nil }
             var why = "abort mode: the canary is cleared by an edit"
             if mode == .revert {
-                switch try self.introducingCommit(of: from, rollout: rollout, file: file, modelFile: modelFile, from: tip, in: repository) {
+                switch try self.introducingCommit(of: from, rollout: rollout, files: files, from: tip, in: repository) {
                 case .found(let commit):
                     do {
                         return try repository.createRevert(of: commit, onto: tip, body: "Rolled back by Steward: \(reason).",
@@ -47,19 +46,13 @@ extension Reconciler {
     }
 
     /// The newest commit whose rollout sets `canary` while its parent's did not,
-    /// read one file at a time. `file` and `modelFile` are the rollout's and
-    /// its model's as the desired state acted on has them; the tip's whole
-    /// state is loaded only when the rollout's is unknown.
-    func introducingCommit(of canary: SemanticVersion, rollout name: String, file known: String?, modelFile: String?,
+    /// read one file at a time. `files` are as the desired state acted on
+    /// has them; the tip's whole state is loaded only when the rollout's is unknown.
+    func introducingCommit(of canary: SemanticVersion, rollout name: String, files known: RolloutFiles,
                            from tip: ObjectID, in repository: Repository) throws -> Introduction {
-        var file = known, modelFile = modelFile
-        if file == nil {
-            let state = try Self.load(tip, in: repository, paths: config.paths).state
-            file = state.rollouts[name]?.source.file
-            modelFile = state.rollouts[name].flatMap { state.models[$0.model]?.source.file }
-        }
-        guard let file else { return .notRevertible("the rollout is gone") }
-        let allowed = Set([file] + (modelFile.map { [$0] } ?? []))
+        let files = known.rollout != nil ? known : RolloutFiles(name, in: try Self.load(tip, in: repository, paths: config.paths).state)
+        guard let file = files.rollout else { return .notRevertible("the rollout is gone") }
+        let allowed = Set([file] + (files.model.map { [$0] } ?? []))
         func canaryOf(_ commit: ObjectID) throws -> SemanticVersion? {
             try Self.rollout(name, in: file, at: commit, of: repository)?.canary
         }
@@ -82,5 +75,17 @@ extension Reconciler {
         let outcomes = store.outcomes
         let tally = try await blocking { try outcomes.tally(model: model, version: version.description, from: start.secondsSinceEpoch, to: now.secondsSinceEpoch + 1) }
         return Int(tally.requests)
+    }
+}
+
+/// The files that hold a rollout and its model in a desired state: all a
+/// revert of the commit that set the canary may touch.
+struct RolloutFiles {
+    var rollout: String?
+    var model: String?
+
+    init(_ name: String, in state: DesiredState) {
+        rollout = state.rollouts[name]?.source.file
+        model = state.rollouts[name].flatMap { state.models[$0.model]?.source.file }
     }
 }

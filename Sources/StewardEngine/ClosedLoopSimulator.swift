@@ -54,26 +54,27 @@ public enum ClosedLoopSimulator {
         public var crossedAt: Int?
         public var crossedRule: String?
         public var flaps = 0
+        /// With rules: the template's critical z (`RegressionRules.criticalZ`).
+        public var criticalZ: Double?
         /// With rules: the squared z-score, per rule, that an oracle's
         /// fixed-sample test could have drawn from the canary's requests
         /// while it was regressed (see `RegressionRules.information`).
         public var information: [String: Double] = [:]
-
-        /// The z an oracle's test expects on the best rule: below the
-        /// template's critical z, no analysis could have seen the regression
-        /// in the exposure this run gave it.
-        public var reach: Double { (information.values.max() ?? 0).squareRoot() }
         /// The same had the canary, instead of whatever ended its run, been
         /// held at its last weight below 100% until the horizon: what
         /// waiting longer could have shown.
         public var heldInformation: [String: Double] = [:]
-        public var heldReach: Double { (heldInformation.values.max() ?? 0).squareRoot() }
-        /// Whether an oracle holding the canary to the horizon could have seen it; nil without rules.
-        public var withinReachHeld: Bool? { criticalZ.map { heldReach >= $0 } }
-        /// With rules: the template's critical z (`RegressionRules.criticalZ`).
-        public var criticalZ: Double?
-        /// Whether an oracle could have seen the regression; nil without rules.
+
+        /// The z an oracle's test expects on the best rule.
+        public var reach: Double { Self.z(information) }
+        public var heldReach: Double { Self.z(heldInformation) }
+        /// Whether an oracle could have seen the regression in the exposure
+        /// this run gave it; nil without rules.
         public var withinReach: Bool? { criticalZ.map { reach >= $0 } }
+        /// Whether an oracle holding the canary to the horizon could have; nil without rules.
+        public var withinReachHeld: Bool? { criticalZ.map { heldReach >= $0 } }
+
+        private static func z(_ information: [String: Double]) -> Double { (information.values.max() ?? 0).squareRoot() }
     }
 
     public static let start = Moment(secondsSinceEpoch: 1_800_000_000)
@@ -87,10 +88,13 @@ public enum ClosedLoopSimulator {
         var rng = SeededRandom(seed: seed)
         var run = Run()
         if let rules { (run.regression, run.criticalZ) = (false, rules.criticalZ) }
-        func regressed(_ minute: Int, _ weight: Int, labelling: Bool = true) -> Bool {
+        typealias Versions = (canary: TrafficScenario.Behaviour, stable: TrafficScenario.Behaviour)
+        func behaviours(_ minute: Int, _ weight: Int) -> Versions {
+            (scenario.behaviour(of: .canary, minute: minute, weight: weight), scenario.behaviour(of: .stable, minute: minute, weight: weight))
+        }
+        func regressed(_ versions: Versions, _ minute: Int, _ weight: Int, labelling: Bool = true) -> Bool {
             guard let rules else { return scenario.canaryRegressed(minute: minute, weight: weight) }
-            let rule = rules.crossed(canary: scenario.behaviour(of: .canary, minute: minute, weight: weight),
-                                     stable: scenario.behaviour(of: .stable, minute: minute, weight: weight))
+            let rule = rules.crossed(canary: versions.canary, stable: versions.stable)
             if let rule, labelling, weight > 0, run.crossedAt == nil {
                 run.regression = true
                 run.crossedAt = minute
@@ -98,18 +102,19 @@ public enum ClosedLoopSimulator {
             }
             return rule != nil
         }
-        func told(_ minute: Int, _ weight: Int, _ requests: Int) -> [String: Double] {
-            rules?.information(canary: scenario.behaviour(of: .canary, minute: minute, weight: weight),
-                               stable: scenario.behaviour(of: .stable, minute: minute, weight: weight), requests: requests) ?? [:]
+        func told(_ versions: Versions, _ requests: Int) -> [String: Double] {
+            rules?.information(canary: versions.canary, stable: versions.stable, requests: requests) ?? [:]
         }
         // What an analysis that held the canary where it last stood below 100% would have learnt by the horizon.
         var lastWeight = 0
         func heldToTheHorizon(after minute: Int) {
             guard rules != nil else { return }
             run.heldInformation = run.information
-            for later in minute + 1..<max(minute + 1, scenario.minutes) where regressed(later, lastWeight, labelling: false) {
+            for later in minute + 1..<max(minute + 1, scenario.minutes) {
+                let then = behaviours(later, lastWeight)
+                guard regressed(then, later, lastWeight, labelling: false) else { continue }
                 let requests = Int(scenario.requestsPerMinute(at: later) * Double(lastWeight) / 100)
-                run.heldInformation.merge(told(later, lastWeight, requests), uniquingKeysWith: +)
+                run.heldInformation.merge(told(then, requests), uniquingKeysWith: +)
             }
         }
         for minute in 0..<scenario.minutes {
@@ -117,14 +122,13 @@ public enum ClosedLoopSimulator {
             run.maxWeight = max(run.maxWeight, weight)
             let total = rng.poisson(scenario.requestsPerMinute(at: minute))
             let canaryCount = rng.binomial(total, Double(weight) / 100)
-            let stable = OutcomeSampler.sample(scenario.behaviour(of: .stable, minute: minute, weight: weight),
-                                               requests: total - canaryCount, using: &rng)
-            let canary = OutcomeSampler.sample(scenario.behaviour(of: .canary, minute: minute, weight: weight),
-                                               requests: canaryCount, using: &rng)
+            let versions = behaviours(minute, weight)
+            let stable = OutcomeSampler.sample(versions.stable, requests: total - canaryCount, using: &rng)
+            let canary = OutcomeSampler.sample(versions.canary, requests: canaryCount, using: &rng)
             run.canaryRequests += canaryCount
-            if regressed(minute, weight) {
+            if regressed(versions, minute, weight) {
                 run.badRequests += canaryCount
-                run.information.merge(told(minute, weight, canaryCount), uniquingKeysWith: +)
+                run.information.merge(told(versions, canaryCount), uniquingKeysWith: +)
             }
             if weight < 100 { lastWeight = weight }
             let gap = scenario.inGap(minute: minute)
@@ -141,7 +145,7 @@ public enum ClosedLoopSimulator {
                 // A regression promoted serves all the traffic from now on (a
                 // crossing only after the promotion is counted, not labelled).
                 if end == .promoted {
-                    for later in minute + 1..<max(minute + 1, scenario.minutes) where regressed(later, 100, labelling: false) {
+                    for later in minute + 1..<max(minute + 1, scenario.minutes) where regressed(behaviours(later, 100), later, 100, labelling: false) {
                         run.badRequests += Int(scenario.requestsPerMinute(at: later))
                     }
                 }

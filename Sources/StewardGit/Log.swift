@@ -44,13 +44,10 @@ extension Repository {
             while records.count < limit {
                 next = git_revwalk_next(&oid, walker)
                 guard next == 0 else { break }
-                // A cheap look at the paths' tree entries first: the whole diff a record carries costs far more.
+                // The paths' tree entries against the first parent's, before the whole diff a record carries.
                 if !paths.isEmpty, try !unlockedTouches(ObjectID(oid), paths) { continue }
                 let record = try unlockedRecord(ObjectID(oid))
                 if let since, record.date < since { continue }
-                if !paths.isEmpty, !record.changedPaths.contains(where: { path in
-                    paths.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
-                }) { continue }
                 records.append(record)
             }
             // The end of history is not a failure; a parent that cannot be read is (a shallow or damaged clone).

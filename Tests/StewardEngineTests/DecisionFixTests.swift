@@ -109,26 +109,29 @@ import StewardTesting
     /// (a critical estimate on the bad side) is rolled back; one whose
     /// evidence points nowhere pauses, as before.
     @Test func aStepStillPointingToARegressionAtItsDeadlineIsRolledBack() throws {
-        func run(errors: Double, minutes: Int) throws -> Scenario {
-            var s = try Scenario(baseYAML(errorRateLimit: 1) + rolloutYAML(steps: """
-                        - setWeight: 5
-                        - analysis: {templates: [checks]}
-                        - setWeight: 100
-                """, deadline: "  progressDeadline: 1h"))
-            s.run(minutes: minutes) { version, weight, minute in
-                [measured("error-rate", version, version == v110 ? errors : 0.01, samples: version == v110 ? 50 : 400),
-                 measured("latency", version, 800, samples: 400),
-                 measured("cost", version, 0.001, samples: 400)]
-            }
-            return s
-        }
-        let regressed = try run(errors: 0.058, minutes: 90)
+        let regressed = try Self.waitingAtFivePercent(canaryErrors: 0.058, minutes: 90)
         let rollback = regressed.actions { if case .rollback = $0 { true } else { false } }.first
         #expect(rollback?.action.reason?.hasPrefix("progress deadline: step 2 has waited 1h for evidence: error-rate") == true,
                 "\(String(describing: rollback?.action.reason)) \(regressed.observed["r"]?.verdicts["error-rate"]?.description ?? "")")
-        let healthy = try run(errors: 0.04, minutes: 70)
+        let healthy = try Self.waitingAtFivePercent(canaryErrors: 0.04, minutes: 70)
         #expect(healthy.actions { if case .rollback = $0 { true } else { false } }.isEmpty)
         #expect(healthy.observed["r"]?.pauseCause == .progressDeadline, "\(String(describing: healthy.observed["r"]))")
+    }
+
+    /// A canary at 5% waiting for its error-rate gate, 50 canary requests a
+    /// minute at `canaryErrors`, with a progress deadline of an hour, run for `minutes`.
+    static func waitingAtFivePercent(canaryErrors: Double, minutes: Int) throws -> Scenario {
+        var s = try Scenario(baseYAML(errorRateLimit: 1) + rolloutYAML(steps: """
+                    - setWeight: 5
+                    - analysis: {templates: [checks]}
+                    - setWeight: 100
+            """, deadline: "  progressDeadline: 1h"))
+        s.run(minutes: minutes) { version, weight, minute in
+            [measured("error-rate", version, version == v110 ? canaryErrors : 0.01, samples: version == v110 ? 50 : 400),
+             measured("latency", version, 800, samples: 400),
+             measured("cost", version, 0.001, samples: 400)]
+        }
+        return s
     }
 
     /// Before: at 30 requests a minute a healthy canary waited at 5% for
