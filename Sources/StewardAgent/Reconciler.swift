@@ -54,6 +54,9 @@ public final class Reconciler: @unchecked Sendable {
     var providerProblems: [String: String] = [:]
     /// The fetch under way, if any: rounds look for its result and go on without it.
     var pendingFetch: PendingFetch?
+    /// Why the last fetch failed, until one succeeds: a round that does not
+    /// fetch (evidence arriving, say) still says git is broken.
+    var fetchProblem: String?
     /// The lease that lets one agent act on the branch, and whether this one holds it.
     let lease: AgentLease
     var standing: AgentLease.Standing = .held
@@ -106,16 +109,18 @@ public final class Reconciler: @unchecked Sendable {
         defer { metrics.roundTook(ContinuousClock.now - started) }
         var readATip = false
         // A remote that is away, or never answers, is reported but stops nothing below.
-        var gitProblem: String?
         if fetching || pendingFetch != nil {
             do {
                 readATip = try await refreshDesired(patience: fetchPatience)
+                // A fetch still under way is no sign that git is back.
+                if pendingFetch == nil { fetchProblem = nil }
             } catch {
-                gitProblem = "\(error)"
+                fetchProblem = "\(error)"
                 let kind = (error as? GitError)?.kind.rawValue ?? "other"
                 logger.error("cannot read the branch; acting on the last good state", metadata: ["error": "\(error)", "kind": "\(kind)"])
             }
         }
+        let gitProblem = fetchProblem
         if case .refused(let why) = standing {
             // Another agent acts on this branch: this one plans nothing, commits nothing and publishes no routes.
             snapshot.update {
