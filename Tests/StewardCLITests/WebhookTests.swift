@@ -6,7 +6,7 @@ import FoundationNetworking
 import Testing
 
 /// `POST /v1/hooks/git` on the real agent, polling only once an hour: a
-/// verified GitHub or GitLab push notice makes it fetch within a second;
+/// verified GitHub or GitLab push notice makes it fetch within seconds;
 /// a wrong signature, a replayed signature on another body and an oversized
 /// body are refused and fetch nothing.
 @Suite(.serialized) struct WebhookTests {
@@ -21,6 +21,12 @@ import Testing
         let (_, response) = try await URLSession.shared.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
     }
+
+    /// How long a verified notice may take to become a fetch. The agent
+    /// polls once an hour here, so anything within seconds proves the
+    /// notice did it; a tighter bound only measures how loaded the machine is
+    /// (CI once took over a second after the burst of twenty).
+    static let promptly = 5.0
 
     static func signature(_ body: Data, secret: String = secret) -> String {
         "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
@@ -85,14 +91,14 @@ import Testing
         let log = (try? String(contentsOfFile: world.dir + "/agent.log", encoding: .utf8)) ?? ""
         #expect(log.contains("refused an unverified webhook") && !log.contains(Self.secret))
 
-        // GitHub: a verified push to the watched branch; fetched within a second.
+        // GitHub: a verified push to the watched branch; fetched at once.
         #expect(try await Self.deliver(port, body: notice, headers: ["X-Hub-Signature-256": Self.signature(notice), "X-GitHub-Event": "push"]) == 202)
-        #expect(try await Self.fetches(tip, port: port, within: 1))
+        #expect(try await Self.fetches(tip, port: port, within: Self.promptly))
 
         // GitLab: its token header.
         let third = try Self.push(world, "third")
         #expect(try await Self.deliver(port, body: notice, headers: ["X-Gitlab-Token": Self.secret, "X-Gitlab-Event": "Push Hook"]) == 202)
-        #expect(try await Self.fetches(third, port: port, within: 1))
+        #expect(try await Self.fetches(third, port: port, within: Self.promptly))
 
         // Verified, but another branch: nothing to fetch.
         let fourth = try Self.push(world, "fourth")
@@ -111,7 +117,7 @@ import Testing
             for _ in 0..<20 { group.addTask { try await Self.deliver(port, body: notice, headers: ["X-Hub-Signature-256": Self.signature(notice)]) } }
             for try await status in group { #expect(status == 202) }
         }
-        #expect(try await Self.fetches(fourth, port: port, within: 1))
+        #expect(try await Self.fetches(fourth, port: port, within: Self.promptly))
         try await Task.sleep(for: .milliseconds(500))
         let after = try await rounds()
         #expect(after - before >= 1 && after - before <= 4, "\(before) → \(after)")
