@@ -7,9 +7,12 @@ public struct PlannerController: RolloutController {
     public private(set) var desired: DesiredState
     public let rollout: String
     public private(set) var status: RolloutStatus?
-    /// Outcomes per piece of a span (by the moment it began; see
-    /// `RecentWindow`), per version: the engine may ask for any of them.
+    /// Outcomes per piece of a span (by the moment it began; as long as
+    /// `RecentWindow.latestSeconds`, so the engine can ask for the last
+    /// minutes too), per version.
     private var spans: [Moment: (stable: OutcomeTally, canary: OutcomeTally)] = [:]
+    /// The windows of pieces already followed by another, by start.
+    private var closedPieces: [Moment: (end: Moment, readings: [MetricReading])] = [:]
     /// Latency as one number per minute and version, when the world gives it so.
     private var latencyNumbers: [MetricReading] = []
     private let latencyAsNumbers: Bool
@@ -54,7 +57,7 @@ public struct PlannerController: RolloutController {
 
     public mutating func minutePassed(stable: OutcomeTally?, canary: OutcomeTally?, now: Moment) -> RolloutEnd? {
         if let status, let spanStart = status.exposure.last?.at, status.canaryWeight > 0 {
-            let piece = RecentWindow.pieceSeconds
+            let piece = RecentWindow.latestSeconds
             let pieceStart = spanStart + (max(0, now.since(spanStart) - 60) / piece).rounded(.down) * piece
             var span = spans[pieceStart] ?? (OutcomeTally(), OutcomeTally())
             if let stable { span.stable.add(stable) }
@@ -103,8 +106,8 @@ public struct PlannerController: RolloutController {
         }
     }
 
-    /// Each span's tallies as one pooled window per metric and version.
-    private func evidence(_ now: Moment) -> Evidence {
+    /// Each piece's tallies as one pooled window per metric and version.
+    private mutating func evidence(_ now: Moment) -> Evidence {
         guard let status, let canary = status.canary else { return Evidence() }
         var evidence = Evidence()
         let changes = status.exposure
@@ -113,13 +116,21 @@ public struct PlannerController: RolloutController {
             guard let span = spans[start] else { continue }
             let nextChange = changes.first { $0.at > start }?.at
             let end = [i + 1 < starts.count ? starts[i + 1] : now, nextChange ?? now, now].min()!
+            // A piece with one after it is done: its windows are made once.
+            if let done = closedPieces[start], done.end == end {
+                done.readings.forEach { evidence.record($0) }
+                continue
+            }
+            var readings: [MetricReading] = []
             for (name, measure) in measures {
                 if latencyAsNumbers, measure.quantile != nil { continue }
                 for (version, tally) in [(status.stable, span.stable), (canary, span.canary)] {
                     guard let statistics = tally.statistics(for: measure) else { continue }
-                    evidence.record(MetricReading(metric: name, version: version, windowStart: start, windowEnd: end, statistics: statistics))
+                    readings.append(MetricReading(metric: name, version: version, windowStart: start, windowEnd: end, statistics: statistics))
                 }
             }
+            readings.forEach { evidence.record($0) }
+            if i + 1 < starts.count { closedPieces[start] = (end, readings) }
         }
         for reading in latencyNumbers where reading.windowStart >= (changes.first?.at ?? now) { evidence.record(reading) }
         return evidence

@@ -308,8 +308,10 @@ struct RolloutRound {
         }
         let back = max(0, Int(now.since(current.at) / piece) - 1)
         let from = current.at + Double(back) * piece
+        let latestFrom = now + -RecentWindow.latestSeconds
         return RecentWindow(span: span(metric, canary: canary, from: from, to: now), index: index + back + 1,
-                            minutes: Int((now.since(from) / 60).rounded()))
+                            minutes: Int((now.since(from) / 60).rounded()),
+                            latest: latestFrom > from ? span(metric, canary: canary, from: latestFrom, to: now) : nil)
     }
 
     /// What holds a move to `weight` (a promotion when it is the whole

@@ -50,11 +50,17 @@ public struct RecentWindow: Sendable {
     /// The window's start counted over the whole exposure, from 1.
     public var index: Int
     public var minutes: Int
+    /// The last `latestSeconds` of the window, when it is longer: looked at
+    /// only to hold a promotion, so a regression that began minutes before
+    /// it is not diluted by the healthy quarter hour before it.
+    public var latest: ExposureSpan?
+    public static let latestSeconds = 300.0
 
-    public init(span: ExposureSpan, index: Int, minutes: Int) {
+    public init(span: ExposureSpan, index: Int, minutes: Int, latest: ExposureSpan? = nil) {
         self.span = span
         self.index = index
         self.minutes = minutes
+        self.latest = latest
     }
 
     /// "the last minute", "the last 17 minutes".
@@ -139,8 +145,12 @@ enum SequentialJudge {
         let sharedIncidentNote = "stable fails it too over the same time, and the canary is no worse: an incident on both versions is not the canary's doing"
         let recentEstimate = recent.flatMap { measureRecent($0, metric, failAlpha: failAlpha, passAlpha: passAlpha) }
         // Nor is a version promoted while its latest stretch favours a regression: a late one is not diluted at promotion.
-        if let current = recentEstimate, current.favoursByEvidence == true || (
-            (above ? current.value > current.threshold : current.value < current.threshold) && Self.enoughEvents(recent)) {
+        if let recent, pointsToRegression(recentEstimate, recent.span, above: above, least: 0) {
+            verdict.favoursFailure = true
+        }
+        if !verdict.favoursFailure, let latest = recent?.latest, let canary = latest.canary, Self.enoughBehind(canary),
+           case .success(let e) = measure(canary, metric, spans: [latest], failAlpha: passAlpha, passAlpha: passAlpha), e.isNumber,
+           pointsToRegression(e, latest, above: above, least: Self.leastLatestSamples) {
             verdict.favoursFailure = true
         }
         if estimate.fails(above: above) {
@@ -256,12 +266,27 @@ enum SequentialJudge {
         return above ? interval.lower > 0 : interval.upper < 0
     }
 
-    /// Whether a point estimate from the recent window means anything: any
-    /// mean or quantile does; a rate's needs some events behind it.
-    private static func enoughEvents(_ recent: RecentWindow?) -> Bool {
-        guard case .rate(let events, _)? = recent?.span.canary else { return true }
-        return events >= 10
+    /// Whether a stretch's estimate points to a regression: its evidence
+    /// favours failure two to one, or its point estimate lies on the bad
+    /// side with enough behind it to mean anything (a rate's ten events;
+    /// `least` samples of anything else).
+    private static func pointsToRegression(_ estimate: Estimate?, _ span: ExposureSpan, above: Bool, least: Double) -> Bool {
+        guard let estimate else { return false }
+        if estimate.favoursByEvidence == true { return true }
+        guard above ? estimate.value > estimate.threshold : estimate.value < estimate.threshold, let canary = span.canary else { return false }
+        return enoughBehind(canary, least: least)
     }
+
+    /// Whether a point estimate means anything: a rate's needs ten events,
+    /// anything else `least` samples.
+    private static func enoughBehind(_ canary: MetricStatistics, least: Double = leastLatestSamples) -> Bool {
+        if case .rate(let events, _) = canary { return events >= 10 }
+        return canary.samples >= max(least, 1)
+    }
+
+    /// What a mean or quantile over the last minutes needs behind it before
+    /// its point estimate holds a promotion.
+    static let leastLatestSamples = 50.0
 
     /// Whether the recent window is also judged alone for failure (it is
     /// always looked at for a lean). Not for latency against stable, judged

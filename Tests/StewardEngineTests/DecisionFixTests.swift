@@ -54,6 +54,34 @@ import StewardTesting
         #expect(s.weights == [5])
     }
 
+    /// Before: errors that rose to 9% four minutes before promotion were
+    /// promoted, since the latest stretch of 15–30 minutes still read 2% of
+    /// healthy minutes (a drawn world: hallucinations at 3.3× stable from
+    /// nine minutes before promotion). Now the last five minutes' estimate,
+    /// with ten events behind it, holds the promotion too; the stretch then
+    /// fills with the regression and fails.
+    @Test func aRegressionOfTheLastMinutesHoldsThePromotion() throws {
+        var s = try Scenario(baseYAML() + rolloutYAML(steps: """
+                    - setWeight: 5
+                    - pause: {duration: 40m}
+                    - setWeight: 100
+            """))
+        func minute(_ version: SemanticVersion, _ minute: Int) -> [MetricReading] {
+            let late = version == v110 && minute >= 37
+            return [measured("error-rate", version, late ? 0.09 : 0.01, samples: 200),
+                    measured("latency", version, 800, samples: 3_000),
+                    measured("cost", version, 0.001, samples: 3_000)]
+        }
+        s.run(minutes: 42) { version, _, at in minute(version, at) }
+        let verdict = try #require(s.observed["r"]?.verdicts["error-rate"])
+        // Neither the pooled estimate nor the quarter hour before would hold it.
+        #expect(verdict.outcome == .pass && !verdict.leaning, "\(verdict)")
+        #expect(verdict.favoursFailure, "\(verdict)")
+        #expect(s.actions { if case .promote = $0 { true } else { false } }.isEmpty)
+        s.run(minutes: 40) { version, _, at in minute(version, at) }
+        #expect(s.actions { if case .rollback = $0 { true } else { false } }.count == 1)
+    }
+
     /// Before: with `above: 0`, a canary at 0.3% safety violations was
     /// excused as "an incident on both versions" because stable had one
     /// background violation, and could then neither pass nor fail.
