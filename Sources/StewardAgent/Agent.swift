@@ -64,9 +64,9 @@ public struct Agent {
         return state.lastError == nil
     }
 
-    private func open() throws -> (Reconciler, AgentStore) {
+    private func open() throws -> (Reconciler, any AgentStore) {
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
-        let store = try AgentStore(path: config.stateDirectory + "/steward.sqlite")
+        let store = try SQLiteAgentStore(path: config.stateDirectory + "/steward.sqlite")
         return (try Reconciler(config: config, store: store, logger: logger), store)
     }
 }

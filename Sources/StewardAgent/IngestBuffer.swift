@@ -3,15 +3,15 @@ import StewardEngine
 import StewardStore
 import Synchronization
 
-/// Outcomes added up in memory as they arrive, and written to SQLite in one
+/// Outcomes added up in memory as they arrive, and written to the store in one
 /// transaction a second (and before every reconcile round reads them), so
 /// that a gateway's POST costs a few additions, not a disk write. A crash
 /// loses at most the last second's outcomes: samples, not state.
 public final class IngestBuffer: Sendable {
-    private let pending = Mutex<[OutcomeStore.BucketKey: OutcomeTally]>([:])
-    let store: OutcomeStore
+    private let pending = Mutex<[BucketKey: OutcomeTally]>([:])
+    let store: any OutcomeStore
 
-    public init(store: OutcomeStore) {
+    public init(store: any OutcomeStore) {
         self.store = store
     }
 
@@ -23,8 +23,8 @@ public final class IngestBuffer: Sendable {
     /// when that would hold more than `maximumBuckets`.
     @discardableResult
     public func add(_ outcomes: [Outcome]) -> Bool {
-        var local: [OutcomeStore.BucketKey: OutcomeTally] = [:]
-        for outcome in outcomes { outcome.add(to: &local[OutcomeStore.bucket(of: outcome), default: OutcomeTally()]) }
+        var local: [BucketKey: OutcomeTally] = [:]
+        for outcome in outcomes { outcome.add(to: &local[BucketKey(of: outcome), default: OutcomeTally()]) }
         return pending.withLock { pending in
             let added = local.keys.filter { pending[$0] == nil }.count
             guard pending.count + added <= Self.maximumBuckets else { return false }
@@ -38,14 +38,14 @@ public final class IngestBuffer: Sendable {
     private let problem = Mutex<String?>(nil)
 
     /// Writes what has arrived since the last flush.
-    public func flush() throws {
+    public func flush() async throws {
         let batch = pending.withLock { pending in
             defer { pending.removeAll(keepingCapacity: true) }
             return pending
         }
         guard !batch.isEmpty else { return }
         do {
-            try store.record(tallies: batch)
+            try await store.record(tallies: batch)
             problem.withLock { $0 = nil }
         } catch {
             problem.withLock { $0 = "\(error)" }

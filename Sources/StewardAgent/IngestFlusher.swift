@@ -17,7 +17,7 @@ struct IngestFlusher: Service {
     private func flush() async {
         let buffer = self.buffer
         do {
-            try await blocking { try buffer.flush() }
+            try await buffer.flush()
         } catch {
             logger.error("cannot write outcomes; they are kept in memory and written with the next flush", metadata: ["error": "\(error)"])
         }

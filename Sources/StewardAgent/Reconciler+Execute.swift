@@ -31,7 +31,7 @@ extension Reconciler {
             metrics.action(Self.kindName(kind), outcome: "done")
             let journal = store.journal, status = statuses[rollout], why = action.reason
             do {
-                try await blocking { try journal.finish(try journal.begin(rollout: rollout, action: kind, revision: revision), status: status, why: why) }
+                try await journal.finish(try await journal.begin(rollout: rollout, action: kind, revision: revision, at: clock()), status: status, why: why)
             } catch {
                 logger.error("cannot journal a traffic change; the routing table has it", metadata: ["rollout": "\(rollout)", "error": "\(error)"])
             }
@@ -60,16 +60,16 @@ extension Reconciler {
     /// Runs one action that is not traffic, journalled before it runs.
     private func journalled(_ action: Action, rollout: String, kind: String, desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
         let journal = store.journal, revision = desired.revision.description
-        let id = try await blocking { try journal.begin(rollout: rollout, action: kind, revision: revision) }
+        let id = try await journal.begin(rollout: rollout, action: kind, revision: revision, at: clock())
         let before = statuses[rollout]
         do {
             let commit = try await run(action, desired: desired, at: now)?.description
             if let event = Self.event(for: action, before: before, revision: revision) { notifier.post(event) }
             let status = statuses[rollout]
-            try await blocking { try journal.finish(id, status: status, commit: commit, why: action.reason) }
+            try await journal.finish(id, status: status, commit: commit, why: action.reason)
             metrics.action(Self.kindName(kind), outcome: "done")
         } catch {
-            try? await blocking { try journal.fail(id, reason: "\(error)") }
+            try? await journal.fail(id, reason: "\(error)")
             metrics.action(Self.kindName(kind), outcome: "failed")
             throw error
         }

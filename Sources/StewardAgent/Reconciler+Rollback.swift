@@ -73,7 +73,7 @@ extension Reconciler {
     func exposedRequests(_ rollout: String, version: SemanticVersion, desired: DesiredState, at now: Moment) async throws -> Int {
         guard let model = desired.rollouts[rollout]?.model, let start = statuses[rollout]?.exposure.first?.at else { return 0 }
         let outcomes = store.outcomes
-        let tally = try await blocking { try outcomes.tally(model: model, version: version.description, from: start.secondsSinceEpoch, to: now.secondsSinceEpoch + 1) }
+        let tally = try await outcomes.tally(model: model, version: version.description, from: start.secondsSinceEpoch, to: now.secondsSinceEpoch + 1)
         return Int(tally.requests)
     }
 }

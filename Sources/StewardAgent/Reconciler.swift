@@ -19,7 +19,7 @@ import Synchronization
 /// task at a time (the agent's loop).
 public final class Reconciler: @unchecked Sendable {
     let config: AgentConfig
-    let store: AgentStore
+    let store: any AgentStore
     let repository: Repository
     let remote: RemoteOptions
     /// Every libgit2 call of the agent runs here, one at a time and cancellable.
@@ -72,7 +72,7 @@ public final class Reconciler: @unchecked Sendable {
     /// How long outcomes are kept: long enough for any rollout's exposure.
     static let retention: TimeInterval = 7 * 24 * 3600
 
-    public init(config: AgentConfig, store: AgentStore, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
+    public init(config: AgentConfig, store: any AgentStore, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.config = config
         self.store = store
         self.logger = logger
@@ -251,7 +251,7 @@ public final class Reconciler: @unchecked Sendable {
         lastPrune = now
         let outcomes = store.outcomes, before = now.timeIntervalSince1970 - Self.retention
         let readings = store.readings
-        let dropped = try await blocking { try outcomes.prune(before: before) + readings.prune(before: before) }
+        let dropped = try await outcomes.prune(before: before) + readings.prune(before: before)
         if dropped > 0 { logger.info("dropped old outcomes", metadata: ["buckets": "\(dropped)"]) }
     }
 
@@ -399,7 +399,7 @@ public final class Reconciler: @unchecked Sendable {
     /// it agrees with git on where the rollout is.
     func resumeStatuses(at commit: ObjectID, desired: DesiredState) async throws {
         let journal = store.journal
-        let journalled = try await blocking { try journal.latestStatuses() }
+        let journalled = try await journal.latestStatuses()
         for name in desired.rollouts.keys.sorted() where statuses[name] == nil {
             let path = Self.statusPath(name)
             guard let bytes = try await withGit("read \(path)", { repository, _ in try repository.file(path, at: commit) }) else { continue }
@@ -419,13 +419,13 @@ public final class Reconciler: @unchecked Sendable {
     /// made anew from git, and every commit checks the tip before it is made.
     func settleJournal() async throws {
         let journal = store.journal
-        let pending = try await blocking { try journal.pending() }
+        let pending = try await journal.pending()
         metrics.journalPending(pending.count)
         guard !pending.isEmpty else { return }
         for entry in pending {
             logger.warning("an action was interrupted; re-checking it against git", metadata: ["rollout": "\(entry.rollout)", "action": "\(entry.action)"])
         }
-        try await blocking { try journal.settlePending("interrupted; re-planned from git after a restart") }
+        try await journal.settlePending("interrupted; re-planned from git after a restart")
     }
 
     /// The engine reads no time-zone database: the agent owns the clock and
@@ -450,7 +450,7 @@ public final class Reconciler: @unchecked Sendable {
     func gatherEvidence(_ desired: DesiredState, at now: Moment) async throws -> Evidence {
         let ingest = self.ingest
         do {
-            try await blocking { try ingest.flush() }
+            try await ingest.flush()
         } catch {
             // The rollouts are judged on what the store has; new outcomes are refused (503) until it can write again.
             logger.error("cannot write outcomes; judging on what the store holds", metadata: ["error": "\(error)"])

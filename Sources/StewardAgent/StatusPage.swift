@@ -9,7 +9,7 @@ import StewardStore
 /// seconds. Every text from the repository is escaped.
 struct StatusPage {
     var report: StatusReport
-    var history: [ActionJournal.WeightPoint]
+    var history: [WeightPoint]
     var now: Date
     /// The URL of a commit for a person; `{commit}` is replaced by its id.
     var commitURL: String?

@@ -64,7 +64,7 @@ public struct StatusReport: Codable, Sendable {
         public var commit: String?
     }
 
-    init(_ state: AgentSnapshot.State, journal: [ActionJournal.Entry], outcomeWriteProblem: String? = nil) {
+    init(_ state: AgentSnapshot.State, journal: [JournalEntry], outcomeWriteProblem: String? = nil) {
         self.outcomeWriteProblem = outcomeWriteProblem
         ready = state.ready
         desiredRevision = state.desiredRevision

@@ -25,7 +25,7 @@ import StewardStore
     @Test func aBucketOfAnyTimeNeverTraps() {
         for time in [1e19, 1e300, -1e19] {
             let outcome = Outcome(model: "m", version: "1.0.0", time: time, latencyMs: 1, ok: true)
-            #expect(OutcomeStore.bucket(of: outcome).start >= 0)
+            #expect(BucketKey(of: outcome).start >= 0)
         }
     }
 
@@ -45,29 +45,29 @@ import StewardStore
         #expect(OutcomeBatch(json: Data(body.utf8), now: 1_800_000_000)?.accepted.count == 3)
     }
 
-    @Test func theBufferHoldsABoundedNumberOfBucketsAndRefusesABatchWhole() throws {
-        let buffer = IngestBuffer(store: try OutcomeStore(path: ":memory:"))
+    @Test func theBufferHoldsABoundedNumberOfBucketsAndRefusesABatchWhole() async throws {
+        let buffer = IngestBuffer(store: MemoryAgentStore().outcomes)
         func outcomes(_ models: Range<Int>) -> [Outcome] { models.map { Outcome(model: "m\($0)", version: "1.0.0", time: 1_800_000_000, latencyMs: 1, ok: true) } }
         #expect(buffer.add(outcomes(0..<IngestBuffer.maximumBuckets - 1)))
         #expect(!buffer.add(outcomes(IngestBuffer.maximumBuckets..<IngestBuffer.maximumBuckets + 2)), "two new buckets would pass the bound")
         #expect(buffer.add(outcomes(0..<1) + outcomes(IngestBuffer.maximumBuckets..<IngestBuffer.maximumBuckets + 1)), "one new bucket fits")
         #expect(!buffer.add(outcomes(IngestBuffer.maximumBuckets + 1..<IngestBuffer.maximumBuckets + 2)))
-        try buffer.flush()
+        try await buffer.flush()
         #expect(buffer.add(outcomes(IngestBuffer.maximumBuckets + 1..<IngestBuffer.maximumBuckets + 2)), "written buckets leave memory")
     }
 
-    @Test func aStoreThatCannotWriteIsSaidAndNothingIsLost() throws {
+    @Test func aStoreThatCannotWriteIsSaidAndNothingIsLost() async throws {
         let path = NSTemporaryDirectory() + "steward-store-\(UUID().uuidString).sqlite"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try OutcomeStore(path: path)
-        let buffer = IngestBuffer(store: store)
+        let store = try SQLiteAgentStore(path: path)
+        let buffer = IngestBuffer(store: store.outcomes)
         buffer.add([Outcome(model: "m", version: "1.0.0", time: 1_800_000_000, latencyMs: 1, ok: true)])
-        try buffer.flush()
+        try await buffer.flush()
         #expect(buffer.writeProblem == nil)
         // The file under the open database stops being a database: every write fails, as on a full or broken disk.
         try Data(repeating: 0xFF, count: 8192).write(to: URL(fileURLWithPath: path))
         buffer.add([Outcome(model: "m", version: "1.0.0", time: 1_800_000_010, latencyMs: 1, ok: false)])
-        #expect(throws: (any Error).self) { try buffer.flush() }
+        await #expect(throws: (any Error).self) { try await buffer.flush() }
         #expect(buffer.writeProblem != nil)
         // The tally that could not be written is still held, for the next flush: it takes one place of the bound.
         func others(_ range: Range<Int>) -> [Outcome] { range.map { Outcome(model: "n\($0)", version: "1.0.0", time: 1_800_000_000, latencyMs: 1, ok: true) } }

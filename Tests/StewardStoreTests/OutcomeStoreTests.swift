@@ -4,16 +4,32 @@ import StewardEngine
 import StewardSpec
 @testable import StewardStore
 
-/// The ingest store: a real SQLite file, buckets of ten seconds, exact pooling.
-@Suite struct OutcomeStoreTests {
-    func temporaryStore() throws -> (AgentStore, String) {
-        let path = NSTemporaryDirectory() + "steward-store-" + UUID().uuidString + ".sqlite"
-        return (try AgentStore(path: path), path)
-    }
+/// Every `AgentStore` keeps one contract: these tests run against a real
+/// SQLite file and against the in-memory store. "Opened again" is a new
+/// connection to the same file for SQLite, the same object in memory.
+enum Backend: CaseIterable, CustomStringConvertible {
+    case sqlite, memory
 
-    @Test func outcomesPoolExactlyOverAnyRangeOfBuckets() throws {
-        let (store, path) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+    var description: String { self == .sqlite ? "SQLite" : "memory" }
+
+    /// A new empty store, a way to open it again, and what to clean up.
+    func open() throws -> (store: any AgentStore, reopen: () throws -> any AgentStore, cleanUp: () -> Void) {
+        switch self {
+        case .sqlite:
+            let path = NSTemporaryDirectory() + "steward-store-" + UUID().uuidString + ".sqlite"
+            return (try SQLiteAgentStore(path: path), { try SQLiteAgentStore(path: path) }, { try? FileManager.default.removeItem(atPath: path) })
+        case .memory:
+            let store = MemoryAgentStore()
+            return (store, { store }, {})
+        }
+    }
+}
+
+/// The ingest store: buckets of ten seconds, exact pooling.
+@Suite struct OutcomeStoreTests {
+    @Test(arguments: Backend.allCases) func outcomesPoolExactlyOverAnyRangeOfBuckets(_ backend: Backend) async throws {
+        let (store, reopen, cleanUp) = try backend.open()
+        defer { cleanUp() }
         let start = 1_800_000_000.0
         var outcomes: [Outcome] = []
         for i in 0..<600 {
@@ -23,24 +39,23 @@ import StewardSpec
                                     hallucination: i % 100 == 0, safetyViolation: false))
         }
         // In two batches, so that buckets are merged on disk.
-        try store.outcomes.record(Array(outcomes[..<250]))
-        try store.outcomes.record(Array(outcomes[250...]))
-        let all = try store.outcomes.tally(model: "m", version: "1.0.0", from: start, to: start + 60)
+        try await store.outcomes.record(Array(outcomes[..<250]))
+        try await store.outcomes.record(Array(outcomes[250...]))
+        let all = try await store.outcomes.tally(model: "m", version: "1.0.0", from: start, to: start + 60)
         #expect(all.requests == 600 && all.errors == 60)
         #expect(all.hallucinationChecks == 600 && all.hallucinations == 6)
         #expect(all.rating.count == 300 && all.rating.sum == 1200)
         #expect(all.tokens.sum == 600 * 15)
         #expect(abs((all.latency.quantile(0.95) ?? 0) - 670) <= 7)  // within 1%
         // The first 30 seconds: three buckets, 300 requests.
-        let half = try store.outcomes.tally(model: "m", version: "1.0.0", from: start, to: start + 30)
+        let half = try await store.outcomes.tally(model: "m", version: "1.0.0", from: start, to: start + 30)
         #expect(half.requests == 300)
-        #expect(try store.outcomes.tally(model: "m", version: "2.0.0", from: start, to: start + 60).requests == 0)
+        #expect(try await store.outcomes.tally(model: "m", version: "2.0.0", from: start, to: start + 60).requests == 0)
         // Reopening the file finds the same.
-        let reopened = try AgentStore(path: path)
-        #expect(try reopened.outcomes.tally(model: "m", version: "1.0.0", from: start, to: start + 60).errors == 60)
+        #expect(try await reopen().outcomes.tally(model: "m", version: "1.0.0", from: start, to: start + 60).errors == 60)
         // Retention drops old buckets.
-        #expect(try store.outcomes.prune(before: start + 30) == 3)
-        #expect(try store.outcomes.tally(model: "m", version: "1.0.0", from: start, to: start + 60).requests == 300)
+        #expect(try await store.outcomes.prune(before: start + 30) == 3)
+        #expect(try await store.outcomes.tally(model: "m", version: "1.0.0", from: start, to: start + 60).requests == 300)
     }
 
     @Test func badOutcomesSayWhy() {
@@ -57,25 +72,53 @@ import StewardSpec
         #expect(bad.problem == "version is empty")
     }
 
-    @Test func theJournalRemembersWhatWasInFlight() throws {
-        let (store, path) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let done = try store.journal.begin(rollout: "r", action: "promote 1.1.0", revision: "abc")
-        try store.journal.finish(done)
-        _ = try store.journal.begin(rollout: "r", action: "rollback 1.1.0 -> 1.0.0", revision: "def")
+    @Test(arguments: Backend.allCases) func theJournalRemembersWhatWasInFlight(_ backend: Backend) async throws {
+        let (store, reopen, cleanUp) = try backend.open()
+        defer { cleanUp() }
+        let done = try await store.journal.begin(rollout: "r", action: "promote 1.1.0", revision: "abc", at: Date())
+        try await store.journal.finish(done)
+        _ = try await store.journal.begin(rollout: "r", action: "rollback 1.1.0 -> 1.0.0", revision: "def", at: Date())
         // A crash here: a new process finds the rollback pending.
-        let pending = try AgentStore(path: path).journal.pending()
+        let pending = try await reopen().journal.pending()
         #expect(pending.map(\.action) == ["rollback 1.1.0 -> 1.0.0"])
-        try store.journal.settlePending("re-checked")
-        #expect(try store.journal.pending().isEmpty)
-        #expect(try store.journal.recent().map(\.state) == ["done", "done"])
+        try await store.journal.settlePending("re-checked")
+        #expect(try await store.journal.pending().isEmpty)
+        #expect(try await store.journal.recent(50).map(\.state) == ["done", "done"])
+    }
+
+    /// The providers' windows: kept by their end, read back by span, pruned by age.
+    @Test(arguments: Backend.allCases) func providerWindowsAreKeptAndReadBySpan(_ backend: Backend) async throws {
+        let (store, reopen, cleanUp) = try backend.open()
+        defer { cleanUp() }
+        let version = try #require(SemanticVersion("1.0.0"))
+        func window(_ end: Double, _ value: Double) -> MetricReading {
+            MetricReading(metric: "p95", version: version, windowStart: Moment(secondsSinceEpoch: end - 60),
+                          windowEnd: Moment(secondsSinceEpoch: end), value: value, samples: 100)
+        }
+        for (end, value) in [(1060.0, 0.5), (1120, 0.7), (1180, .nan), (1120, 0.6)] {
+            try await store.readings.record(window(end, value), model: "m")
+        }
+        let kept = try await reopen().readings.windows(metric: "p95", model: "m", version: version,
+                                                       from: Moment(secondsSinceEpoch: 1000), to: Moment(secondsSinceEpoch: 1180))
+        // The later reading of a window replaces it; a NaN is kept as one.
+        #expect(kept.map(\.windowEnd.secondsSinceEpoch) == [1060, 1120, 1180])
+        #expect(kept.map(\.samples) == [100, 100, 100])
+        if case .windows(_, let sum, _, _) = kept[1].statistics { #expect(sum == 0.6) } else { Issue.record("\(kept[1])") }
+        if case .windows(_, let sum, _, _) = kept[2].statistics { #expect(sum.isNaN) } else { Issue.record("\(kept[2])") }
+        #expect(try await store.readings.windows(metric: "p95", model: "m", version: version, from: Moment(secondsSinceEpoch: 1001),
+                                                 to: Moment(secondsSinceEpoch: 1150)).count == 1)
+        #expect(try await store.readings.latestEnd(metric: "p95", model: "m", version: version)?.secondsSinceEpoch == 1180)
+        #expect(try await store.readings.latestEnd(metric: "p95", model: "other", version: version) == nil)
+        #expect(try await store.readings.prune(before: 1120) == 1)
+        #expect(try await store.readings.latestEnd(metric: "p95", model: "m", version: version)?.secondsSinceEpoch == 1180)
     }
 }
 
 @Suite struct ActionJournalTests {
-    @Test func eachFinishedActionKeepsTheStatusItLeftAndTheLatestIsFound() throws {
-        let path = NSTemporaryDirectory() + "journal-\(UUID().uuidString).sqlite"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+    @Test(arguments: Backend.allCases) func eachFinishedActionKeepsTheStatusItLeftAndTheLatestIsFound(_ backend: Backend) async throws {
+        let (store, reopen, cleanUp) = try backend.open()
+        defer { cleanUp() }
+        let now = Date()
         let stable = try #require(SemanticVersion("1.0.0")), canary = try #require(SemanticVersion("1.1.0"))
         var status = RolloutStatus.starting(canary, over: stable, at: Moment(secondsSinceEpoch: 100))
         status.canaryWeight = 20
@@ -83,26 +126,28 @@ import StewardSpec
                                                 interval: .init(lower: 0, upper: .infinity), threshold: 0.05, comparison: .above,
                                                 relativeToStable: false, samples: 120, samplesNeeded: 80)
         do {
-            let journal = try AgentStore(path: path).journal
-            let first = try journal.begin(rollout: "r", action: "setWeights 1.1.0 5%", revision: "abc")
-            try journal.finish(first, status: .starting(canary, over: stable, at: Moment(secondsSinceEpoch: 50)))
-            let second = try journal.begin(rollout: "r", action: "setWeights 1.1.0 20%", revision: "abc")
-            try journal.finish(second, status: status, commit: "c0ffee", why: "step 2")
-            let failed = try journal.begin(rollout: "r", action: "promote 1.1.0", revision: "abc")
-            try journal.fail(failed, reason: "git unreachable")
-            _ = try journal.begin(rollout: "other", action: "pause", revision: "abc")
+            let journal = store.journal
+            let first = try await journal.begin(rollout: "r", action: "setWeights 1.1.0 5%", revision: "abc", at: now)
+            try await journal.finish(first, status: .starting(canary, over: stable, at: Moment(secondsSinceEpoch: 50)))
+            let second = try await journal.begin(rollout: "r", action: "setWeights 1.1.0 20%", revision: "abc", at: now + 1)
+            try await journal.finish(second, status: status, commit: "c0ffee", why: "step 2")
+            let failed = try await journal.begin(rollout: "r", action: "promote 1.1.0", revision: "abc", at: now + 2)
+            try await journal.fail(failed, reason: "git unreachable")
+            _ = try await journal.begin(rollout: "other", action: "pause", revision: "abc", at: now + 3)
         }
-        // A restarted agent opens the same file.
-        let journal = try AgentStore(path: path).journal
-        #expect(try journal.latestStatuses() == ["r": status])
-        #expect(try journal.pending().map(\.rollout) == ["other"])
-        let recent = try journal.recent()
+        // A restarted agent opens the same store.
+        let journal = try reopen().journal
+        #expect(try await journal.latestStatuses() == ["r": status])
+        #expect(try await journal.pending().map(\.rollout) == ["other"])
+        let recent = try await journal.recent(50)
         #expect(recent.map(\.state) == ["pending", "failed", "done", "done"])
         #expect(recent[1].detail == "git unreachable" && recent[2].status == status)
         #expect(recent[2].commit == "c0ffee" && recent[2].detail == "step 2" && recent[3].commit == nil)
         // The chart's history: each traffic change, oldest first, read from the stored statuses.
-        let history = try journal.weightHistory(since: Date(timeIntervalSince1970: 0))
+        let history = try await journal.weightHistory(since: Date(timeIntervalSince1970: 0))
         #expect(history.map(\.weight) == [0, 20] && history.map(\.canary) == ["1.1.0", "1.1.0"] && history.allSatisfy { $0.rollout == "r" })
-        #expect(try journal.weightHistory(since: Date().addingTimeInterval(60)).isEmpty)
+        #expect(history.map(\.time) == [now, now + 1].map { Date(timeIntervalSince1970: $0.timeIntervalSince1970) }, "the time given, not the store's clock")
+        #expect(try await journal.weightHistory(since: now.addingTimeInterval(60)).isEmpty)
+        #expect(try await journal.weightHistory(since: now, limit: 1).map(\.weight) == [20], "the newest kept")
     }
 }

@@ -8,15 +8,14 @@ import StewardStore
 /// kept. A round for new outcomes alone is no reason to call the endpoint.
 struct HTTPJSONProvider: EvidenceProvider {
     let source: HTTPJSONSource
-    let readings: ProviderReadings
+    let readings: any ReadingStore
     var asksServers: Bool { true }
 
     func gather(_ requests: [EvidenceRequest], at now: Moment, into evidence: inout Evidence) async throws {
-        let readings = self.readings
         for request in requests where request.due {
             guard case .http(let url, let path, let samplesPath) = request.metric.provider else { continue }
             let query = request.query(from: now + -request.metric.interval.seconds, to: now)
-            let last = try await blocking { try readings.latestEnd(metric: query.metric, model: query.model, version: query.version) }
+            let last = try await readings.latestEnd(metric: query.metric, model: query.model, version: query.version)
             if let last, query.to.since(last) < query.interval { continue }
             let reading: MetricReading
             do {
@@ -25,15 +24,13 @@ struct HTTPJSONProvider: EvidenceProvider {
                 evidence.markUnavailable(metric: query.metric, version: query.version, reason: error.reason)
                 continue
             }
-            try await blocking { try readings.record(reading, model: query.model) }
+            try await readings.record(reading, model: query.model)
         }
-        let kept = try await blocking {
-            try requests.flatMap { request in
-                try request.spans.flatMap { span in
-                    try readings.windows(metric: request.metric.name, model: request.model, version: request.version, from: span.from, to: span.to)
-                }
+        for request in requests {
+            for span in request.spans {
+                let kept = try await readings.windows(metric: request.metric.name, model: request.model, version: request.version, from: span.from, to: span.to)
+                for reading in kept { evidence.record(reading) }
             }
         }
-        for reading in kept { evidence.record(reading) }
     }
 }

@@ -13,15 +13,14 @@ struct StatusRoutes {
     func add(to routes: some RouterMethods<BasicRequestContext>) {
         routes.get("v1/status") { _, _ -> Response in
             let journal = reconciler.store.journal
-            let decisions = (try? await blocking { try journal.recent(30) }) ?? []
+            let decisions = (try? await journal.recent(30)) ?? []
             return .json(.ok, StatusReport(reconciler.snapshot.value, journal: decisions, outcomeWriteProblem: ingest.writeProblem))
         }
         routes.get("/") { _, _ -> Response in
             let html = try await page.page {
                 let journal = reconciler.store.journal, now = Date()
-                let (decisions, history) = try await blocking {
-                    (try journal.recent(30), try journal.weightHistory(since: now.addingTimeInterval(-86_400)))
-                }
+                let decisions = try await journal.recent(30)
+                let history = try await journal.weightHistory(since: now.addingTimeInterval(-86_400))
                 return StatusPage(report: StatusReport(reconciler.snapshot.value, journal: decisions), history: history,
                                   now: now, commitURL: reconciler.config.commitURL).html
             }

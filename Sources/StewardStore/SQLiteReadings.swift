@@ -2,21 +2,17 @@ import GRDB
 import StewardEngine
 import StewardSpec
 
-/// The windows read from providers that only know "now" (the HTTP JSON
-/// provider): each answer kept as the window that just ended, so that the
-/// engine can pool every window since the canary's exposure began, and a
-/// restarted agent still has them.
-public final class ProviderReadings: Sendable {
+/// The providers' windows in the agent's SQLite file (see `ReadingStore`).
+final class SQLiteReadings: ReadingStore {
     private let database: DatabaseQueue
 
     init(database: DatabaseQueue) {
         self.database = database
     }
 
-    /// Keeps a window (a NaN is kept as one: the engine holds on it, never pools it).
-    public func record(_ reading: MetricReading, model: String) throws {
+    func record(_ reading: MetricReading, model: String) async throws {
         guard case .windows(_, let sum, _, let samples) = reading.statistics else { return }
-        try database.write { db in
+        try await database.write { db in
             try db.execute(sql: """
                 INSERT OR REPLACE INTO provider_reading (metric, model, version, window_start, window_end, value, samples)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -25,9 +21,8 @@ public final class ProviderReadings: Sendable {
         }
     }
 
-    /// The windows of a metric of a version inside `from...to`, oldest first.
-    public func windows(metric: String, model: String, version: SemanticVersion, from: Moment, to: Moment) throws -> [MetricReading] {
-        try database.read { db in
+    func windows(metric: String, model: String, version: SemanticVersion, from: Moment, to: Moment) async throws -> [MetricReading] {
+        try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT window_start, window_end, value, samples FROM provider_reading
                 WHERE metric = ? AND model = ? AND version = ? AND window_start >= ? AND window_end <= ? ORDER BY window_end
@@ -40,18 +35,15 @@ public final class ProviderReadings: Sendable {
         }
     }
 
-    /// When the latest window of a metric of a version ended, if any was read.
-    public func latestEnd(metric: String, model: String, version: SemanticVersion) throws -> Moment? {
-        try database.read { db in
+    func latestEnd(metric: String, model: String, version: SemanticVersion) async throws -> Moment? {
+        try await database.read { db in
             try Double.fetchOne(db, sql: "SELECT MAX(window_end) FROM provider_reading WHERE metric = ? AND model = ? AND version = ?",
                                 arguments: [metric, model, version.description]).map(Moment.init(secondsSinceEpoch:))
         }
     }
 
-    /// Drops windows that ended before `before`; returns how many.
-    @discardableResult
-    public func prune(before: Double) throws -> Int {
-        try database.write { db in
+    func prune(before: Double) async throws -> Int {
+        try await database.write { db in
             try db.execute(sql: "DELETE FROM provider_reading WHERE window_end < ?", arguments: [before])
             return db.changesCount
         }

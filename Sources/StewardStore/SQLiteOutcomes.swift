@@ -1,0 +1,46 @@
+import Foundation
+import GRDB
+import StewardEngine
+
+/// The outcome buckets in the agent's SQLite file (see `OutcomeStore`).
+final class SQLiteOutcomes: OutcomeStore {
+    private let database: DatabaseQueue
+
+    init(database: DatabaseQueue) {
+        self.database = database
+    }
+
+    func record(tallies buckets: [BucketKey: OutcomeTally]) async throws {
+        try await database.write { db in
+            for (key, tally) in buckets {
+                var merged = tally
+                if let row = try Row.fetchOne(db, sql: "SELECT * FROM outcome_bucket WHERE model = ? AND version = ? AND start = ?",
+                                              arguments: [key.model, key.version, key.start]) {
+                    merged.add(BucketCodec.tally(from: row))
+                }
+                let values: [(any DatabaseValueConvertible)?] = [key.model, key.version, key.start] + BucketCodec.values(merged)
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO outcome_bucket (model, version, start, \(BucketCodec.columns.joined(separator: ", ")))
+                    VALUES (?, ?, ?, \(Array(repeating: "?", count: BucketCodec.columns.count).joined(separator: ", ")))
+                    """, arguments: StatementArguments(values))
+            }
+        }
+    }
+
+    func tally(model: String, version: String, from: Double, to: Double) async throws -> OutcomeTally {
+        try await database.read { db in
+            var total = OutcomeTally()
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM outcome_bucket WHERE model = ? AND version = ? AND start >= ? AND start < ?",
+                                           arguments: [model, version, Int64(from.rounded(.down)), Int64(to.rounded(.down))])
+            while let row = try rows.next() { total.add(BucketCodec.tally(from: row)) }
+            return total
+        }
+    }
+
+    func prune(before: Double) async throws -> Int {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM outcome_bucket WHERE start < ?", arguments: [Int64(before)])
+            return db.changesCount
+        }
+    }
+}
