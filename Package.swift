@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting", "StewardEngine", "StewardTesting"]),
         .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine", "StewardTesting"]),
         .testTarget(name: "StewardGitTests", dependencies: ["StewardGit"]),
-        .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec"]),
+        .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StewardMetricsTests", dependencies: ["StewardMetrics"]),
         .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent"]),
         .testTarget(

@@ -66,7 +66,7 @@ public struct Agent {
 
     private func open() throws -> (Reconciler, any AgentStore) {
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
-        let store = try SQLiteAgentStore(path: config.stateDirectory + "/steward.sqlite")
+        let store = try SQLiteAgentStore(path: config.stateDirectory + "/steward.sqlite", agent: AgentLease.agentID(stateDirectory: config.stateDirectory))
         return (try Reconciler(config: config, store: store, logger: logger), store)
     }
 }

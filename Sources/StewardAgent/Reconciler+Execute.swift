@@ -22,16 +22,17 @@ extension Reconciler {
         try publishRoutes(desired)
         let published = Int(Date().timeIntervalSince(decidedAt) * 1000)
         for action in traffic {
-            let (rollout, kind) = Self.describe(action)
+            let (rollout, said) = Self.describe(action)
             if case .setWeights(_, _, let canary, let weight) = action {
                 logger.info("traffic", metadata: ["rollout": "\(rollout)", "canary": "\(canary?.description ?? "-")", "weight": "\(weight)",
                                                   "publishedMsAfterDecision": "\(published)"])
             }
             if let event = Self.event(for: action, before: before[rollout], revision: revision) { notifier.post(event) }
-            metrics.action(Self.kindName(kind), outcome: "done")
+            metrics.action(action.kind.rawValue, outcome: "done")
             let journal = store.journal, status = statuses[rollout], why = action.reason
             do {
-                try await journal.finish(try await journal.begin(rollout: rollout, action: kind, revision: revision, at: clock()), status: status, why: why)
+                let id = try await journal.begin(rollout: rollout, kind: action.kind, action: said, revision: revision, at: clock())
+                try await journal.finish(id, status: status, why: why)
             } catch {
                 logger.error("cannot journal a traffic change; the routing table has it", metadata: ["rollout": "\(rollout)", "error": "\(error)"])
             }
@@ -45,10 +46,10 @@ extension Reconciler {
     func commitTheRest(_ actions: [Action], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
         var failed: Set<String> = [], firstFailure: (any Error)?
         for action in actions where !Self.movesTraffic(action) {
-            let (rollout, kind) = Self.describe(action)
+            let (rollout, said) = Self.describe(action)
             guard !failed.contains(rollout) else { continue }
             do {
-                try await journalled(action, rollout: rollout, kind: kind, desired: desired, at: now)
+                try await journalled(action, rollout: rollout, said: said, desired: desired, at: now)
             } catch {
                 failed.insert(rollout)
                 firstFailure = firstFailure ?? error
@@ -58,19 +59,19 @@ extension Reconciler {
     }
 
     /// Runs one action that is not traffic, journalled before it runs.
-    private func journalled(_ action: Action, rollout: String, kind: String, desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
+    private func journalled(_ action: Action, rollout: String, said: String, desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
         let journal = store.journal, revision = desired.revision.description
-        let id = try await journal.begin(rollout: rollout, action: kind, revision: revision, at: clock())
+        let id = try await journal.begin(rollout: rollout, kind: action.kind, action: said, revision: revision, at: clock())
         let before = statuses[rollout]
         do {
             let commit = try await run(action, desired: desired, at: now)?.description
             if let event = Self.event(for: action, before: before, revision: revision) { notifier.post(event) }
             let status = statuses[rollout]
             try await journal.finish(id, status: status, commit: commit, why: action.reason)
-            metrics.action(Self.kindName(kind), outcome: "done")
+            metrics.action(action.kind.rawValue, outcome: "done")
         } catch {
             try? await journal.fail(id, reason: "\(error)")
-            metrics.action(Self.kindName(kind), outcome: "failed")
+            metrics.action(action.kind.rawValue, outcome: "failed")
             throw error
         }
     }
@@ -150,11 +151,6 @@ extension Reconciler {
             return event(.failed, rollout, "aborted: \(status.pauseReason ?? "by a person")")
         default: return nil
         }
-    }
-
-    /// The action's kind alone ("setWeights"), without what it does it to.
-    static func kindName(_ description: String) -> String {
-        String(description.prefix { $0 != " " })
     }
 
     static func describe(_ action: Action) -> (rollout: String, kind: String) {

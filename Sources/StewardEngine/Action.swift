@@ -24,6 +24,25 @@ public enum Action: Sendable, Hashable {
 }
 
 extension Action {
+    /// What an action does, without what it does it to: how the journal
+    /// and the agent's metrics count actions.
+    public enum Kind: String, Sendable, CaseIterable {
+        case setWeights, setSplit, pause, promote, rollback, alert, notify, writeStatus
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .setWeights: .setWeights
+        case .setSplit: .setSplit
+        case .pause: .pause
+        case .promote: .promote
+        case .rollback: .rollback
+        case .alert: .alert
+        case .notify: .notify
+        case .writeStatus: .writeStatus
+        }
+    }
+
     /// Why the action is taken, when it says: a rollback's evidence, a pause's or an alert's reason.
     public var reason: String? {
         switch self {

@@ -19,8 +19,9 @@ public protocol AgentStore: Sendable {
 /// status file, so that a restart keeps the evidence judged so far (which git
 /// holds only at transitions).
 public protocol ActionJournal: Sendable {
-    /// Records an action about to run at `time`; returns its id.
-    func begin(rollout: String, action: String, revision: String, at time: Date) async throws -> Int64
+    /// Records an action about to run at `time` (`action` says what it does,
+    /// for people); returns its id.
+    func begin(rollout: String, kind: Action.Kind, action: String, revision: String, at time: Date) async throws -> Int64
     /// Marks an action as run, with the status it left, the commit it made
     /// and why it was taken (a rollback's evidence, say).
     func finish(_ id: Int64, status: RolloutStatus?, commit: String?, why: String?) async throws
@@ -31,11 +32,12 @@ public protocol ActionJournal: Sendable {
     func weightHistory(since: Date, limit: Int) async throws -> [WeightPoint]
     /// Each rollout's status as its latest finished action left it.
     func latestStatuses() async throws -> [String: RolloutStatus]
-    /// Actions begun and never finished: a crash happened while they ran.
+    /// This agent's actions begun and never finished: a crash happened while they ran.
     func pending() async throws -> [JournalEntry]
     /// The latest actions, newest first.
     func recent(_ limit: Int) async throws -> [JournalEntry]
-    /// Closes pending entries after they were re-checked.
+    /// Closes this agent's pending entries after they were re-checked
+    /// (another agent's are its own to re-check).
     func settlePending(_ note: String) async throws
 }
 
@@ -47,16 +49,18 @@ extension ActionJournal {
     public func weightHistory(since: Date) async throws -> [WeightPoint] {
         try await weightHistory(since: since, limit: 5000)
     }
-
-    /// Whether an action's name is a traffic change (the chart's points).
-    static func isTrafficChange(_ action: String) -> Bool { action.hasPrefix("setWeights") }
 }
 
 /// One journalled action.
 public struct JournalEntry: Sendable, Hashable {
     public var id: Int64
     public var rollout: String
+    /// What the action does; nil for one journalled by an agent that did not say.
+    public var kind: Action.Kind?
+    /// The same for people, with what it does it to ("setWeights 2.4.0 5%").
     public var action: String
+    /// The agent that took it (see `AgentStore`'s implementations).
+    public var agent: String?
     /// The desired revision the action was planned on.
     public var revision: String
     /// `pending`, `done` or `failed`.

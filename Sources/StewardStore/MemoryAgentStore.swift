@@ -7,20 +7,50 @@ import Synchronization
 /// out: the same contract as SQLite's (the store tests run against both),
 /// gone when the process ends.
 public final class MemoryAgentStore: AgentStore {
-    public let journal: any ActionJournal = MemoryJournal()
-    public let outcomes: any OutcomeStore = MemoryOutcomes()
-    public let readings: any ReadingStore = MemoryReadings()
+    public let journal: any ActionJournal
+    public let outcomes: any OutcomeStore
+    public let readings: any ReadingStore
+    private let entries: MemoryJournal.Entries
 
-    public init() {}
+    /// A store for the agent named `agent` (see `SQLiteAgentStore.init`).
+    public init(agent: String = "steward") {
+        entries = MemoryJournal.Entries()
+        journal = MemoryJournal(entries, agent: agent)
+        outcomes = MemoryOutcomes()
+        readings = MemoryReadings()
+    }
+
+    private init(sharing store: MemoryAgentStore, agent: String) {
+        entries = store.entries
+        journal = MemoryJournal(entries, agent: agent)
+        outcomes = store.outcomes
+        readings = store.readings
+    }
+
+    /// The same store, as another agent sees it: as several agents share one database.
+    public func asAgent(_ agent: String) -> MemoryAgentStore {
+        MemoryAgentStore(sharing: self, agent: agent)
+    }
 }
 
 final class MemoryJournal: ActionJournal {
-    private let entries = Mutex<[JournalEntry]>([])
+    /// The entries, shared by every agent's view of one store.
+    final class Entries: Sendable {
+        let list = Mutex<[JournalEntry]>([])
+    }
+    private let shared: Entries
+    private let agent: String
 
-    func begin(rollout: String, action: String, revision: String, at time: Date) async throws -> Int64 {
-        entries.withLock { entries in
+    init(_ entries: Entries, agent: String) {
+        shared = entries
+        self.agent = agent
+    }
+
+    func begin(rollout: String, kind: Action.Kind, action: String, revision: String, at time: Date) async throws -> Int64 {
+        shared.list.withLock { entries in
             let id = Int64(entries.count + 1)
-            entries.append(JournalEntry(id: id, rollout: rollout, action: action, revision: revision, state: "pending", created: time))
+            entries.append(JournalEntry(id: id, rollout: rollout, kind: kind, action: action, agent: agent, revision: revision,
+                                        state: "pending", created: time))
             return id
         }
     }
@@ -43,15 +73,15 @@ final class MemoryJournal: ActionJournal {
     }
 
     private func update(_ id: Int64, _ change: (inout JournalEntry) -> Void) {
-        entries.withLock { entries in
+        shared.list.withLock { entries in
             guard let i = entries.firstIndex(where: { $0.id == id }) else { return }
             change(&entries[i])
         }
     }
 
     func weightHistory(since: Date, limit: Int) async throws -> [WeightPoint] {
-        let changes = entries.withLock { entries in
-            entries.filter { $0.state == "done" && $0.statusJSON != nil && Self.isTrafficChange($0.action) && $0.created >= since }.suffix(limit)
+        let changes = shared.list.withLock { entries in
+            entries.filter { $0.kind == .setWeights && $0.state == "done" && $0.statusJSON != nil && $0.created >= since }.suffix(limit)
         }
         return changes.sorted { $0.created < $1.created }.map { entry in
             let status = entry.status
@@ -60,23 +90,23 @@ final class MemoryJournal: ActionJournal {
     }
 
     func latestStatuses() async throws -> [String: RolloutStatus] {
-        let latest = entries.withLock { entries in
+        let latest = shared.list.withLock { entries in
             entries.filter { $0.state == "done" && $0.statusJSON != nil }.reduce(into: [String: JournalEntry]()) { $0[$1.rollout] = $1 }
         }
         return latest.compactMapValues(\.status)
     }
 
     func pending() async throws -> [JournalEntry] {
-        entries.withLock { $0.filter { $0.state == "pending" }.reversed().prefix(1000).map { $0 } }
+        shared.list.withLock { $0.filter { $0.state == "pending" && $0.agent == agent }.reversed().prefix(1000).map { $0 } }
     }
 
     func recent(_ limit: Int) async throws -> [JournalEntry] {
-        entries.withLock { $0.reversed().prefix(limit).map { $0 } }
+        shared.list.withLock { $0.reversed().prefix(limit).map { $0 } }
     }
 
     func settlePending(_ note: String) async throws {
-        entries.withLock { entries in
-            for i in entries.indices where entries[i].state == "pending" {
+        shared.list.withLock { entries in
+            for i in entries.indices where entries[i].state == "pending" && entries[i].agent == agent {
                 entries[i].state = "done"
                 entries[i].detail = note
             }

@@ -5,15 +5,19 @@ import StewardEngine
 /// The journal in the agent's SQLite file (see `ActionJournal`).
 final class SQLiteJournal: ActionJournal {
     private let database: DatabaseQueue
+    private let agent: String
 
-    init(database: DatabaseQueue) {
+    init(database: DatabaseQueue, agent: String) {
         self.database = database
+        self.agent = agent
     }
 
-    func begin(rollout: String, action: String, revision: String, at time: Date) async throws -> Int64 {
-        try await database.write { db in
-            try db.execute(sql: "INSERT INTO journal (rollout, action, revision, state, created) VALUES (?, ?, ?, 'pending', ?)",
-                           arguments: [rollout, action, revision, time.timeIntervalSince1970])
+    func begin(rollout: String, kind: Action.Kind, action: String, revision: String, at time: Date) async throws -> Int64 {
+        let agent = self.agent
+        return try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO journal (rollout, kind, action, agent, revision, state, created) VALUES (?, ?, ?, ?, ?, 'pending', ?)
+                """, arguments: [rollout, kind.rawValue, action, agent, revision, time.timeIntervalSince1970])
             return db.lastInsertedRowID
         }
     }
@@ -40,7 +44,7 @@ final class SQLiteJournal: ActionJournal {
                   SELECT rollout, created, json_extract(status, '$.canary') AS canary,
                          json_extract(status, '$.canaryWeight') AS weight
                   FROM journal
-                  WHERE state = 'done' AND status IS NOT NULL AND action LIKE 'setWeights%' AND created >= ?
+                  WHERE kind = 'setWeights' AND state = 'done' AND status IS NOT NULL AND created >= ?
                   ORDER BY id DESC LIMIT ?)
                 ORDER BY created
                 """, arguments: [since.timeIntervalSince1970, limit]).map { row in
@@ -63,7 +67,7 @@ final class SQLiteJournal: ActionJournal {
     }
 
     func pending() async throws -> [JournalEntry] {
-        try await entries(where: "state = 'pending'")
+        try await entries(where: "state = 'pending' AND (agent = ? OR agent IS NULL)", [agent])
     }
 
     func recent(_ limit: Int) async throws -> [JournalEntry] {
@@ -71,15 +75,19 @@ final class SQLiteJournal: ActionJournal {
     }
 
     func settlePending(_ note: String) async throws {
+        let agent = self.agent
         try await database.write { db in
-            try db.execute(sql: "UPDATE journal SET state = 'done', detail = ? WHERE state = 'pending'", arguments: [note])
+            try db.execute(sql: "UPDATE journal SET state = 'done', detail = ? WHERE state = 'pending' AND (agent = ? OR agent IS NULL)",
+                           arguments: [note, agent])
         }
     }
 
-    private func entries(where condition: String, limit: Int = 1000) async throws -> [JournalEntry] {
+    private func entries(where condition: String, _ values: [String] = [], limit: Int = 1000) async throws -> [JournalEntry] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE \(condition) ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
-                JournalEntry(id: row["id"], rollout: row["rollout"], action: row["action"], revision: row["revision"],
+            try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE \(condition) ORDER BY id DESC LIMIT ?",
+                             arguments: StatementArguments(values.map { $0 as (any DatabaseValueConvertible)? } + [limit])).map { row in
+                JournalEntry(id: row["id"], rollout: row["rollout"], kind: (row["kind"] as String?).flatMap(Action.Kind.init(rawValue:)),
+                             action: row["action"], agent: row["agent"], revision: row["revision"],
                              state: row["state"], detail: row["detail"], created: Date(timeIntervalSince1970: row["created"]),
                              commit: row["commit"], statusJSON: row["status"])
             }
@@ -94,12 +102,14 @@ public final class SQLiteAgentStore: AgentStore {
     public let outcomes: any OutcomeStore
     public let readings: any ReadingStore
 
-    /// Opens (or creates) the database at `path`; `":memory:"` for none on disk.
-    public init(path: String) throws {
+    /// Opens (or creates) the database at `path` (`":memory:"` for none on
+    /// disk) for the agent named `agent`: its journal entries carry the name,
+    /// and a restart re-checks only its own.
+    public init(path: String, agent: String = "steward") throws {
         let database = path == ":memory:" ? try DatabaseQueue() : try DatabaseQueue(path: path)
         try StoreSchema.migrator.migrate(database)
         outcomes = SQLiteOutcomes(database: database)
-        journal = SQLiteJournal(database: database)
+        journal = SQLiteJournal(database: database, agent: agent)
         readings = SQLiteReadings(database: database)
     }
 }

@@ -41,6 +41,17 @@ enum StoreSchema {
                 t.primaryKey(["metric", "model", "version", "window_end"])
             }
         }
+        migrator.registerMigration("v5: each action's kind, and the agent that took it") { db in
+            try db.alter(table: "journal") { t in
+                t.add(column: "kind", .text)
+                t.add(column: "agent", .text)
+            }
+            // Actions journalled before: the kind is the first word of what was written.
+            try db.execute(sql: """
+                UPDATE journal SET kind = CASE WHEN instr(action, ' ') > 0 THEN substr(action, 1, instr(action, ' ') - 1) ELSE action END
+                """)
+            try db.create(index: "journal_by_kind", on: "journal", columns: ["kind", "created"])
+        }
         return migrator
     }
 }

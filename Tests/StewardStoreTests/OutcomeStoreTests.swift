@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import StewardEngine
 import StewardSpec
+import GRDB
 @testable import StewardStore
 
 /// Every `AgentStore` keeps one contract: these tests run against a real
@@ -14,13 +15,20 @@ enum Backend: CaseIterable, CustomStringConvertible {
 
     /// A new empty store, a way to open it again, and what to clean up.
     func open() throws -> (store: any AgentStore, reopen: () throws -> any AgentStore, cleanUp: () -> Void) {
+        let (store, reopen, cleanUp) = try openShared()
+        return (try store("steward"), { try reopen("steward") }, cleanUp)
+    }
+
+    /// The same, for agents by name sharing one store: what one writes, another reads.
+    func openShared() throws -> (store: (String) throws -> any AgentStore, reopen: (String) throws -> any AgentStore, cleanUp: () -> Void) {
         switch self {
         case .sqlite:
             let path = NSTemporaryDirectory() + "steward-store-" + UUID().uuidString + ".sqlite"
-            return (try SQLiteAgentStore(path: path), { try SQLiteAgentStore(path: path) }, { try? FileManager.default.removeItem(atPath: path) })
+            return ({ try SQLiteAgentStore(path: path, agent: $0) }, { try SQLiteAgentStore(path: path, agent: $0) },
+                    { try? FileManager.default.removeItem(atPath: path) })
         case .memory:
             let store = MemoryAgentStore()
-            return (store, { store }, {})
+            return ({ store.asAgent($0) }, { store.asAgent($0) }, {})
         }
     }
 }
@@ -75,15 +83,32 @@ enum Backend: CaseIterable, CustomStringConvertible {
     @Test(arguments: Backend.allCases) func theJournalRemembersWhatWasInFlight(_ backend: Backend) async throws {
         let (store, reopen, cleanUp) = try backend.open()
         defer { cleanUp() }
-        let done = try await store.journal.begin(rollout: "r", action: "promote 1.1.0", revision: "abc", at: Date())
+        let done = try await store.journal.begin(rollout: "r", kind: .promote, action: "promote 1.1.0", revision: "abc", at: Date())
         try await store.journal.finish(done)
-        _ = try await store.journal.begin(rollout: "r", action: "rollback 1.1.0 -> 1.0.0", revision: "def", at: Date())
+        _ = try await store.journal.begin(rollout: "r", kind: .rollback, action: "rollback 1.1.0 -> 1.0.0", revision: "def", at: Date())
         // A crash here: a new process finds the rollback pending.
         let pending = try await reopen().journal.pending()
         #expect(pending.map(\.action) == ["rollback 1.1.0 -> 1.0.0"])
         try await store.journal.settlePending("re-checked")
         #expect(try await store.journal.pending().isEmpty)
         #expect(try await store.journal.recent(50).map(\.state) == ["done", "done"])
+    }
+
+    /// Several agents on one store: a restarted agent re-checks its own
+    /// unfinished actions, never another's (that one may be running them).
+    @Test(arguments: Backend.allCases) func eachAgentReChecksOnlyItsOwnUnfinishedActions(_ backend: Backend) async throws {
+        let (open, reopen, cleanUp) = try backend.openShared()
+        defer { cleanUp() }
+        let (a, b) = (try open("agent-a"), try open("agent-b"))
+        _ = try await a.journal.begin(rollout: "r", kind: .promote, action: "promote 1.1.0", revision: "abc", at: Date())
+        _ = try await b.journal.begin(rollout: "s", kind: .rollback, action: "rollback 2.0.0 -> 1.0.0", revision: "abc", at: Date())
+        let restarted = try reopen("agent-a").journal
+        #expect(try await restarted.pending().map(\.rollout) == ["r"])
+        try await restarted.settlePending("re-checked")
+        #expect(try await restarted.pending().isEmpty)
+        #expect(try await b.journal.pending().map(\.rollout) == ["s"], "another agent's action was closed")
+        let everyone = try await a.journal.recent(10)
+        #expect(everyone.map(\.agent) == ["agent-b", "agent-a"] && everyone.map(\.kind) == [.rollback, .promote])
     }
 
     /// The providers' windows: kept by their end, read back by span, pruned by age.
@@ -115,6 +140,32 @@ enum Backend: CaseIterable, CustomStringConvertible {
 }
 
 @Suite struct ActionJournalTests {
+    /// A journal written before actions had a kind of their own: the
+    /// migration gives each the first word of what it said, so the chart
+    /// still finds the traffic changes, and its pending actions (no agent
+    /// named) are still re-checked.
+    @Test func aJournalFromBeforeKindsIsMigrated() async throws {
+        let path = NSTemporaryDirectory() + "steward-store-" + UUID().uuidString + ".sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let stable = try #require(SemanticVersion("1.0.0")), canary = try #require(SemanticVersion("1.1.0"))
+        var status = RolloutStatus.starting(canary, over: stable, at: Moment(secondsSinceEpoch: 100))
+        status.canaryWeight = 15
+        let json = String(decoding: try JSONEncoder().encode(status), as: UTF8.self)
+        do {
+            let old = try DatabaseQueue(path: path)
+            try StoreSchema.migrator.migrate(old, upTo: "v4: windows read from HTTP providers")
+            try await old.write { db in
+                try db.execute(sql: "INSERT INTO journal (rollout, action, revision, state, created, status) VALUES ('r', 'setWeights 1.1.0 15%', 'abc', 'done', 1000, ?)",
+                               arguments: [json])
+                try db.execute(sql: "INSERT INTO journal (rollout, action, revision, state, created) VALUES ('r', 'pause', 'abc', 'pending', 1001)")
+            }
+        }
+        let journal = try SQLiteAgentStore(path: path, agent: "new").journal
+        #expect(try await journal.recent(10).map(\.kind) == [.pause, .setWeights])
+        #expect(try await journal.weightHistory(since: Date(timeIntervalSince1970: 0)).map(\.weight) == [15])
+        #expect(try await journal.pending().map(\.action) == ["pause"])
+    }
+
     @Test(arguments: Backend.allCases) func eachFinishedActionKeepsTheStatusItLeftAndTheLatestIsFound(_ backend: Backend) async throws {
         let (store, reopen, cleanUp) = try backend.open()
         defer { cleanUp() }
@@ -127,13 +178,13 @@ enum Backend: CaseIterable, CustomStringConvertible {
                                                 relativeToStable: false, samples: 120, samplesNeeded: 80)
         do {
             let journal = store.journal
-            let first = try await journal.begin(rollout: "r", action: "setWeights 1.1.0 5%", revision: "abc", at: now)
+            let first = try await journal.begin(rollout: "r", kind: .setWeights, action: "setWeights 1.1.0 5%", revision: "abc", at: now)
             try await journal.finish(first, status: .starting(canary, over: stable, at: Moment(secondsSinceEpoch: 50)))
-            let second = try await journal.begin(rollout: "r", action: "setWeights 1.1.0 20%", revision: "abc", at: now + 1)
+            let second = try await journal.begin(rollout: "r", kind: .setWeights, action: "setWeights 1.1.0 20%", revision: "abc", at: now + 1)
             try await journal.finish(second, status: status, commit: "c0ffee", why: "step 2")
-            let failed = try await journal.begin(rollout: "r", action: "promote 1.1.0", revision: "abc", at: now + 2)
+            let failed = try await journal.begin(rollout: "r", kind: .promote, action: "promote 1.1.0", revision: "abc", at: now + 2)
             try await journal.fail(failed, reason: "git unreachable")
-            _ = try await journal.begin(rollout: "other", action: "pause", revision: "abc", at: now + 3)
+            _ = try await journal.begin(rollout: "other", kind: .pause, action: "pause", revision: "abc", at: now + 3)
         }
         // A restarted agent opens the same store.
         let journal = try reopen().journal
@@ -146,7 +197,7 @@ enum Backend: CaseIterable, CustomStringConvertible {
         // The chart's history: each traffic change, oldest first, read from the stored statuses.
         let history = try await journal.weightHistory(since: Date(timeIntervalSince1970: 0))
         #expect(history.map(\.weight) == [0, 20] && history.map(\.canary) == ["1.1.0", "1.1.0"] && history.allSatisfy { $0.rollout == "r" })
-        #expect(history.map(\.time) == [now, now + 1].map { Date(timeIntervalSince1970: $0.timeIntervalSince1970) }, "the time given, not the store's clock")
+        #expect(zip(history.map(\.time), [now, now + 1]).allSatisfy { abs($0.timeIntervalSince($1)) < 0.001 }, "the time given, not the store's clock")
         #expect(try await journal.weightHistory(since: now.addingTimeInterval(60)).isEmpty)
         #expect(try await journal.weightHistory(since: now, limit: 1).map(\.weight) == [20], "the newest kept")
     }
