@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "StewardGitTests", dependencies: ["StewardGit"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StewardMetricsTests", dependencies: ["StewardMetrics"]),
-        .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent"]),
+        .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent", "StewardStore", "StewardEngine", "StewardTesting"]),
         .testTarget(
             name: "StewardCLITests",
             dependencies: ["StewardCLI", "StewardMetrics", "StewardEngine", "StewardTesting", "steward", .product(name: "Crypto", package: "swift-crypto")]

@@ -48,6 +48,14 @@ public struct AgentConfig: Sendable {
     public var signingKey: String?
 
     /// Where the routing table is written: `routing.file`, or in the state directory.
+    /// A configuration with every default, for an agent watching
+    /// `repositoryURL` with its state in `stateDirectory` (embedding the
+    /// agent, or testing it in-process).
+    public init(repositoryURL: String, stateDirectory: String = "/var/lib/steward") {
+        self.repositoryURL = repositoryURL
+        self.stateDirectory = stateDirectory
+    }
+
     public var routesPath: String { routingFile ?? stateDirectory + "/routes.json" }
 
     /// The environment variables that override each field.

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import StewardTesting
 import Testing
 
 /// The real agent process against a bare repository on disk made from the
@@ -49,10 +50,7 @@ import Testing
 
         /// Short pauses, 10-second looks, and no change windows (the test runs on any day).
         private func shorten(_ repo: String) throws {
-            let rollout = repo + "/rollouts/customer-support-agent.yaml"
-            var text = try String(contentsOfFile: rollout, encoding: .utf8)
-            text = String(text[..<text.range(of: "      steps:")!.lowerBound]) + """
-                      steps:
+            try Quickstart.quicken(repo, steps: """
                         - setWeight: 20
                         - pause: {duration: 2s}
                         - analysis: {templates: [llm-defaults]}
@@ -60,16 +58,7 @@ import Testing
                         - pause: {duration: 2s}
                         - setWeight: 100
 
-                """
-            try text.write(toFile: rollout, atomically: true, encoding: .utf8)
-            let template = repo + "/analysis/llm-defaults.yaml"
-            try (try String(contentsOfFile: template, encoding: .utf8))
-                .replacingOccurrences(of: "interval: 1m", with: "interval: 10s").replacingOccurrences(of: "interval: 5m", with: "interval: 10s")
-                .replacingOccurrences(of: "minSamples: 200", with: "minSamples: 100")
-                .write(toFile: template, atomically: true, encoding: .utf8)
-            let policy = repo + "/policies/default.yaml"
-            let p = try String(contentsOfFile: policy, encoding: .utf8)
-            try String(p[..<p.range(of: "  changeWindows:")!.lowerBound]).write(toFile: policy, atomically: true, encoding: .utf8)
+                """)
         }
 
         @discardableResult

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import StewardTesting
 import Testing
 
 /// Signed desired state, with the real agent and keys made by `ssh-keygen`:

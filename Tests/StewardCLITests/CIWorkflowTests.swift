@@ -1,4 +1,5 @@
 import Foundation
+import StewardTesting
 import Testing
 
 /// `examples/ci/steward.yml`, the GitHub Actions workflow the README tells

@@ -1,4 +1,5 @@
 import Foundation
+import StewardTesting
 
 /// Debian's chromium, headless: loads a page and returns its DOM after the
 /// page has loaded, as a browser built it. Started in a process group of its

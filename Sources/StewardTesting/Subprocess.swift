@@ -1,11 +1,11 @@
 import Foundation
 
 /// The tests' one way to run a program and read what it printed.
-enum Subprocess {
+public enum Subprocess {
     /// Runs `arguments` through `/usr/bin/env` in `directory`; returns the
     /// exit status and standard output (with standard error too when `mergingErrors`).
     @discardableResult
-    static func run(_ arguments: [String], in directory: String, environment: [String: String]? = nil,
+    public static func run(_ arguments: [String], in directory: String, environment: [String: String]? = nil,
                     mergingErrors: Bool = false) throws -> (status: Int32, output: String) {
         try run(executable: "/usr/bin/env", arguments, in: directory, environment: environment, mergingErrors: mergingErrors)
     }
@@ -13,7 +13,7 @@ enum Subprocess {
     /// The same in a process group of its own (`setsid`): the program and
     /// everything it started are killed by the group's id once it exits, or
     /// after `timeout` seconds.
-    static func runInOwnGroup(_ arguments: [String], in directory: String, environment: [String: String]? = nil,
+    public static func runInOwnGroup(_ arguments: [String], in directory: String, environment: [String: String]? = nil,
                               mergingErrors: Bool = false, timeout: Double) throws -> (status: Int32, output: String) {
         try run(executable: "/usr/bin/setsid", arguments, in: directory, environment: environment, mergingErrors: mergingErrors, groupTimeout: timeout)
     }

@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+import StewardAgent
+import StewardEngine
+import StewardStore
+import StewardTesting
+import Synchronization
+import Testing
+
+/// The agent's reconcile rounds in this process, without starting the
+/// binary: a real bare remote on disk, the in-memory store, and a virtual
+/// clock the test moves ten seconds a round, so that a whole canary runs in
+/// seconds and each round is the test's to call.
+@Suite struct InProcessAgentTests {
+    /// Time as the test says it is.
+    final class VirtualClock: Sendable {
+        private let time = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        var now: Date { time.withLock { $0 } }
+
+        func advance(seconds: Double) -> Date {
+            time.withLock { $0 = $0.addingTimeInterval(seconds); return $0 }
+        }
+    }
+
+    final class Agent {
+        let repository: TemporaryRemote
+        private(set) var reconciler: Reconciler
+        let config: AgentConfig
+        let store = MemoryAgentStore()
+        let clock = VirtualClock()
+        let state = NSTemporaryDirectory() + "steward-state-" + UUID().uuidString
+
+            /// The quickstart with short steps, ten-second looks and no change
+        /// windows; a person's commit then starts the canary (the commit a
+        /// rollback reverts).
+        init() throws {
+            let rollout = "/rollouts/customer-support-agent.yaml"
+            repository = try TemporaryRemote(copying: SourceTree.path("examples/quickstart")) { work in
+                try Quickstart.quicken(work, steps: """
+                            - setWeight: 20
+                            - pause: {duration: 2m}
+                            - setWeight: 50
+                            - pause: {duration: 2m}
+                            - setWeight: 100
+
+                    """)
+                try (try String(contentsOfFile: work + rollout, encoding: .utf8)).replacingOccurrences(of: "  canary: 2.4.0\n", with: "")
+                    .write(toFile: work + rollout, atomically: true, encoding: .utf8)
+            }
+            try (try String(contentsOfFile: repository.work + rollout, encoding: .utf8)).replacingOccurrences(of: "  stable: 2.3.1\n", with: "  stable: 2.3.1\n  canary: 2.4.0\n")
+                .write(toFile: repository.work + rollout, atomically: true, encoding: .utf8)
+            try repository.commitAndPush("Start canary 2.4.0")
+            var config = AgentConfig(repositoryURL: "file://" + repository.remote, stateDirectory: state)
+            config.identity = .init(name: "Steward", email: "steward@example.com")
+            config.gitTimeout = .init(seconds: 5)
+            self.config = config
+            reconciler = try Self.reconciler(config, store, clock)
+        }
+
+        static func reconciler(_ config: AgentConfig, _ store: any AgentStore, _ clock: VirtualClock) throws -> Reconciler {
+            try Reconciler(config: config, store: store, logger: Logger(label: "in-process"), clock: { clock.now })
+        }
+
+        /// The agent restarted after a crash: a new reconciler on the same
+        /// state directory and store, nothing carried over in memory.
+        func restart() throws {
+            reconciler.cancelFetch()
+            reconciler = try Self.reconciler(config, store, clock)
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: state) }
+
+        /// The canary's weight as the agent last planned it.
+        var weight: Int { reconciler.snapshot.value.statuses["customer-support-agent"]?.canaryWeight ?? 0 }
+
+        /// Ten virtual seconds of traffic (a thousand requests, split by the
+        /// agent's weight; the canary failing `canaryErrors` of its
+        /// requests), then one round.
+        func tenSeconds(canaryErrors: Double, random: inout SeededRandom) async {
+            let now = clock.advance(seconds: 10)
+            let canaryShare = max(0, weight)
+            var outcomes: [Outcome] = []
+            for i in 0..<1000 {
+                let canary = i % 100 < canaryShare
+                let fails = random.uniform() < (canary ? canaryErrors : 0.01)
+                outcomes.append(Outcome(model: "customer-support-agent", version: canary ? "2.4.0" : "2.3.1",
+                                        time: now.timeIntervalSince1970 - 10 + Double(i) / 100, latencyMs: 300 + 200 * random.uniform(),
+                                        ok: !fails, inputTokens: 200, outputTokens: 100, cost: 0.001, rating: 4 + random.uniform(),
+                                        hallucination: false, safetyViolation: false))
+            }
+            reconciler.ingest.add(outcomes)
+            await reconciler.round(fetching: true)
+        }
+    }
+
+    @Test func aHealthyCanaryIsWalkedAndPromotedByACommit() async throws {
+        let agent = try Agent()
+        var random = SeededRandom(seed: 7)
+        await agent.reconciler.round()
+        #expect(agent.reconciler.snapshot.value.ready, "\(agent.reconciler.snapshot.value.lastError ?? "")")
+        var weights: [Int] = []
+        for _ in 0..<200 where !(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml")).contains("stable: 2.4.0") {
+            await agent.tenSeconds(canaryErrors: 0.01, random: &random)
+            if weights.last != agent.weight { weights.append(agent.weight) }
+        }
+        let rollout = try agent.repository.remoteFile("rollouts/customer-support-agent.yaml")
+        #expect(rollout.contains("stable: 2.4.0") && !rollout.contains("canary: 2.4.0"), "\(weights)")
+        #expect(weights.starts(with: [20, 50]), "\(weights)")
+        let message = try agent.repository.remoteGit(["log", "-1", "--format=%B", "--grep=Steward-Action: promote"])
+        #expect(message.contains("Steward-Rollout: customer-support-agent") && message.contains("Steward-To-Version: 2.4.0"), "\(message)")
+        let kinds = try await agent.store.journal.recent(200).compactMap(\.kind)
+        #expect(kinds.contains(.promote) && kinds.contains(.setWeights))
+    }
+
+    @Test func aFailingCanaryIsDroppedThenRevertedByACommit() async throws {
+        let agent = try Agent()
+        var random = SeededRandom(seed: 8)
+        await agent.reconciler.round()
+        func rollback() throws -> String { try agent.repository.remoteGit(["log", "--format=%B", "--grep=Steward-Action: rollback"]) }
+        var rounds = 0
+        for _ in 0..<100 where try rollback().isEmpty {
+            await agent.tenSeconds(canaryErrors: 0.3, random: &random)
+            rounds += 1
+        }
+        #expect(agent.weight == 0)
+        let message = try rollback()
+        #expect(message.contains("Steward-Action: rollback") && message.contains("error-rate"), "\(message)")
+        #expect(!(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml")).contains("canary: 2.4.0"))
+        #expect(rounds < 20, "rolled back after \(rounds) rounds of 30% errors")
+    }
+
+    @Test func aRestartedAgentResumesWhereTheCanaryWas() async throws {
+        let agent = try Agent()
+        var random = SeededRandom(seed: 9)
+        await agent.reconciler.round()
+        for _ in 0..<100 where agent.weight < 50 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
+        #expect(agent.weight == 50)
+        try agent.restart()
+        await agent.reconciler.round(fetching: true)
+        #expect(agent.reconciler.snapshot.value.ready)
+        #expect(agent.weight == 50, "the restarted agent started the canary over")
+        // And it goes on to promote.
+        for _ in 0..<100 where !(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml")).contains("stable: 2.4.0") {
+            await agent.tenSeconds(canaryErrors: 0.01, random: &random)
+        }
+        #expect(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml").contains("stable: 2.4.0"))
+    }
+
+    @Test func withGitAwayAFailingCanaryIsStillDroppedAndTheRevertFollowsWhenGitIsBack() async throws {
+        let agent = try Agent()
+        var random = SeededRandom(seed: 10)
+        await agent.reconciler.round()
+        for _ in 0..<100 where agent.weight < 20 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
+        let away = agent.repository.directory + "/remote-away.git"
+        try FileManager.default.moveItem(atPath: agent.repository.remote, toPath: away)
+        for _ in 0..<30 where agent.weight > 0 { await agent.tenSeconds(canaryErrors: 0.3, random: &random) }
+        #expect(agent.weight == 0, "traffic waited on git")
+        let routes = try String(contentsOfFile: agent.config.routesPath, encoding: .utf8)
+        #expect(!routes.contains("2.4.0"), "\(routes)")
+        #expect(agent.reconciler.snapshot.value.lastError?.contains("fetch") == true, "\(agent.reconciler.snapshot.value.lastError ?? "no error said")")
+        try FileManager.default.moveItem(atPath: away, toPath: agent.repository.remote)
+        func rollback() throws -> String { try agent.repository.remoteGit(["log", "--format=%B", "--grep=Steward-Action: rollback"]) }
+        for _ in 0..<30 where try rollback().isEmpty { await agent.tenSeconds(canaryErrors: 0.3, random: &random) }
+        #expect(try rollback().contains("error-rate"))
+        #expect(agent.reconciler.snapshot.value.lastError == nil)
+    }
+}
