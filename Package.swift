@@ -104,7 +104,8 @@ let package = Package(
         .testTarget(name: "StewardGitTests", dependencies: ["StewardGit"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StewardMetricsTests", dependencies: ["StewardMetrics"]),
-        .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent", "StewardStore", "StewardEngine", "StewardTesting"]),
+        .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent", "StewardStore", "StewardEngine", "StewardTesting",
+                                                            .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(
             name: "StewardCLITests",
             dependencies: ["StewardCLI", "StewardMetrics", "StewardEngine", "StewardTesting", "steward", .product(name: "Crypto", package: "swift-crypto")]

@@ -26,6 +26,7 @@ public final class ReconcileService: Service, Sendable {
         self.reconciler = reconciler
         self.pollSeconds = pollSeconds
         reconciler.onReady = { [notifier] rollouts in notifier.notify("READY=1\nSTATUS=reconciling \(rollouts) rollouts") }
+        reconciler.onGateAnswer = { [weak self] in self?.evidenceArrived() }
     }
 
     /// Asks for a round with a fetch as soon as the current one ends; bursts coalesce.

@@ -46,6 +46,10 @@ extension Reconciler {
     func commitTheRest(_ actions: [Action], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
         var failed: Set<String> = [], firstFailure: (any Error)?
         for action in actions where !Self.movesTraffic(action) {
+            if case .askGate(let rollout, let gate, let canary, let stable) = action {
+                ask(gate, rollout: rollout, canary: canary, stable: stable, revision: desired.revision.description)
+                continue
+            }
             let (rollout, said) = Self.describe(action)
             guard !failed.contains(rollout) else { continue }
             do {
@@ -73,6 +77,25 @@ extension Reconciler {
             try? await journal.fail(id, reason: "\(error)")
             metrics.action(action.kind.rawValue, outcome: "failed")
             throw error
+        }
+    }
+
+    /// Asks a gate apart from the round; its answer is journalled when it
+    /// comes (not each time the engine asks: a waiting gate is asked every
+    /// round), and starts a round to judge it.
+    private func ask(_ gate: Gate, rollout: String, canary: SemanticVersion, stable: SemanticVersion, revision: String) {
+        let journal = store.journal, clock = self.clock, logger = self.logger, metrics = self.metrics
+        gates.ask(gate, rollout: rollout, canary: canary, stable: stable, revision: revision, at: clock()) { [weak self] answer in
+            logger.info("a gate answered", metadata: ["rollout": "\(rollout)", "gate": "\(gate.name)", "canary": "\(canary)",
+                                                      "yes": "\(answer.yes)", "said": "\(answer.said)"])
+            metrics.action(Action.Kind.askGate.rawValue, outcome: answer.yes ? "done" : "failed")
+            do {
+                let id = try await journal.begin(rollout: rollout, kind: .askGate, action: "askGate \(gate.name) \(canary)", revision: revision, at: clock())
+                if answer.yes { try await journal.finish(id, why: answer.said) } else { try await journal.fail(id, reason: answer.said) }
+            } catch {
+                logger.error("cannot journal a gate's answer", metadata: ["rollout": "\(rollout)", "error": "\(error)"])
+            }
+            self?.onGateAnswer?()
         }
     }
 
@@ -124,6 +147,8 @@ extension Reconciler {
             logger.warning("alert", metadata: ["rollout": "\(rollout)", "reason": "\(reason)"])
         case .notify(let rollout, let message):
             logger.info("\(message)", metadata: ["rollout": "\(rollout)"])
+        case .askGate:
+            break
         }
         return nil
     }
@@ -163,6 +188,7 @@ extension Reconciler {
         case .pause(let r, _): (r, "pause")
         case .alert(let r, _): (r, "alert")
         case .notify(let r, _): (r, "notify")
+        case .askGate(let r, let gate, let canary, _): (r, "askGate \(gate.name) \(canary)")
         }
     }
 

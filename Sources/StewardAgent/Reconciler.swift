@@ -36,6 +36,10 @@ public final class Reconciler: @unchecked Sendable {
     let metrics = AgentMetrics()
     /// Rollout events out to people (run as a service of its own by `Agent`).
     let notifier: Notifier
+    /// Asks rollouts' gates before a promotion, apart from the rounds.
+    let gates = GateCaller()
+    /// Told when a gate has answered, so that a round judges the answer soon.
+    public var onGateAnswer: (@Sendable () -> Void)?
     let logger: Logger
     let clock: @Sendable () -> Date
 
@@ -478,6 +482,7 @@ public final class Reconciler: @unchecked Sendable {
             if provider.asksServers { asked += requested.filter(\.due).map { ($0.metric.name, $0.version) } }
         }
         logProviderProblems(asked, in: evidence)
+        gates.record(into: &evidence)
         return evidence
     }
 

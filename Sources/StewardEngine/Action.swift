@@ -21,13 +21,17 @@ public enum Action: Sendable, Hashable {
     case notify(rollout: String, message: String)
     /// Record the new observed state.
     case writeStatus(rollout: String, status: RolloutStatus)
+    /// Ask a `beforePromotion` gate whether `canary` may replace `stable`:
+    /// everything else lets the promotion go. Its answer comes back with
+    /// the evidence (`Evidence.record(_:rollout:gate:)`).
+    case askGate(rollout: String, gate: Gate, canary: SemanticVersion, stable: SemanticVersion)
 }
 
 extension Action {
     /// What an action does, without what it does it to: how the journal
     /// and the agent's metrics count actions.
     public enum Kind: String, Sendable, CaseIterable {
-        case setWeights, setSplit, pause, promote, rollback, alert, notify, writeStatus
+        case setWeights, setSplit, pause, promote, rollback, alert, notify, writeStatus, askGate
     }
 
     public var kind: Kind {
@@ -40,6 +44,7 @@ extension Action {
         case .alert: .alert
         case .notify: .notify
         case .writeStatus: .writeStatus
+        case .askGate: .askGate
         }
     }
 

@@ -52,8 +52,12 @@ struct BlueGreenMachine {
         let references = [strategy.postPromotionAnalysis].compactMap { $0 }
         let metrics = round.metrics(references)
         guard round.judge(metrics, canary: canary) else { return }
-        guard round.now.since(round.status.stepStartedAt) >= strategy.scaleDownDelay.seconds,
-              round.mayPromote(metrics).isEmpty else { return }
+        guard round.now.since(round.status.stepStartedAt) >= strategy.scaleDownDelay.seconds else { return }
+        let holds = round.mayPromote(metrics)
+        guard holds.isEmpty else {
+            round.askGates(holds)
+            return
+        }
         round.nextStep()
         round.promote(canary)
     }

@@ -97,6 +97,11 @@ struct CanaryMachine {
             if let move, !move.holds.isEmpty, !widened {
                 // The clock opens a change window: no deadline for the evidence meanwhile.
                 if move.holds.contains(where: { $0.kind == .changeWindow }) { return }
+                // A gate waits for its yes with no deadline (as Flagger's confirm-promotion does), asked once nothing else holds.
+                if move.holds.allSatisfy({ $0.kind == .gate }) {
+                    round.askGates(move.holds)
+                    return
+                }
                 guard mayMake(move) else {
                     round.checkDeadline(move.holds)
                     return

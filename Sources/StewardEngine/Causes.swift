@@ -1,3 +1,5 @@
+import StewardSpec
+
 /// Why a rollout stands still, for the code that decides when it may go on:
 /// `RolloutStatus.pauseReason` says the same for people, and nothing reads
 /// that prose back.
@@ -42,11 +44,15 @@ struct HoldCause: Sendable, Hashable {
         case badEstimate
         /// Outside the policy's change windows: the clock, not the evidence, holds it.
         case changeWindow
+        /// A promotion: a `beforePromotion` gate has not said yes to this canary.
+        case gate
     }
 
     var kind: Kind
     /// The metric that holds the move; nil when it is not a metric.
     var metric: String?
+    /// The gate that holds it, for a gate.
+    var gate: Gate?
     /// What it says, for people.
     var said: String
 

@@ -54,6 +54,9 @@ public struct Evidence: Sendable {
     /// whatever else was recorded.
     private var unavailable: [Key: String] = [:]
 
+    /// Each rollout's gates' latest answers (see `GateAnswer`).
+    var gateAnswers: [GateKey: GateAnswer] = [:]
+
     public init(_ measurements: [MetricReading] = []) {
         for m in measurements { record(m) }
     }

@@ -124,7 +124,11 @@ struct ExperimentMachine {
         switch strategy.onWinner {
         case .promote:
             // Judged again next round if the checkpoint holds it (a closed change window).
-            guard round.mayPromote([]).isEmpty else { return }
+            let holds = round.mayPromote([])
+            guard holds.isEmpty else {
+                round.askGates(holds)
+                return
+            }
             round.promote(winner)
         case .report:
             round.status.phase = .healthy

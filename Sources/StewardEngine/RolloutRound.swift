@@ -150,7 +150,29 @@ struct RolloutRound {
         if !trafficMayAdvance, status.canaryWeight < 100 {
             holds.append(HoldCause(kind: .changeWindow, metric: nil, said: "outside the policy's change windows"))
         }
-        return holds
+        return holds + gateHolds()
+    }
+
+    /// The `beforePromotion` gates that have not said yes to this canary.
+    private func gateHolds() -> [HoldCause] {
+        guard let canary = status.canary else { return [] }
+        return rollout.gates.beforePromotion.compactMap { gate in
+            let answer = evidence.answer(rollout: name, gate: gate.name)
+            if let answer, answer.version == canary, answer.yes { return nil }
+            let said = answer.map { $0.version == canary ? "gate \(gate.name) said no: \($0.said)" : "gate \(gate.name) has not been asked about \(canary)" }
+                ?? "waiting for gate \(gate.name) to say yes"
+            return HoldCause(kind: .gate, metric: nil, gate: gate, said: said)
+        }
+    }
+
+    /// Asks each gate that holds the promotion when nothing else does (the
+    /// analysis goes on meanwhile): a gate is asked only about a canary the
+    /// evidence would promote.
+    mutating func askGates(_ holds: [HoldCause]) {
+        guard let canary = status.canary, !holds.isEmpty, holds.allSatisfy({ $0.kind == .gate }) else { return }
+        for gate in holds.compactMap(\.gate) {
+            actions.append(.askGate(rollout: name, gate: gate, canary: canary, stable: status.stable))
+        }
     }
 
     /// Promotes `version`: the one place any strategy does. Callers ask

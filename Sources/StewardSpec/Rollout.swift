@@ -284,7 +284,7 @@ public struct Gates: Sendable {
 }
 
 /// An HTTP hook: a 2xx answer within the timeout lets the rollout go on.
-public struct Gate: Sendable {
+public struct Gate: Sendable, Hashable {
     public var name: String
     public var url: String
     public var timeout: StewardDuration

@@ -30,10 +30,11 @@ import Testing
         let clock = VirtualClock()
         let state = NSTemporaryDirectory() + "steward-state-" + UUID().uuidString
 
-            /// The quickstart with short steps, ten-second looks and no change
+        /// The quickstart with short steps, ten-second looks and no change
         /// windows; a person's commit then starts the canary (the commit a
         /// rollback reverts).
-        init() throws {
+        /// - Parameter gate: a `beforePromotion` gate's URL, if the rollout has one.
+        init(gate: String? = nil) throws {
             let rollout = "/rollouts/customer-support-agent.yaml"
             repository = try TemporaryRemote(copying: SourceTree.path("examples/quickstart")) { work in
                 try Quickstart.quicken(work, steps: """
@@ -44,6 +45,14 @@ import Testing
                             - setWeight: 100
 
                     """)
+                if let gate {
+                    try (try String(contentsOfFile: work + rollout, encoding: .utf8) + """
+                          gates:
+                            beforePromotion:
+                              - {name: evals, url: "\(gate)", timeout: 5s}
+
+                        """).write(toFile: work + rollout, atomically: true, encoding: .utf8)
+                }
                 try (try String(contentsOfFile: work + rollout, encoding: .utf8)).replacingOccurrences(of: "  canary: 2.4.0\n", with: "")
                     .write(toFile: work + rollout, atomically: true, encoding: .utf8)
             }
@@ -163,5 +172,30 @@ import Testing
         for _ in 0..<30 where try rollback().isEmpty { await agent.tenSeconds(canaryErrors: 0.3, random: &random) }
         #expect(try rollback().contains("error-rate"))
         #expect(agent.reconciler.snapshot.value.lastError == nil)
+    }
+
+    @Test func thePromotionWaitsForTheGateToSayYes() async throws {
+        let gate = try await GateServer.start(noes: 2)
+        defer { gate.stop() }
+        let agent = try Agent(gate: "http://127.0.0.1:\(gate.port)/evals")
+        var random = SeededRandom(seed: 11)
+        await agent.reconciler.round()
+        func promoted() throws -> Bool { try agent.repository.remoteFile("rollouts/customer-support-agent.yaml").contains("stable: 2.4.0") }
+        for _ in 0..<300 where try !promoted() {
+            await agent.tenSeconds(canaryErrors: 0.01, random: &random)
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(try promoted())
+        // Asked about this canary, told no twice (asked again after each), then yes; promoted after the yes.
+        #expect(gate.asked.count == 3, "\(gate.asked)")
+        let question = try #require(gate.asked.first.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] })
+        #expect(question["rollout"] == "customer-support-agent" && question["canary"] == "2.4.0" && question["stable"] == "2.3.1"
+                && question["point"] == "beforePromotion" && question["gate"] == "evals", "\(question)")
+        let journal = try await agent.store.journal.recent(500)
+        let answers = journal.filter { $0.kind == .askGate }.reversed().map { "\($0.state) \($0.detail ?? "")" }
+        #expect(answers == ["failed 503: 2 of 40 evals failed", "failed 503: 2 of 40 evals failed", "done 200: 40 of 40 evals passed"], "\(answers)")
+        let yes = try #require(journal.first { $0.kind == .askGate && $0.state == "done" })
+        let promotion = try #require(journal.first { $0.kind == .promote })
+        #expect(promotion.id > yes.id)
     }
 }
