@@ -46,8 +46,8 @@ extension Reconciler {
     func commitTheRest(_ actions: [Action], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
         var failed: Set<String> = [], firstFailure: (any Error)?
         for action in actions where !Self.movesTraffic(action) {
-            if case .askGate(let rollout, let gate, let canary, let stable) = action {
-                ask(gate, rollout: rollout, canary: canary, stable: stable, revision: desired.revision.description)
+            if case .askGate(let question, let gate) = action {
+                ask(question, of: gate, revision: desired.revision.description)
                 continue
             }
             let (rollout, said) = Self.describe(action)
@@ -83,14 +83,15 @@ extension Reconciler {
     /// Asks a gate apart from the round; its answer is journalled when it
     /// comes (not each time the engine asks: a waiting gate is asked every
     /// round), and starts a round to judge it.
-    private func ask(_ gate: Gate, rollout: String, canary: SemanticVersion, stable: SemanticVersion, revision: String) {
+    private func ask(_ question: GateQuestion, of gate: Gate, revision: String) {
         let journal = store.journal, clock = self.clock, logger = self.logger, metrics = self.metrics
-        gates.ask(gate, rollout: rollout, canary: canary, stable: stable, revision: revision, at: clock()) { [weak self] answer in
-            logger.info("a gate answered", metadata: ["rollout": "\(rollout)", "gate": "\(gate.name)", "canary": "\(canary)",
-                                                      "yes": "\(answer.yes)", "said": "\(answer.said)"])
+        let rollout = question.rollout, said = Self.describe(.askGate(question: question, gate: gate)).kind
+        gates.ask(question, of: gate, revision: revision, at: clock()) { [weak self] answer in
+            logger.info("a gate answered", metadata: ["rollout": "\(rollout)", "gate": "\(gate.name)", "point": "\(question.point.rawValue)",
+                                                      "canary": "\(question.canary)", "yes": "\(answer.yes)", "said": "\(answer.said)"])
             metrics.action(Action.Kind.askGate.rawValue, outcome: answer.yes ? "done" : "failed")
             do {
-                let id = try await journal.begin(rollout: rollout, kind: .askGate, action: "askGate \(gate.name) \(canary)", revision: revision, at: clock())
+                let id = try await journal.begin(rollout: rollout, kind: .askGate, action: said, revision: revision, at: clock())
                 if answer.yes { try await journal.finish(id, why: answer.said) } else { try await journal.fail(id, reason: answer.said) }
             } catch {
                 logger.error("cannot journal a gate's answer", metadata: ["rollout": "\(rollout)", "error": "\(error)"])
@@ -188,7 +189,7 @@ extension Reconciler {
         case .pause(let r, _): (r, "pause")
         case .alert(let r, _): (r, "alert")
         case .notify(let r, _): (r, "notify")
-        case .askGate(let r, let gate, let canary, _): (r, "askGate \(gate.name) \(canary)")
+        case .askGate(let q, _): (q.rollout, "askGate \(q.gate) \(q.point.rawValue) \(q.canary) step \(q.step)")
         }
     }
 

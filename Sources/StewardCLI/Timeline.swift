@@ -35,8 +35,8 @@ struct Timeline {
                 return Line(minute: minute, action: "alert", detail: reason)
             case .notify(_, let message):
                 return Line(minute: minute, action: "notify", detail: message)
-            case .askGate(_, let gate, let canary, _):
-                return Line(minute: minute, action: "gate", detail: "ask \(gate.name) (\(gate.url)) whether \(canary) may be promoted")
+            case .askGate(let question, let gate):
+                return Line(minute: minute, action: "gate", detail: "ask \(gate.name) (\(gate.url)) at \(question.point.rawValue) about \(question.canary)")
             case .writeStatus:
                 return nil
             }

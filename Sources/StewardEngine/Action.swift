@@ -21,10 +21,10 @@ public enum Action: Sendable, Hashable {
     case notify(rollout: String, message: String)
     /// Record the new observed state.
     case writeStatus(rollout: String, status: RolloutStatus)
-    /// Ask a `beforePromotion` gate whether `canary` may replace `stable`:
-    /// everything else lets the promotion go. Its answer comes back with
-    /// the evidence (`Evidence.record(_:rollout:gate:)`).
-    case askGate(rollout: String, gate: Gate, canary: SemanticVersion, stable: SemanticVersion)
+    /// Ask a gate whether the rollout may go on (everything else lets it),
+    /// or, after a rollback, tell it. Its answer comes back with the
+    /// evidence (`Evidence.record(_:)`).
+    case askGate(question: GateQuestion, gate: Gate)
 }
 
 extension Action {

@@ -64,8 +64,14 @@ struct CanaryMachine {
         }
         switch strategy.steps[status.stepIndex].action {
         case .setWeight(let weight):
-            guard weight > status.canaryWeight, status.canaryWeight > 0 else { return nil }
-            return Move(weight: weight, holds: weight >= 100 ? round.mayPromote(metrics) : round.holds(movingTo: weight, metrics))
+            guard weight > status.canaryWeight else { return nil }
+            // The first traffic waits for the beforeRollout gates alone.
+            guard status.canaryWeight > 0 else {
+                let holds = round.gateHolds(.beforeRollout)
+                return holds.isEmpty ? nil : Move(weight: weight, holds: holds)
+            }
+            return Move(weight: weight, holds: weight >= 100 ? round.mayPromote(metrics)
+                        : round.holds(movingTo: weight, metrics) + round.gateHolds(.beforeWeightIncrease))
         case .analysis(let reference):
             let next = strategy.steps[(status.stepIndex + 1)...].lazy.compactMap { step -> Int? in
                 if case .setWeight(let w) = step.action { w } else { nil }
@@ -85,7 +91,9 @@ struct CanaryMachine {
     /// Whether the move may be made now: nothing holds it, or the step has
     /// waited long enough to widen without passes (see `widenAfter`).
     private func mayMake(_ move: Move) -> Bool {
-        move.holds.isEmpty || round.mayWiden(to: move.weight, after: strategy.widenAfter, round.metrics(referencesInForce))
+        // Widening never passes a gate: only its yes does.
+        move.holds.isEmpty || !move.holds.contains { $0.kind == .gate }
+            && round.mayWiden(to: move.weight, after: strategy.widenAfter, round.metrics(referencesInForce))
     }
 
     /// - Parameter personPromoted: a person's `steward promote` finished the

@@ -44,17 +44,23 @@ struct HoldCause: Sendable, Hashable {
         case badEstimate
         /// Outside the policy's change windows: the clock, not the evidence, holds it.
         case changeWindow
-        /// A promotion: a `beforePromotion` gate has not said yes to this canary.
+        /// A gate has not said yes to this canary (at this step).
         case gate
     }
 
     var kind: Kind
     /// The metric that holds the move; nil when it is not a metric.
     var metric: String?
-    /// The gate that holds it, for a gate.
-    var gate: Gate?
+    /// The gate that holds it, and the question it is to be asked, for a gate.
+    var gate: PendingGate?
     /// What it says, for people.
     var said: String
+
+    /// A gate to be asked, with its question.
+    struct PendingGate: Sendable, Hashable {
+        var gate: Gate
+        var question: GateQuestion
+    }
 
     static func needsPass(_ metric: String, _ said: String) -> HoldCause { HoldCause(kind: .needsPass, metric: metric, said: said) }
 

@@ -95,7 +95,7 @@ public struct PlannerController: RolloutController {
             case .promote(_, let version, _, _): line = "promote \(version)"
             case .pause(_, let reason): line = "pause: \(reason)"
             case .rollback(_, _, _, _, let reason, _): line = "roll back: \(reason)"
-            case .askGate(_, let gate, let canary, _): line = "ask gate \(gate.name) about \(canary)"
+            case .askGate(let question, _): line = "ask gate \(question.gate) (\(question.point.rawValue)) about \(question.canary)"
             case .alert(_, let reason): line = "alert: \(reason)"
             case .notify(_, let message): line = "notice: \(message)"
             case .setSplit, .writeStatus: continue

@@ -150,28 +150,29 @@ struct RolloutRound {
         if !trafficMayAdvance, status.canaryWeight < 100 {
             holds.append(HoldCause(kind: .changeWindow, metric: nil, said: "outside the policy's change windows"))
         }
-        return holds + gateHolds()
+        return holds + gateHolds(.beforePromotion)
     }
 
-    /// The `beforePromotion` gates that have not said yes to this canary.
-    private func gateHolds() -> [HoldCause] {
+    /// The gates at `point` that have not said yes to this canary (at this
+    /// step, for a weight increase).
+    func gateHolds(_ point: GatePoint) -> [HoldCause] {
         guard let canary = status.canary else { return [] }
-        return rollout.gates.beforePromotion.compactMap { gate in
-            let answer = evidence.answer(rollout: name, gate: gate.name)
-            if let answer, answer.version == canary, answer.yes { return nil }
-            let said = answer.map { $0.version == canary ? "gate \(gate.name) said no: \($0.said)" : "gate \(gate.name) has not been asked about \(canary)" }
-                ?? "waiting for gate \(gate.name) to say yes"
-            return HoldCause(kind: .gate, metric: nil, gate: gate, said: said)
+        return rollout.gates[point].compactMap { gate in
+            let question = GateQuestion(rollout: name, gate: gate.name, point: point, canary: canary, stable: status.stable, step: status.stepIndex + 1)
+            let answer = evidence.answer(rollout: name, gate: gate.name, point: point)
+            if let answer, answer.answers(question), answer.yes { return nil }
+            let said = if let answer, answer.answers(question) { "gate \(gate.name) said no: \(answer.said)" } else { "waiting for gate \(gate.name) to say yes" }
+            return HoldCause(kind: .gate, metric: nil, gate: .init(gate: gate, question: question), said: said)
         }
     }
 
-    /// Asks each gate that holds the promotion when nothing else does (the
-    /// analysis goes on meanwhile): a gate is asked only about a canary the
-    /// evidence would promote.
+    /// Asks each gate that holds a move when nothing else does (the
+    /// analysis goes on meanwhile): a gate is asked only about a move the
+    /// evidence would make.
     mutating func askGates(_ holds: [HoldCause]) {
-        guard let canary = status.canary, !holds.isEmpty, holds.allSatisfy({ $0.kind == .gate }) else { return }
-        for gate in holds.compactMap(\.gate) {
-            actions.append(.askGate(rollout: name, gate: gate, canary: canary, stable: status.stable))
+        guard !holds.isEmpty, holds.allSatisfy({ $0.kind == .gate }) else { return }
+        for pending in holds.compactMap(\.gate) {
+            actions.append(.askGate(question: pending.question, gate: pending.gate))
         }
     }
 
@@ -382,6 +383,11 @@ struct RolloutRound {
         actions.append(.setWeights(rollout: name, stable: status.stable, canary: canary, canaryWeight: 0))
         actions.append(.rollback(rollout: name, from: canary, to: status.stable, mode: rollout.rollbackMode, reason: reason,
                                  edits: Edits.clearCanary(rollout)))
+        for gate in rollout.gates.afterRollback {
+            let question = GateQuestion(rollout: name, gate: gate.name, point: .afterRollback, canary: canary, stable: status.stable,
+                                        step: status.stepIndex + 1, reason: reason)
+            actions.append(.askGate(question: question, gate: gate))
+        }
         status.canaryWeight = 0
         status.phase = .rolledBack
         status.standStill(nil, nil)

@@ -266,6 +266,18 @@ public struct ExperimentStrategy: Sendable {
 }
 
 /// Hooks called at the points of a rollout; a failing gate stops it there.
+/// Where in a rollout a gate is asked.
+public enum GatePoint: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Before the canary gets its first traffic.
+    case beforeRollout
+    /// Before each weight increase short of promotion.
+    case beforeWeightIncrease
+    /// Before the canary is promoted.
+    case beforePromotion
+    /// After a rollback: told, not waited for.
+    case afterRollback
+}
+
 public struct Gates: Sendable {
     public var beforeRollout: [Gate] = []
     public var beforeWeightIncrease: [Gate] = []
@@ -280,6 +292,16 @@ public struct Gates: Sendable {
         beforeWeightIncrease = m.optional("beforeWeightIncrease")?.list(Gate.init(reading:)) ?? []
         beforePromotion = m.optional("beforePromotion")?.list(Gate.init(reading:)) ?? []
         afterRollback = m.optional("afterRollback")?.list(Gate.init(reading:)) ?? []
+    }
+
+    /// The gates asked at `point`.
+    public subscript(point: GatePoint) -> [Gate] {
+        switch point {
+        case .beforeRollout: beforeRollout
+        case .beforeWeightIncrease: beforeWeightIncrease
+        case .beforePromotion: beforePromotion
+        case .afterRollback: afterRollback
+        }
     }
 }
 

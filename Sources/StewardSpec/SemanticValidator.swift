@@ -214,11 +214,6 @@ struct SemanticValidator {
             for (i, gate) in list.enumerated() where !seen.insert(gate.name).inserted {
                 report(rollout.source, "duplicate-name", "gate '\(gate.name)' appears twice in \(point)", at: ["spec", "gates", .key(point), .index(i), "name"])
             }
-            // Said, not silently ignored: only beforePromotion is acted on so far.
-            if point != "beforePromotion", !list.isEmpty {
-                report(rollout.source, "not-acted-on", "gates.\(point) is not acted on by this version of the agent (only beforePromotion is): "
-                       + "the rollout will not wait for these gates", at: ["spec", "gates", .key(point)], severity: .warning)
-            }
         }
     }
 

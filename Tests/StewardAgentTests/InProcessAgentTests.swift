@@ -188,14 +188,34 @@ import Testing
         #expect(try promoted())
         // Asked about this canary, told no twice (asked again after each), then yes; promoted after the yes.
         #expect(gate.asked.count == 3, "\(gate.asked)")
-        let question = try #require(gate.asked.first.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] })
-        #expect(question["rollout"] == "customer-support-agent" && question["canary"] == "2.4.0" && question["stable"] == "2.3.1"
-                && question["point"] == "beforePromotion" && question["gate"] == "evals", "\(question)")
+        let question = try #require(gate.asked.first.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        #expect(question["rollout"] as? String == "customer-support-agent" && question["canary"] as? String == "2.4.0"
+                && question["stable"] as? String == "2.3.1" && question["point"] as? String == "beforePromotion"
+                && question["gate"] as? String == "evals" && question["step"] as? Int == 5
+                && (question["revision"] as? String)?.count == 40, "\(question)")
         let journal = try await agent.store.journal.recent(500)
         let answers = journal.filter { $0.kind == .askGate }.reversed().map { "\($0.state) \($0.detail ?? "")" }
         #expect(answers == ["failed 503: 2 of 40 evals failed", "failed 503: 2 of 40 evals failed", "done 200: 40 of 40 evals passed"], "\(answers)")
         let yes = try #require(journal.first { $0.kind == .askGate && $0.state == "done" })
         let promotion = try #require(journal.first { $0.kind == .promote })
         #expect(promotion.id > yes.id)
+    }
+
+    @Test func aRegressionWhileTheGateSaysNoIsStillRolledBack() async throws {
+        let gate = try await GateServer.start(noes: .max)
+        defer { gate.stop() }
+        let agent = try Agent(gate: "http://127.0.0.1:\(gate.port)/evals")
+        var random = SeededRandom(seed: 12)
+        await agent.reconciler.round()
+        for _ in 0..<200 where gate.asked.isEmpty {
+            await agent.tenSeconds(canaryErrors: 0.01, random: &random)
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(!gate.asked.isEmpty, "the gate was never asked")
+        func rollback() throws -> String { try agent.repository.remoteGit(["log", "--format=%B", "--grep=Steward-Action: rollback"]) }
+        for _ in 0..<60 where try rollback().isEmpty { await agent.tenSeconds(canaryErrors: 0.3, random: &random) }
+        #expect(try rollback().contains("error-rate"))
+        #expect(agent.weight == 0)
+        #expect(try !agent.repository.remoteFile("rollouts/customer-support-agent.yaml").contains("stable: 2.4.0"))
     }
 }

@@ -2,21 +2,27 @@ import Testing
 import StewardEngine
 import StewardSpec
 
-/// `gates.beforePromotion`: the promotion waits for each gate's yes to this
-/// canary, and the gate is asked only once nothing else holds it.
+/// A rollout's gates: each move waits for every gate of its point to say
+/// yes to this canary (at this step, for a weight increase), and a gate is
+/// asked only once nothing else holds the move; after a rollback, gates are told.
 @Suite struct GateTests {
-    static let yaml = baseYAML() + rolloutDocument(extra: """
-          gates:
-            beforePromotion:
-              - {name: evals, url: "http://127.0.0.1:9/evals", timeout: 5s}
-        """, strategy: """
-            canary:
-              analysis: {templates: [checks]}
-              steps:
-                - setWeight: 20
-                - pause: {duration: 5m}
-                - setWeight: 100
-        """)
+    static func yaml(_ point: GatePoint = .beforePromotion) -> String {
+        baseYAML() + rolloutDocument(extra: """
+              gates:
+                \(point.rawValue):
+                  - {name: evals, url: "http://127.0.0.1:9/evals", timeout: 5s}
+            """, strategy: """
+                canary:
+                  analysis: {templates: [checks]}
+                  steps:
+                    - setWeight: 20
+                    - pause: {duration: 5m}
+                    - setWeight: 50
+                    - pause: {duration: 5m}
+                    - setWeight: 100
+            """)
+    }
+    static let yaml = yaml()
 
     static func healthy(_ version: SemanticVersion, _ weight: Int, _ minute: Int) -> [MetricReading] {
         [measured("error-rate", version, 0.005, samples: 2_000), measured("latency", version, 800, samples: 2_000),
@@ -33,29 +39,74 @@ import StewardSpec
 
     @Test func thePromotionWaitsForTheGatesYesToThisCanary() throws {
         var s = try Scenario(Self.yaml)
-        s.run(minutes: 30, measure: Self.healthy)
-        #expect(promotions(s) == 0 && s.weights == [20], "promoted without the gate")
+        s.run(minutes: 40, measure: Self.healthy)
+        #expect(promotions(s) == 0 && s.weights == [20, 50], "promoted without the gate")
         let asked = asks(s)
-        guard case .askGate(let rollout, let gate, let canary, let stable)? = asked.first?.action else {
+        guard case .askGate(var question, let gate)? = asked.first?.action else {
             Issue.record("the gate was never asked")
             return
         }
-        #expect(rollout == "r" && gate.name == "evals" && canary.description == "1.1.0" && stable.description == "1.0.0")
-        // Asked once the pause and the analysis had let the promotion go, not before.
-        #expect((asked.first?.at ?? 0) >= 5 * 60)
+        #expect(question.rollout == "r" && gate.name == "evals" && question.point == .beforePromotion)
+        #expect(question.canary.description == "1.1.0" && question.stable.description == "1.0.0" && question.step == 5)
+        // Asked once the pauses and the analysis had let the promotion go, not before.
+        #expect((asked.first?.at ?? 0) >= 10 * 60)
 
         // No, and a yes to another version, hold it; the analysis and the asking go on.
-        s.evidence.record(GateAnswer(version: canary, yes: false, said: "503: 2 of 40 evals failed", at: s.now), rollout: "r", gate: "evals")
+        s.evidence.record(GateAnswer(question: question, yes: false, said: "503: 2 of 40 evals failed", at: s.now))
         s.run(minutes: 3, measure: Self.healthy)
-        s.evidence.record(GateAnswer(version: try #require(SemanticVersion("1.2.0")), yes: true, said: "ok", at: s.now), rollout: "r", gate: "evals")
+        var other = question
+        other.canary = try #require(SemanticVersion("1.2.0"))
+        s.evidence.record(GateAnswer(question: other, yes: true, said: "ok", at: s.now))
         s.run(minutes: 3, measure: Self.healthy)
         #expect(promotions(s) == 0)
         #expect(asks(s).count > asked.count, "the gate was not asked again")
         #expect(s.observed["r"]?.phase == .progressing, "a gate has no deadline: it waits")
 
-        s.evidence.record(GateAnswer(version: canary, yes: true, said: "200: 40 of 40 evals passed", at: s.now), rollout: "r", gate: "evals")
+        question.step = 1  // a promotion's yes holds whichever step it was asked at
+        s.evidence.record(GateAnswer(question: question, yes: true, said: "200: 40 of 40 evals passed", at: s.now))
         s.run(minutes: 1, measure: Self.healthy)
         #expect(promotions(s) == 1)
+    }
+
+    /// Flagger's confirm-traffic-increase: each increase waits for its own yes.
+    @Test func eachWeightIncreaseWaitsForItsOwnYes() throws {
+        var s = try Scenario(Self.yaml(.beforeWeightIncrease))
+        s.run(minutes: 20, measure: Self.healthy)
+        #expect(s.weights == [20], "the increase to 50% went without the gate")
+        guard case .askGate(let question, _)? = asks(s).first?.action else {
+            Issue.record("the gate was never asked")
+            return
+        }
+        #expect(question.point == .beforeWeightIncrease && question.step == 3)
+        s.evidence.record(GateAnswer(question: question, yes: true, said: "200", at: s.now))
+        s.run(minutes: 20, measure: Self.healthy)
+        // 50%, then the promotion: a beforeWeightIncrease gate is not asked about the promotion.
+        #expect(s.weights == [20, 50, 100] && promotions(s) == 1, "\(s.weights)")
+        #expect(asks(s).allSatisfy { if case .askGate(let q, _) = $0.action { q.step == 3 } else { false } }, "a later step was asked about")
+    }
+
+    @Test func theFirstTrafficWaitsForTheBeforeRolloutGates() throws {
+        var s = try Scenario(Self.yaml(.beforeRollout))
+        s.run(minutes: 10, measure: Self.healthy)
+        #expect(s.weights.isEmpty, "the canary got traffic before the gate said yes")
+        guard case .askGate(let question, _)? = asks(s).first?.action else {
+            Issue.record("the gate was never asked")
+            return
+        }
+        s.evidence.record(GateAnswer(question: question, yes: true, said: "200", at: s.now))
+        s.run(minutes: 1, measure: Self.healthy)
+        #expect(s.weights == [20])
+    }
+
+    @Test func afterARollbackTheGatesAreTold() throws {
+        var s = try Scenario(Self.yaml(.afterRollback))
+        s.run(minutes: 10) { version, _, _ in
+            [measured("error-rate", version, version.description == "1.1.0" ? 0.3 : 0.005, samples: 2_000),
+             measured("latency", version, 800, samples: 2_000), measured("cost", version, 0.001, samples: 2_000)]
+        }
+        let told = asks(s).compactMap { if case .askGate(let q, _) = $0.action { q } else { nil } }
+        #expect(told.count == 1 && told.first?.point == .afterRollback, "\(told)")
+        #expect(told.first?.reason?.contains("error-rate") == true)
     }
 
     @Test func aGateIsNotAskedWhileTheAnalysisHoldsThePromotion() throws {

@@ -77,20 +77,6 @@ import StewardTesting
         #expect(load(["a.yaml": model + "--- null\n"]).diagnostics.map(\.code) == ["wrong-type"])
     }
 
-    /// Gates the agent does not act on yet are said, not silently accepted.
-    @Test func gatesNotActedOnAreWarnedAbout() {
-        let model = "apiVersion: steward/v1\nkind: Model\nmetadata: {name: m}\nspec: {versions: [{version: 1.0.0, baseModel: b, status: production}, {version: 1.1.0, baseModel: b, status: candidate}]}\n"
-        func rollout(_ gates: String) -> String {
-            "---\napiVersion: steward/v1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  model: m\n  stable: 1.0.0\n  canary: 1.1.0\n"
-                + "  strategy: {canary: {steps: [{setWeight: 100}]}}\n  gates:\n" + gates
-        }
-        let acted = load(["a.yaml": model + rollout("    beforePromotion: [{name: evals, url: 'http://127.0.0.1:9/e'}]\n")])
-        #expect(acted.diagnostics.isEmpty, "\(acted.diagnostics)")
-        let ignored = load(["a.yaml": model + rollout("    beforeWeightIncrease: [{name: evals, url: 'http://127.0.0.1:9/e'}]\n")])
-        #expect(ignored.diagnostics.map(\.code) == ["not-acted-on"] && ignored.isValid, "\(ignored.diagnostics)")
-        #expect(ignored.diagnostics.first?.message.contains("beforeWeightIncrease") == true)
-    }
-
     @Test func aTenMegabyteValueIsNotEchoedInFull() {
         let value = String(repeating: "x", count: 10 << 20)
         let result = load(["a.yaml": "apiVersion: steward/v1\nkind: \(value)\nmetadata: {name: a}\nspec: {}\n"])
