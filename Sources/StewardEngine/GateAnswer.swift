@@ -25,6 +25,14 @@ public struct GateQuestion: Sendable, Hashable, Encodable {
     }
 }
 
+extension GateQuestion {
+    /// What a yes to this question is kept as in the status: the canary,
+    /// and for a weight increase the step (a yes counts for that step only).
+    public var passKey: String {
+        "\(point.rawValue) \(gate) \(canary)" + (point == .beforeWeightIncrease ? " step \(step)" : "")
+    }
+}
+
 /// What a gate said when it was last asked: the agent asks (see
 /// `Action.askGate`) and hands the answer back with the evidence, so the
 /// engine never calls anything itself.

@@ -159,10 +159,24 @@ struct RolloutRound {
         guard let canary = status.canary else { return [] }
         return rollout.gates[point].compactMap { gate in
             let question = GateQuestion(rollout: name, gate: gate.name, point: point, canary: canary, stable: status.stable, step: status.stepIndex + 1)
+            if status.gatesPassed.contains(question.passKey) { return nil }
             let answer = evidence.answer(rollout: name, gate: gate.name, point: point)
             if let answer, answer.answers(question), answer.yes { return nil }
             let said = if let answer, answer.answers(question) { "gate \(gate.name) said no: \(answer.said)" } else { "waiting for gate \(gate.name) to say yes" }
             return HoldCause(kind: .gate, metric: nil, gate: .init(gate: gate, question: question), said: said)
+        }
+    }
+
+    /// Keeps each gate's yes to this canary in the status, where a restarted
+    /// agent finds it (the answers themselves live in its memory).
+    mutating func noteGateAnswers() {
+        guard let canary = status.canary else { return }
+        for point in [GatePoint.beforeRollout, .beforeWeightIncrease, .beforePromotion] {
+            for gate in rollout.gates[point] {
+                guard let answer = evidence.answer(rollout: name, gate: gate.name, point: point), answer.yes,
+                      answer.question.canary == canary, answer.question.rollout == name else { continue }
+                status.gatesPassed.insert(answer.question.passKey)
+            }
         }
     }
 

@@ -29,6 +29,9 @@ public struct RolloutStatus: Sendable, Hashable {
     public var verdicts: [String: Verdict]
     /// Metrics that passed since the current step began.
     public var passedThisStep: Set<String>
+    /// The gates that said yes to this canary (see `GateQuestion.passKey`):
+    /// kept, so that a restarted agent does not ask again.
+    public var gatesPassed: Set<String> = []
     /// Since when the evidence has been inconclusive, if it is.
     public var inconclusiveSince: Moment?
     /// The traffic split of a running experiment; empty otherwise.
@@ -69,6 +72,7 @@ public struct RolloutStatus: Sendable, Hashable {
         s.lastJudged = [:]
         s.failures = [:]
         s.passedThisStep = []
+        s.gatesPassed = []
         s.inconclusiveSince = nil
         return s
     }
@@ -104,7 +108,7 @@ public struct WeightChange: Sendable, Hashable, Codable {
 extension RolloutStatus: Codable {
     enum CodingKeys: String, CodingKey {
         case phase, stable, canary, stepIndex, canaryWeight, stepStartedAt, pauseReason, pauseCause, inconclusiveSince, split, failures,
-             lastJudged, passedThisStep, handledControls, exposure, verdicts
+             lastJudged, passedThisStep, gatesPassed, handledControls, exposure, verdicts
     }
 
     /// The largest step number a status may carry: far more steps than any rollout has.
@@ -132,6 +136,7 @@ extension RolloutStatus: Codable {
         failures = try c.decodeIfPresent([String: Int].self, forKey: .failures) ?? [:]
         lastJudged = try c.decodeIfPresent([String: Moment].self, forKey: .lastJudged) ?? [:]
         passedThisStep = try c.decodeIfPresent(Set<String>.self, forKey: .passedThisStep) ?? []
+        gatesPassed = try c.decodeIfPresent(Set<String>.self, forKey: .gatesPassed) ?? []
         handledControls = try c.decodeIfPresent([String: String].self, forKey: .handledControls) ?? [:]
         exposure = try c.decodeIfPresent([WeightChange].self, forKey: .exposure) ?? []
         verdicts = try c.decodeIfPresent([String: Verdict].self, forKey: .verdicts) ?? [:]

@@ -79,6 +79,12 @@ import Testing
 
         deinit { try? FileManager.default.removeItem(atPath: state) }
 
+        /// The first round after a start: it waits for its fetch (a loaded
+        /// machine may take over a second), as the agent is not ready before.
+        func start() async {
+            await reconciler.round(fetching: true, fetchPatience: .seconds(30))
+        }
+
         /// The canary's weight as the agent last planned it.
         var weight: Int { reconciler.snapshot.value.statuses["customer-support-agent"]?.canaryWeight ?? 0 }
 
@@ -105,7 +111,7 @@ import Testing
     @Test func aHealthyCanaryIsWalkedAndPromotedByACommit() async throws {
         let agent = try Agent()
         var random = SeededRandom(seed: 7)
-        await agent.reconciler.round()
+        await agent.start()
         #expect(agent.reconciler.snapshot.value.ready, "\(agent.reconciler.snapshot.value.lastError ?? "")")
         var weights: [Int] = []
         for _ in 0..<200 where !(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml")).contains("stable: 2.4.0") {
@@ -124,7 +130,7 @@ import Testing
     @Test func aFailingCanaryIsDroppedThenRevertedByACommit() async throws {
         let agent = try Agent()
         var random = SeededRandom(seed: 8)
-        await agent.reconciler.round()
+        await agent.start()
         func rollback() throws -> String { try agent.repository.remoteGit(["log", "--format=%B", "--grep=Steward-Action: rollback"]) }
         var rounds = 0
         for _ in 0..<100 where try rollback().isEmpty {
@@ -141,11 +147,11 @@ import Testing
     @Test func aRestartedAgentResumesWhereTheCanaryWas() async throws {
         let agent = try Agent()
         var random = SeededRandom(seed: 9)
-        await agent.reconciler.round()
+        await agent.start()
         for _ in 0..<100 where agent.weight < 50 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
         #expect(agent.weight == 50)
         try agent.restart()
-        await agent.reconciler.round(fetching: true)
+        await agent.start()
         #expect(agent.reconciler.snapshot.value.ready)
         #expect(agent.weight == 50, "the restarted agent started the canary over")
         // And it goes on to promote.
@@ -158,7 +164,7 @@ import Testing
     @Test func withGitAwayAFailingCanaryIsStillDroppedAndTheRevertFollowsWhenGitIsBack() async throws {
         let agent = try Agent()
         var random = SeededRandom(seed: 10)
-        await agent.reconciler.round()
+        await agent.start()
         for _ in 0..<100 where agent.weight < 20 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
         let away = agent.repository.directory + "/remote-away.git"
         try FileManager.default.moveItem(atPath: agent.repository.remote, toPath: away)
@@ -179,7 +185,7 @@ import Testing
         defer { gate.stop() }
         let agent = try Agent(gate: "http://127.0.0.1:\(gate.port)/evals")
         var random = SeededRandom(seed: 11)
-        await agent.reconciler.round()
+        await agent.start()
         func promoted() throws -> Bool { try agent.repository.remoteFile("rollouts/customer-support-agent.yaml").contains("stable: 2.4.0") }
         for _ in 0..<300 where try !promoted() {
             await agent.tenSeconds(canaryErrors: 0.01, random: &random)
@@ -206,7 +212,7 @@ import Testing
         defer { gate.stop() }
         let agent = try Agent(gate: "http://127.0.0.1:\(gate.port)/evals")
         var random = SeededRandom(seed: 12)
-        await agent.reconciler.round()
+        await agent.start()
         for _ in 0..<200 where gate.asked.isEmpty {
             await agent.tenSeconds(canaryErrors: 0.01, random: &random)
             try await Task.sleep(for: .milliseconds(5))

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import StewardEngine
 import StewardSpec
@@ -107,6 +108,35 @@ import StewardSpec
         let told = asks(s).compactMap { if case .askGate(let q, _) = $0.action { q } else { nil } }
         #expect(told.count == 1 && told.first?.point == .afterRollback, "\(told)")
         #expect(told.first?.reason?.contains("error-rate") == true)
+    }
+
+    /// A yes is kept in the status: an agent restarted with none of the
+    /// answers in memory (a status read back from its JSON) does not ask again.
+    @Test func aYesSurvivesARestartAndIsNotAskedAgain() throws {
+        var s = try Scenario(Self.yaml(.beforeWeightIncrease))
+        s.run(minutes: 20, measure: Self.healthy)
+        guard case .askGate(let question, _)? = asks(s).first?.action else {
+            Issue.record("the gate was never asked")
+            return
+        }
+        // A person pauses the rollout just as the gate says yes: the move waits, the yes is kept.
+        s.desired.rollouts["r"]?.metadata.annotations[ManualControl.pause.rawValue] = "priya"
+        s.evidence.record(GateAnswer(question: question, yes: true, said: "200", at: s.now))
+        s.run(minutes: 1, measure: Self.healthy)
+        let status = try #require(s.observed["r"])
+        #expect(status.gatesPassed == [question.passKey] && s.weights == [20], "\(status.gatesPassed) \(s.weights)")
+        // The restart: the status as the journal keeps it, the answers gone.
+        let restored = try JSONDecoder().decode(RolloutStatus.self, from: try JSONEncoder().encode(status))
+        #expect(restored.gatesPassed == status.gatesPassed)
+        var restarted = try Scenario(Self.yaml(.beforeWeightIncrease))
+        restarted.desired.rollouts["r"]?.metadata.annotations = s.desired.rollouts["r"]?.metadata.annotations ?? [:]
+        restarted.desired.rollouts["r"]?.metadata.annotations[ManualControl.pause.rawValue] = nil
+        restarted.observed["r"] = restored
+        restarted.now = s.now
+        let before = asks(restarted).count
+        restarted.run(minutes: 15, measure: Self.healthy)
+        #expect(asks(restarted).count == before, "asked again after a restart")
+        #expect(restarted.weights.first == 50, "\(restarted.weights) \(restarted.observed["r"].map { "\($0.phase) \($0.pauseReason ?? "")" } ?? "")")
     }
 
     @Test func aGateIsNotAskedWhileTheAnalysisHoldsThePromotion() throws {
