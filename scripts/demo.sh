@@ -3,8 +3,9 @@
 #
 # A bare repository seeded from examples/quickstart (with short pauses) is
 # watched by the real agent; the reference gateway sends it traffic. A healthy
-# canary walks its steps and is promoted by a commit; the other model's canary
-# starts failing, is dropped to 0% at once and reverted by a commit.
+# canary walks its steps, waits for an eval gate's yes (examples/gates) and is
+# promoted by a commit; the other model's canary starts failing, is dropped to
+# 0% at once and reverted by a commit.
 #
 # STEWARD_DEMO_FAST=1 runs it without the live view (for tests and logs);
 # STEWARD_DEMO_DIR=DIR puts the demo's repositories in DIR. Ctrl-C stops
@@ -13,14 +14,14 @@ set -u
 steward=${STEWARD:-$PWD/.build/debug/steward}
 gateway=$PWD/examples/gateway/steward_gateway.py
 dir=${STEWARD_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/steward-demo.XXXXXX")}
-agent="" traffic="" watcher=""
+agent="" traffic="" watcher="" gate=""
 
 stop_all() {
-  for pid in $watcher $traffic; do kill "$pid" 2>/dev/null; done
+  for pid in $watcher $traffic $gate; do kill "$pid" 2>/dev/null; done
   # The agent finishes the action in flight on SIGTERM.
   [ -n "$agent" ] && kill "$agent" 2>/dev/null
   wait 2>/dev/null
-  agent="" traffic="" watcher=""
+  agent="" traffic="" watcher="" gate=""
 }
 trap stop_all EXIT
 trap 'echo; echo "stopped; the demo repository is in $dir"; exit 130' INT TERM
@@ -28,8 +29,16 @@ trap 'echo; echo "stopped; the demo repository is in $dir"; exit 130' INT TERM
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 remote_log() { git --git-dir "$dir/remote.git" log --format=%s; }
 
+say "An eval gate: it answers no to the first question about a canary, then yes"
+mkdir -p "$dir"
+python3 examples/gates/eval_gate.py --port-file "$dir/gate-port" --noes 1 > "$dir/gate.log" 2>&1 &
+gate=$!
+for _ in $(seq 1 50); do [ -s "$dir/gate-port" ] && break; sleep 0.1; done
+[ -s "$dir/gate-port" ] || { echo "the gate did not start:"; cat "$dir/gate.log"; exit 1; }
+echo "  http://127.0.0.1:$(cat "$dir/gate-port")/ (customer-support-agent's beforePromotion gate)"
+
 say "A model registry in git: examples/quickstart, two canaries started by two people"
-python3 scripts/demo_repo.py "$dir" || exit 1
+python3 scripts/demo_repo.py "$dir" --gate "http://127.0.0.1:$(cat "$dir/gate-port")/evals" || exit 1
 git --git-dir "$dir/remote.git" log --format='  %h %an: %s'
 
 say "steward agent watches $dir/remote.git"
@@ -70,6 +79,9 @@ done
 [ -z "${STEWARD_DEMO_FAST:-}" ] || "$steward" status --agent "$url"
 stop_all
 
+echo
+echo "What the eval gate was asked and said:"
+sed 's/^/  /' "$dir/gate.log"
 decided=$(grep ' weight=0$' "$dir/agent.log" | grep -o 'publishedMsAfterDecision=[0-9]*' | head -1 | cut -d= -f2)
 [ -n "$decided" ] && echo && echo "The failing canary was at 0% in the routing file ${decided} ms after the deciding evaluation."
 

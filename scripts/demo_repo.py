@@ -7,9 +7,10 @@ The demo overlay shortens the story to a minute or two: both rollouts walk
 20% -> 50% -> 100% with 5-second pauses, metrics are looked at every 10
 seconds, and the policy's change windows are dropped (the demo runs on any
 day). The base commit has no canary; each canary is started by a person's
-own commit, so that a rollback reverts exactly that commit.
+own commit, so that a rollback reverts exactly that commit. With --gate URL,
+customer-support-agent's promotion waits for that gate's yes.
 
-    demo_repo.py DIR [--poll 1s]
+    demo_repo.py DIR [--poll 1s] [--gate URL]
 """
 import pathlib
 import re
@@ -33,11 +34,16 @@ STEPS = """  strategy:
 CANARIES = {"customer-support-agent": "2.4.0", "code-review-assistant": "1.1.1"}
 
 
-def overlay(work: pathlib.Path):
+def overlay(work: pathlib.Path, gate: str | None):
     for name in CANARIES:
         path = work / "rollouts" / f"{name}.yaml"
         text = path.read_text()
         text = text[:text.index("  strategy:")] + STEPS
+        if gate and name == "customer-support-agent":
+            text += f"""  gates:
+    beforePromotion:
+      - {{name: eval-suite, url: "{gate}", timeout: 5s}}
+"""
         if "rollbackMode:" not in text:
             text = text.replace(f"  stickyKey:", "  rollbackMode: revert\n  stickyKey:", 1)
         path.write_text(text)
@@ -60,9 +66,10 @@ def main(argv):
         return 2
     out = pathlib.Path(argv[1]).resolve()
     poll = argv[argv.index("--poll") + 1] if "--poll" in argv else "1s"
+    gate = argv[argv.index("--gate") + 1] if "--gate" in argv else None
     work = out / "work"
     shutil.copytree(ROOT / "examples" / "quickstart", work)
-    overlay(work)
+    overlay(work, gate)
     started = {name: (work / "rollouts" / f"{name}.yaml").read_text() for name in CANARIES}
     for name, version in CANARIES.items():
         path = work / "rollouts" / f"{name}.yaml"

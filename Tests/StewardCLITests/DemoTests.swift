@@ -34,6 +34,9 @@ import Testing
         #expect(promotion?.contains("Steward-Action: promote") == true && promotion?.contains("Steward-Observed-Revision: ") == true, "\(log)")
         #expect(revert?.contains("Steward-Action: rollback") == true && revert?.contains("Steward-Reason: error-rate") == true, "\(log)")
         #expect(text.contains("promote Rollout customer-support-agent 2.3.1 → 2.4.0"), "steward audit lists the promotion")
+        // The promotion waited for the eval gate: a no, then the yes it was promoted on.
+        #expect(text.contains("POST /evals: 503 evals for customer-support-agent 2.4.0 still running")
+                && text.contains("POST /evals: 200 40 of 40 evals passed for customer-support-agent 2.4.0"), "\(text)")
         // Nothing the demo started is left running.
         #expect(Self.processes(mentioning: dir).isEmpty)
     }
