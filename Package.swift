@@ -50,7 +50,10 @@ let package = Package(
         .target(name: "StewardSpec", dependencies: ["StewardYAML"]),
         .target(
             name: "StewardEngine",
-            dependencies: ["StewardSpec", "StewardYAML", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: ["StewardSpec", "StewardYAML", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            // Optimized in debug builds too: the test suite's closed-loop simulations (hundreds of
+            // thousands of planned minutes) are most of `make test`'s time unoptimized.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .target(
             name: "StewardCLI",
