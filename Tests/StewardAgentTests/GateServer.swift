@@ -23,14 +23,15 @@ final class GateServer: Sendable {
         self.task = task
     }
 
-    static func start(noes: Int) async throws -> GateServer {
+    /// - Parameter no: what a no says.
+    static func start(noes: Int, no: String = "2 of 40 evals failed") async throws -> GateServer {
         let router = Router()
         let questions = Questions()
         router.post("evals") { request, _ -> Response in
             let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
             let count = questions.list.withLock { $0.append(body); return $0.count }
             return count <= noes
-                ? Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "2 of 40 evals failed\n")))
+                ? Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: no + "\n")))
                 : Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "40 of 40 evals passed\n")))
         }
         let (ports, bound) = AsyncStream.makeStream(of: Int.self)

@@ -224,4 +224,23 @@ import Testing
         #expect(agent.weight == 0)
         #expect(try !agent.repository.remoteFile("rollouts/customer-support-agent.yaml").contains("stable: 2.4.0"))
     }
+
+    /// A gate's words reach logs, terminals and the status page: kept to one
+    /// line with no control characters (a terminal escape is not replayed).
+    @Test func aGatesAnswerIsKeptToOnePlainLine() async throws {
+        let gate = try await GateServer.start(noes: .max, no: "\u{1b}]0;owned\u{07}\u{1b}[31mred " + String(repeating: "x", count: 10_000) + "\nsecond line")
+        defer { gate.stop() }
+        let agent = try Agent(gate: "http://127.0.0.1:\(gate.port)/evals")
+        var random = SeededRandom(seed: 13)
+        await agent.start()
+        var answer: JournalEntry?
+        for _ in 0..<300 where answer == nil {
+            await agent.tenSeconds(canaryErrors: 0.01, random: &random)
+            try await Task.sleep(for: .milliseconds(5))
+            answer = try await agent.store.journal.recent(50).first { $0.kind == .askGate }
+        }
+        let said = try #require(answer?.detail)
+        #expect(said.hasPrefix("503: ?]0;owned??[31mred x") && !said.contains("second line"), "\(said.prefix(80))")
+        #expect(!said.unicodeScalars.contains { CharacterSet.controlCharacters.contains($0) } && said.count < 300)
+    }
 }

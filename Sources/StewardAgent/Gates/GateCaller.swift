@@ -42,7 +42,7 @@ final class GateCaller: Sendable {
     private let asked = Mutex<[Key: Asked]>([:])
     /// The least time between two questions to a gate that said no.
     static let again: TimeInterval = 10
-    /// The most of an answer read to say why.
+    /// The most of an answer read to say why (its first line, at most 200 characters, is kept).
     static let answerBytes = 4096
 
     init(client: HTTPClient = .shared) {
@@ -85,9 +85,16 @@ final class GateCaller: Sendable {
         do {
             request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
             let response = try await client.execute(request, timeout: .nanoseconds(Int64(gate.timeout.seconds * 1_000_000_000)))
-            let text = (try? await response.body.collect(upTo: Self.answerBytes)).map { String(buffer: $0) }
-                ?? "(an answer longer than \(Self.answerBytes) bytes)"
-            let firstLine = text.split(whereSeparator: \.isNewline).first.map { String($0.prefix(200)) } ?? ""
+            // The start of the answer is enough to say why: the rest is not read.
+            var head = ByteBuffer()
+            for try await chunk in response.body {
+                head.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: min(chunk.readableBytes, Self.answerBytes - head.readableBytes))!)
+                if head.readableBytes >= Self.answerBytes { break }
+            }
+            let text = String(decoding: head.readableBytesView, as: UTF8.self)
+            // The gate's words reach logs, terminals and the status page: one line, no control characters.
+            let firstLine = String(String.UnicodeScalarView((text.split(whereSeparator: \.isNewline).first ?? "").prefix(200).unicodeScalars
+                .map { CharacterSet.controlCharacters.contains($0) ? "?" : $0 }))
             return GateAnswer(question: body.question, yes: (200..<300).contains(response.status.code),
                               said: "\(response.status.code)" + (firstLine.isEmpty ? "" : ": " + firstLine), at: moment)
         } catch {
