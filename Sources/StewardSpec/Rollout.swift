@@ -310,10 +310,15 @@ public struct Gate: Sendable, Hashable {
     public var name: String
     public var url: String
     public var timeout: StewardDuration
+    /// After this many noes to one question the canary is rolled back (a
+    /// smoke test that fails); nil waits for a yes however long it takes
+    /// (an approval, an eval suite still running).
+    public var failureLimit: Int?
 
     init?(reading r: NodeReader) {
-        guard let m = r.mapping(fields: ["name", "url", "timeout"]) else { return nil }
+        guard let m = r.mapping(fields: ["name", "url", "timeout", "failureLimit"]) else { return nil }
         timeout = m.optional("timeout")?.duration() ?? StewardDuration(seconds: 10)
+        failureLimit = m.optional("failureLimit")?.int(in: 1...10_000)
         let name = m.required("name")?.resourceName()
         let url = m.required("url")?.string()
         guard let name, let url else { return nil }

@@ -99,6 +99,30 @@ import StewardSpec
         #expect(s.weights == [20])
     }
 
+    /// Flagger's pre-rollout webhook: a smoke test with a `failureLimit`
+    /// that keeps saying no rolls the canary back, with what it said; each
+    /// answer counts once, however many rounds see it.
+    @Test func aSmokeGateThatKeepsSayingNoRollsTheCanaryBack() throws {
+        var s = try Scenario(Self.yaml(.beforeRollout).replacingOccurrences(of: "timeout: 5s}", with: "timeout: 5s, failureLimit: 2}"))
+        s.run(minutes: 2, measure: Self.healthy)
+        guard case .askGate(let question, _)? = asks(s).first?.action else {
+            Issue.record("the gate was never asked")
+            return
+        }
+        s.evidence.record(GateAnswer(question: question, yes: false, said: "500: smoke test failed: 3 of 10 prompts timed out", at: s.now))
+        s.run(minutes: 3, measure: Self.healthy)
+        #expect(s.actions { if case .rollback = $0 { true } else { false } }.isEmpty, "one no, seen three times, counted three times")
+        #expect(s.observed["r"]?.gateNoes[question.passKey]?.count == 1)
+        s.evidence.record(GateAnswer(question: question, yes: false, said: "500: smoke test failed: 4 of 10 prompts timed out", at: s.now))
+        s.run(minutes: 1, measure: Self.healthy)
+        guard case .rollback(_, _, _, _, let reason, _)? = s.actions({ if case .rollback = $0 { true } else { false } }).first?.action else {
+            Issue.record("not rolled back")
+            return
+        }
+        #expect(reason == "gate evals (beforeRollout) said no 2 times: 500: smoke test failed: 4 of 10 prompts timed out", "\(reason)")
+        #expect(s.weights.allSatisfy { $0 == 0 }, "the canary got traffic: \(s.weights)")
+    }
+
     @Test func afterARollbackTheGatesAreTold() throws {
         var s = try Scenario(Self.yaml(.afterRollback))
         s.run(minutes: 10) { version, _, _ in

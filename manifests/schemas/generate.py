@@ -182,7 +182,9 @@ PROMPT_TEMPLATE = document(
     "Versioned prompt templates with the base models they work with.",
 )
 
-GATE = obj({"name": NAME, "url": string(pattern=r"^https?://"), "timeout": DURATION}, ["name", "url"])
+GATE = obj({"name": NAME, "url": string(pattern=r"^https?://"), "timeout": DURATION,
+            "failureLimit": integer(1, 10000, "After this many noes to one question the canary is rolled back; "
+                                              "without it the rollout waits for a yes.")}, ["name", "url"])
 STEP = one_of_keys(
     {
         "setWeight": integer(0, 100, "Percentage of traffic to the canary."),

@@ -11,7 +11,7 @@ struct BlueGreenMachine {
     mutating func run(observed: RolloutStatus?) -> [Action] {
         guard round.followDesiredState(), round.followManualControls(),
               let canary = round.status.canary else { return round.finish(observed: observed) }
-        round.noteGateAnswers()
+        guard round.noteGateAnswers() else { return round.finish(observed: observed) }
         let promoteNow = round.take(.promote) || round.take(.promoteFull)
         if round.status.stepIndex == 0 {
             preview(canary, promoteNow: promoteNow)

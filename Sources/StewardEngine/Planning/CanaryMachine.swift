@@ -7,7 +7,7 @@ struct CanaryMachine {
 
     mutating func run(observed: RolloutStatus?) -> [Action] {
         guard round.followDesiredState(), round.followManualControls() else { return round.finish(observed: observed) }
-        round.noteGateAnswers()
+        guard round.noteGateAnswers() else { return round.finish(observed: observed) }
         if round.take(.promoteFull), let canary = round.status.canary {
             // A person's `promote --full` overrides the evidence and the steps.
             round.setCanaryWeight(100)

@@ -168,16 +168,32 @@ struct RolloutRound {
     }
 
     /// Keeps each gate's yes to this canary in the status, where a restarted
-    /// agent finds it (the answers themselves live in its memory).
-    mutating func noteGateAnswers() {
-        guard let canary = status.canary else { return }
+    /// agent finds it (the answers themselves live in its memory), and
+    /// counts its noes: a gate with a `failureLimit` that said no that many
+    /// times to one question rolls the canary back, with what it said.
+    /// Returns false when it did.
+    mutating func noteGateAnswers() -> Bool {
+        guard let canary = status.canary else { return true }
         for point in [GatePoint.beforeRollout, .beforeWeightIncrease, .beforePromotion] {
             for gate in rollout.gates[point] {
-                guard let answer = evidence.answer(rollout: name, gate: gate.name, point: point), answer.yes,
+                guard let answer = evidence.answer(rollout: name, gate: gate.name, point: point),
                       answer.question.canary == canary, answer.question.rollout == name else { continue }
-                status.gatesPassed.insert(answer.question.passKey)
+                let key = answer.question.passKey
+                guard !answer.yes else {
+                    status.gatesPassed.insert(key)
+                    continue
+                }
+                // A no counts while the rollout goes on (a paused one was not asked), once per answer.
+                guard status.phase == .progressing, status.gateNoes[key]?.last != answer.at else { continue }
+                let noes = (status.gateNoes[key]?.count ?? 0) + 1
+                status.gateNoes[key] = GateNoes(count: noes, last: answer.at)
+                if let limit = gate.failureLimit, noes >= limit {
+                    rollBack(canary, because: "gate \(gate.name) (\(point.rawValue)) said no \(noes) time\(noes == 1 ? "" : "s"): \(answer.said)")
+                    return false
+                }
             }
         }
+        return true
     }
 
     /// Asks each gate that holds a move when nothing else does (the

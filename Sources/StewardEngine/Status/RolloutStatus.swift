@@ -32,6 +32,10 @@ public struct RolloutStatus: Sendable, Hashable {
     /// The gates that said yes to this canary (see `GateQuestion.passKey`):
     /// kept, so that a restarted agent does not ask again.
     public var gatesPassed: Set<String> = []
+    /// How many times each gate said no to its question (by
+    /// `GateQuestion.passKey`), and when it last did: a gate with a
+    /// `failureLimit` rolls the canary back when the count reaches it.
+    public var gateNoes: [String: GateNoes] = [:]
     /// Since when the evidence has been inconclusive, if it is.
     public var inconclusiveSince: Moment?
     /// The traffic split of a running experiment; empty otherwise.
@@ -73,6 +77,7 @@ public struct RolloutStatus: Sendable, Hashable {
         s.failures = [:]
         s.passedThisStep = []
         s.gatesPassed = []
+        s.gateNoes = [:]
         s.inconclusiveSince = nil
         return s
     }
@@ -94,6 +99,18 @@ public struct RolloutStatus: Sendable, Hashable {
     }
 }
 
+/// A gate's noes to one question.
+public struct GateNoes: Sendable, Hashable, Codable {
+    public var count: Int
+    /// When the latest no was given: the same answer seen again is not counted twice.
+    public var last: Moment
+
+    public init(count: Int, last: Moment) {
+        self.count = count
+        self.last = last
+    }
+}
+
 /// The canary's weight from a moment on.
 public struct WeightChange: Sendable, Hashable, Codable {
     public var weight: Int
@@ -108,7 +125,7 @@ public struct WeightChange: Sendable, Hashable, Codable {
 extension RolloutStatus: Codable {
     enum CodingKeys: String, CodingKey {
         case phase, stable, canary, stepIndex, canaryWeight, stepStartedAt, pauseReason, pauseCause, inconclusiveSince, split, failures,
-             lastJudged, passedThisStep, gatesPassed, handledControls, exposure, verdicts
+             lastJudged, passedThisStep, gatesPassed, gateNoes, handledControls, exposure, verdicts
     }
 
     /// The largest step number a status may carry: far more steps than any rollout has.
@@ -137,6 +154,7 @@ extension RolloutStatus: Codable {
         lastJudged = try c.decodeIfPresent([String: Moment].self, forKey: .lastJudged) ?? [:]
         passedThisStep = try c.decodeIfPresent(Set<String>.self, forKey: .passedThisStep) ?? []
         gatesPassed = try c.decodeIfPresent(Set<String>.self, forKey: .gatesPassed) ?? []
+        gateNoes = try c.decodeIfPresent([String: GateNoes].self, forKey: .gateNoes) ?? [:]
         handledControls = try c.decodeIfPresent([String: String].self, forKey: .handledControls) ?? [:]
         exposure = try c.decodeIfPresent([WeightChange].self, forKey: .exposure) ?? []
         verdicts = try c.decodeIfPresent([String: Verdict].self, forKey: .verdicts) ?? [:]
