@@ -9,17 +9,11 @@ public enum Quickstart {
     /// customer-support-agent's, every look is ten seconds and needs 100
     /// samples, and the default policy has no change windows.
     public static func quicken(_ work: String, steps: String) throws {
-        let rollout = work + "/rollouts/customer-support-agent.yaml"
-        let text = try String(contentsOfFile: rollout, encoding: .utf8)
-        try (String(text[..<text.range(of: "      steps:")!.lowerBound]) + "      steps:\n" + steps)
-            .write(toFile: rollout, atomically: true, encoding: .utf8)
-        let template = work + "/analysis/llm-defaults.yaml"
-        try (try String(contentsOfFile: template, encoding: .utf8))
-            .replacingOccurrences(of: "interval: 1m", with: "interval: 10s").replacingOccurrences(of: "interval: 5m", with: "interval: 10s")
-            .replacingOccurrences(of: "minSamples: 200", with: "minSamples: 100")
-            .write(toFile: template, atomically: true, encoding: .utf8)
-        let policy = work + "/policies/default.yaml"
-        let p = try String(contentsOfFile: policy, encoding: .utf8)
-        try String(p[..<p.range(of: "  changeWindows:")!.lowerBound]).write(toFile: policy, atomically: true, encoding: .utf8)
+        try rewrite(work + "/rollouts/customer-support-agent.yaml") { String($0[..<$0.range(of: "      steps:")!.lowerBound]) + "      steps:\n" + steps }
+        try rewrite(work + "/analysis/llm-defaults.yaml") {
+            $0.replacingOccurrences(of: "interval: 1m", with: "interval: 10s").replacingOccurrences(of: "interval: 5m", with: "interval: 10s")
+                .replacingOccurrences(of: "minSamples: 200", with: "minSamples: 100")
+        }
+        try rewrite(work + "/policies/default.yaml") { String($0[..<$0.range(of: "  changeWindows:")!.lowerBound]) }
     }
 }

@@ -45,19 +45,12 @@ import Testing
                             - setWeight: 100
 
                     """)
-                if let gate {
-                    try (try String(contentsOfFile: work + rollout, encoding: .utf8) + """
-                          gates:
-                            beforePromotion:
-                              - {name: evals, url: "\(gate)", timeout: 5s}
-
-                        """).write(toFile: work + rollout, atomically: true, encoding: .utf8)
+                try rewrite(work + rollout) { text in
+                    let gates = gate.map { "  gates:\n    beforePromotion:\n      - {name: evals, url: \"\($0)\", timeout: 5s}\n" } ?? ""
+                    return text.replacingOccurrences(of: "  canary: 2.4.0\n", with: "") + gates
                 }
-                try (try String(contentsOfFile: work + rollout, encoding: .utf8)).replacingOccurrences(of: "  canary: 2.4.0\n", with: "")
-                    .write(toFile: work + rollout, atomically: true, encoding: .utf8)
             }
-            try (try String(contentsOfFile: repository.work + rollout, encoding: .utf8)).replacingOccurrences(of: "  stable: 2.3.1\n", with: "  stable: 2.3.1\n  canary: 2.4.0\n")
-                .write(toFile: repository.work + rollout, atomically: true, encoding: .utf8)
+            try rewrite(repository.work + rollout) { $0.replacingOccurrences(of: "  stable: 2.3.1\n", with: "  stable: 2.3.1\n  canary: 2.4.0\n") }
             try repository.commitAndPush("Start canary 2.4.0")
             var config = AgentConfig(repositoryURL: "file://" + repository.remote, stateDirectory: state)
             config.identity = .init(name: "Steward", email: "steward@example.com")

@@ -26,12 +26,6 @@ final class GateCaller: Sendable {
         enum Key: String, CodingKey { case revision }
     }
 
-    private struct Key: Hashable {
-        var rollout: String
-        var gate: String
-        var point: GatePoint
-    }
-
     private struct Asked {
         var answer: GateAnswer?
         var inFlight = false
@@ -39,7 +33,7 @@ final class GateCaller: Sendable {
     }
 
     private let client: HTTPClient
-    private let asked = Mutex<[Key: Asked]>([:])
+    private let asked = Mutex<[GateKey: Asked]>([:])
     /// The least time between two questions to a gate that said no.
     static let again: TimeInterval = 10
     /// The most of an answer read to say why (its first line, at most 200 characters, is kept).
@@ -60,7 +54,7 @@ final class GateCaller: Sendable {
     /// it, or said no to it less than `again` ago; `answered` hears the answer.
     func ask(_ question: GateQuestion, of gate: Gate, revision: String, at now: Date,
              answered: @escaping @Sendable (GateAnswer) async -> Void) {
-        let key = Key(rollout: question.rollout, gate: question.gate, point: question.point)
+        let key = question.key
         let go = asked.withLock { asked -> Bool in
             if let last = asked[key] {
                 if last.inFlight { return false }

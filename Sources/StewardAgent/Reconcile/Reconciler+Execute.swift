@@ -85,7 +85,7 @@ extension Reconciler {
     /// round), and starts a round to judge it.
     private func ask(_ question: GateQuestion, of gate: Gate, revision: String) {
         let journal = store.journal, clock = self.clock, logger = self.logger, metrics = self.metrics
-        let rollout = question.rollout, said = Self.describe(.askGate(question: question, gate: gate)).kind
+        let rollout = question.rollout, said = Self.describe(.askGate(question: question, gate: gate)).said
         gates.ask(question, of: gate, revision: revision, at: clock()) { [weak self] answer in
             logger.info("a gate answered", metadata: ["rollout": "\(rollout)", "gate": "\(gate.name)", "point": "\(question.point.rawValue)",
                                                       "canary": "\(question.canary)", "yes": "\(answer.yes)", "said": "\(answer.said)"])
@@ -179,7 +179,8 @@ extension Reconciler {
         }
     }
 
-    static func describe(_ action: Action) -> (rollout: String, kind: String) {
+    /// The rollout an action is about, and what it does, for the journal and people.
+    static func describe(_ action: Action) -> (rollout: String, said: String) {
         switch action {
         case .setWeights(let r, _, let canary, let w): (r, "setWeights \(canary?.description ?? "-") \(w)%")
         case .setSplit(let r, let shares): (r, "setSplit " + shares.map { "\($0.version) \($0.percent)%" }.joined(separator: ", "))

@@ -92,9 +92,7 @@ struct CanaryMachine {
     /// Whether the move may be made now: nothing holds it, or the step has
     /// waited long enough to widen without passes (see `widenAfter`).
     private func mayMake(_ move: Move) -> Bool {
-        // Widening never passes a gate: only its yes does.
-        move.holds.isEmpty || !move.holds.contains { $0.kind == .gate }
-            && round.mayWiden(to: move.weight, after: strategy.widenAfter, round.metrics(referencesInForce))
+        move.holds.isEmpty || round.mayWiden(move.holds, to: move.weight, after: strategy.widenAfter, round.metrics(referencesInForce))
     }
 
     /// - Parameter personPromoted: a person's `steward promote` finished the

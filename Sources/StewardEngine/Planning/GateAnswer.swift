@@ -67,13 +67,18 @@ extension Evidence {
 
     /// Records a gate's latest answer (replacing the one before).
     public mutating func record(_ answer: GateAnswer) {
-        gateAnswers[GateKey(rollout: answer.question.rollout, gate: answer.question.gate, point: answer.question.point)] = answer
+        gateAnswers[answer.question.key] = answer
     }
 }
 
-/// A rollout's gate, by name and point.
-struct GateKey: Hashable, Sendable {
-    var rollout: String
-    var gate: String
-    var point: GatePoint
+/// A rollout's gate, by name and point: a gate's answers are kept by it.
+public struct GateKey: Hashable, Sendable {
+    public var rollout: String
+    public var gate: String
+    public var point: GatePoint
+}
+
+extension GateQuestion {
+    /// The gate it is asked of.
+    public var key: GateKey { GateKey(rollout: rollout, gate: gate, point: point) }
 }

@@ -389,10 +389,10 @@ struct RolloutRound {
     /// canary to `weight` without them: only short of a promotion, and only
     /// when all that holds it is passes not yet come while every critical
     /// estimate lies on the good side (what low traffic looks like; a
-    /// regression leans, fails or shows on the bad side instead).
-    func mayWiden(to weight: Int, after widenAfter: StewardDuration?, _ metrics: [JudgedMetric]) -> Bool {
+    /// regression leans, fails or shows on the bad side instead). `holds`
+    /// are what holds the move: a gate's, for one, is never waited out.
+    func mayWiden(_ holds: [HoldCause], to weight: Int, after widenAfter: StewardDuration?, _ metrics: [JudgedMetric]) -> Bool {
         guard let widenAfter, weight < 100, now.since(status.stepStartedAt) >= widenAfter.seconds else { return false }
-        let holds = holds(movingTo: weight, metrics)
         // No data is not a good sign: a gate needs requests measured, and an estimate, if any, on the good side.
         return holds.allSatisfy { $0.kind == .needsPass }
             && metrics.filter(\.isCritical).allSatisfy { metric in
