@@ -11,6 +11,11 @@ import StewardYAML
 public struct AgentConfig: Sendable {
     public var repositoryURL: String
     public var branch = "main"
+    /// The branch the agent commits its status files to, when not `branch`:
+    /// the watched branch's history then holds only desired-state changes
+    /// (starts, promotions, reverts, controls), and CI runs on those alone.
+    /// Nil (the default): the status files sit beside the desired state.
+    public var statusBranch: String?
     /// Folders of the desired state inside the repository; the whole tree by default.
     public var paths = ["."]
     public var pollInterval: StewardDuration = StewardDuration(seconds: 30)
@@ -64,7 +69,7 @@ public struct AgentConfig: Sendable {
         "STEWARD_IDENTITY_NAME", "STEWARD_IDENTITY_EMAIL", "STEWARD_LISTEN", "STEWARD_API_TOKEN_FILE", "STEWARD_READ_TOKEN_FILE", "STEWARD_STATE_DIRECTORY", "STEWARD_ROUTING_FILE",
         "STEWARD_PROMETHEUS_ADDRESS", "STEWARD_PROMETHEUS_BEARER_TOKEN_FILE", "STEWARD_WEBHOOKS_SECRET_FILE",
         "STEWARD_NOTIFICATION_URLS", "STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE", "STEWARD_SIGNATURES_OPENPGP_KEYRING",
-        "STEWARD_SIGNATURES_SIGNING_KEY",
+        "STEWARD_SIGNATURES_SIGNING_KEY", "STEWARD_STATUS_BRANCH",
     ]
 
     /// Reads the config file, then the environment; every problem is in `bag`.
@@ -80,11 +85,24 @@ public struct AgentConfig: Sendable {
             bag.add(Diagnostic(.error, code: "missing-field", "signatures.signingKey is needed beside signatures.allowedSignersFile or openPGPKeyring: the agent "
                                + "acts only on signed tips, its own commits included", file: file, line: 1, column: 1))
         }
+        if let config, let statusBranch = config.statusBranch, statusBranch == config.branch {
+            bag.add(Diagnostic(.error, code: "invalid-branch", "status.branch must differ from repository.branch (\(config.branch)): leave status "
+                               + "out to keep the status files on the watched branch", file: file, line: 1, column: 1))
+        }
         return bag.hasErrors ? nil : config
     }
 
     static let fields = ["repository", "identity", "listen", "apiTokenFile", "readTokenFile", "stateDirectory", "routing", "prometheus", "webhooks", "notifications",
-                         "signatures"]
+                         "signatures", "status"]
+
+    static let branchExpected = "a branch name such as steward-status (no spaces, no '..', none of ~^:?*[\\, not starting with '-' or '/')"
+
+    /// A name git takes for a branch (the common rules of `git check-ref-format --branch`).
+    static func isBranchName(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix("-") && !name.hasPrefix("/") && !name.hasSuffix("/") && !name.hasSuffix(".lock") && !name.hasSuffix(".")
+            && !name.contains("..") && !name.contains("//") && !name.contains("@{") && !name.hasPrefix("refs/")
+            && !name.unicodeScalars.contains { $0.value < 0x21 || $0.value == 0x7f || "~^:?*[\\".unicodeScalars.contains($0) }
+    }
 
     private static func decode(_ r: NodeReader) -> AgentConfig? {
         guard let m = r.mapping(fields: fields) else { return nil }
@@ -138,6 +156,9 @@ public struct AgentConfig: Sendable {
             if let timeout = prometheus.optional("timeout"), let duration = timeout.duration() {
                 duration.seconds > 0 ? (config.prometheus.timeout = duration.seconds) : timeout.error("out-of-range", "timeout must be more than 0s")
             }
+        }
+        if let status = m.optional("status")?.mapping(fields: ["branch"]), let branch = status.required("branch"), let name = branch.string() {
+            isBranchName(name) ? (config.statusBranch = name) : branch.error("invalid-branch", "branch must be " + branchExpected + ", found '\(name)'")
         }
         return config
     }
@@ -206,6 +227,9 @@ public struct AgentConfig: Sendable {
         if let signers = environment["STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE"] { allowedSignersFile = signers }
         if let keyring = environment["STEWARD_SIGNATURES_OPENPGP_KEYRING"] { openPGPKeyring = keyring }
         if let key = environment["STEWARD_SIGNATURES_SIGNING_KEY"] { signingKey = key }
+        if let name = environment["STEWARD_STATUS_BRANCH"] {
+            name.isEmpty ? (statusBranch = nil) : Self.isBranchName(name) ? (statusBranch = name) : problem("STEWARD_STATUS_BRANCH", "must be " + Self.branchExpected)
+        }
         if let urls = environment["STEWARD_NOTIFICATION_URLS"] {
             let list = urls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             list.allSatisfy(Self.isHTTPURL) ? (notificationURLs = list) : problem("STEWARD_NOTIFICATION_URLS", "must be http(s) URLs separated by commas")

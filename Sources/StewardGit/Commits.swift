@@ -42,8 +42,9 @@ extension Repository {
 
     /// Creates a commit on top of `parent` that applies `changes`; moves no
     /// branch (see ``moveBranch(_:from:to:reason:)``). Every byte outside the
-    /// edited ranges stays as it was.
-    public func createCommit(parent: ObjectID, changes: [String: FileChange], message: CommitMessage,
+    /// edited ranges stays as it was. With no parent, a root commit holding
+    /// only the files written (the first commit of a branch of its own).
+    public func createCommit(parent: ObjectID?, changes: [String: FileChange], message: CommitMessage,
                              author: Signature, committer: Signature) throws(GitError) -> ObjectID {
         try locked { () throws(GitError) -> ObjectID in
             var contents: [String: [UInt8]?] = [:]
@@ -52,8 +53,8 @@ extension Repository {
                 case .write(let bytes): contents[path] = bytes
                 case .delete: contents[path] = .some(nil)
                 case .edits(let edits):
-                    guard let current = try unlockedFile(path, at: parent) else {
-                        throw GitError(operation: "edit \(path)", code: -1, message: "\(path) does not exist at \(parent.short)")
+                    guard let parent, let current = try unlockedFile(path, at: parent) else {
+                        throw GitError(operation: "edit \(path)", code: -1, message: "\(path) does not exist at \(parent?.short ?? "a new root commit")")
                     }
                     do throws(YAMLEditError) {
                         contents[path] = try TextEdit.apply(edits, to: current)
@@ -63,7 +64,7 @@ extension Repository {
                 }
             }
             let tree = try unlockedTree(basedOn: parent, replacing: contents)
-            return try unlockedCommit(tree: tree, parents: [parent], message: message, author: author, committer: committer)
+            return try unlockedCommit(tree: tree, parents: parent.map { [$0] } ?? [], message: message, author: author, committer: committer)
         }
     }
 
@@ -81,12 +82,14 @@ extension Repository {
     }
 
     /// Builds a tree: the parent's, with files replaced (nil deletes).
-    private func unlockedTree(basedOn parent: ObjectID, replacing contents: [String: [UInt8]?]) throws(GitError) -> ObjectID {
+    private func unlockedTree(basedOn parent: ObjectID?, replacing contents: [String: [UInt8]?]) throws(GitError) -> ObjectID {
         var index: OpaquePointer?
         try check("create an index", git_index_new(&index))
         defer { git_index_free(index) }
-        try withTree(of: parent) { (tree) throws(GitError) in
-            try check("read the tree into the index", git_index_read_tree(index, tree))
+        if let parent {
+            try withTree(of: parent) { (tree) throws(GitError) in
+                try check("read the tree into the index", git_index_read_tree(index, tree))
+            }
         }
         for (path, bytes) in contents.sorted(by: { $0.key < $1.key }) {
             guard let bytes else {

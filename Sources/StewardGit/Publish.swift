@@ -15,9 +15,26 @@ extension Repository {
     @discardableResult
     public func publish(to remote: RemoteOptions, branch: String, attempts: Int = 8, backoff: TimeInterval = 0.02,
                         change: (ObjectID) throws(GitError) -> ObjectID?) throws(GitError) -> ObjectID? {
+        try publish(to: remote, branch: branch, creating: false, attempts: attempts, backoff: backoff) { (tip) throws(GitError) -> ObjectID? in
+            guard let tip else { throw GitError(operation: "publish to \(branch)", code: -1, message: "the remote has no branch \(branch)") }
+            return try change(tip)
+        }
+    }
+
+    /// The same on a branch the first change may create: `change` is given
+    /// nil while the remote has no such branch, and its commit (a root) then
+    /// creates it. For a branch the agent owns alone (the status branch).
+    @discardableResult
+    public func publishCreatingBranch(to remote: RemoteOptions, branch: String, attempts: Int = 8, backoff: TimeInterval = 0.02,
+                                      change: (ObjectID?) throws(GitError) -> ObjectID?) throws(GitError) -> ObjectID? {
+        try publish(to: remote, branch: branch, creating: true, attempts: attempts, backoff: backoff, change: change)
+    }
+
+    private func publish(to remote: RemoteOptions, branch: String, creating: Bool, attempts: Int, backoff: TimeInterval,
+                         change: (ObjectID?) throws(GitError) -> ObjectID?) throws(GitError) -> ObjectID? {
         var lastRefusal: GitError?
         for attempt in 0..<max(1, attempts) {
-            let tip = try fetch(remote, branch: branch).tip
+            let tip = creating ? try fetchIfPresent(remote, branch: branch)?.tip : try fetch(remote, branch: branch).tip
             guard let commit = try change(tip) else { return nil }
             do {
                 try push(commit, to: remote, branch: branch, expected: tip)

@@ -139,6 +139,16 @@ extension Repository {
         try Self.againIfAPrivateRefVanished { () throws(GitError) in try fetchOnce(remote, branch: branch) }
     }
 
+    /// Fetches `branch` when the remote has it; nil when it has no such
+    /// branch (yet): a branch the agent creates with its first commit.
+    public func fetchIfPresent(_ remote: RemoteOptions, branch: String) throws(GitError) -> FetchResult? {
+        do {
+            return try fetch(remote, branch: branch)
+        } catch where error.kind == .notFound {
+            return nil
+        }
+    }
+
     /// Runs `transfer`, and again (up to five times) when it failed because
     /// another writer's private push ref (see `push`) vanished while the
     /// transfer listed the remote's refs: that race is not a failure.

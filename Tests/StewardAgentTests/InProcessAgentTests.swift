@@ -25,7 +25,7 @@ import Testing
     final class Agent {
         let repository: TemporaryRemote
         private(set) var reconciler: Reconciler
-        let config: AgentConfig
+        private(set) var config: AgentConfig
         let store = MemoryAgentStore()
         let clock = VirtualClock()
         let state = NSTemporaryDirectory() + "steward-state-" + UUID().uuidString
@@ -33,8 +33,10 @@ import Testing
         /// The quickstart with short steps, ten-second looks and no change
         /// windows; a person's commit then starts the canary (the commit a
         /// rollback reverts).
-        /// - Parameter gate: a `beforePromotion` gate's URL, if the rollout has one.
-        init(gate: String? = nil) throws {
+        /// - Parameters:
+        ///   - gate: a `beforePromotion` gate's URL, if the rollout has one.
+        ///   - statusBranch: the branch the agent commits its status files to, if not the watched one.
+        init(gate: String? = nil, statusBranch: String? = nil) throws {
             let rollout = "/rollouts/customer-support-agent.yaml"
             repository = try TemporaryRemote(copying: SourceTree.path("examples/quickstart")) { work in
                 try Quickstart.quicken(work, steps: """
@@ -55,6 +57,7 @@ import Testing
             var config = AgentConfig(repositoryURL: "file://" + repository.remote, stateDirectory: state)
             config.identity = .init(name: "Steward", email: "steward@example.com")
             config.gitTimeout = .init(seconds: 5)
+            config.statusBranch = statusBranch
             self.config = config
             reconciler = try Self.reconciler(config, store, clock)
         }
@@ -64,9 +67,11 @@ import Testing
         }
 
         /// The agent restarted after a crash: a new reconciler on the same
-        /// state directory and store, nothing carried over in memory.
-        func restart() throws {
+        /// state directory and store, nothing carried over in memory; its
+        /// config changed by `reconfigure` (an operator's edit before the restart).
+        func restart(reconfigure: (inout AgentConfig) -> Void = { _ in }) throws {
             reconciler.cancelFetch()
+            reconfigure(&config)
             reconciler = try Self.reconciler(config, store, clock)
         }
 
@@ -235,5 +240,56 @@ import Testing
         let said = try #require(answer?.detail)
         #expect(said.hasPrefix("503: ?]0;owned??[31mred x") && !said.contains("second line"), "\(said.prefix(80))")
         #expect(!said.unicodeScalars.contains { CharacterSet.controlCharacters.contains($0) } && said.count < 300)
+    }
+
+    /// The subjects of a branch of the remote, newest first.
+    static func subjects(_ agent: Agent, _ branch: String) throws -> [String] {
+        try agent.repository.remoteGit(["log", "--format=%s", branch]).split(separator: "\n").map(String.init)
+    }
+
+    @Test func withAStatusBranchTheWatchedBranchHoldsOnlyDesiredStateChanges() async throws {
+        let agent = try Agent(statusBranch: "steward-status")
+        var random = SeededRandom(seed: 14)
+        await agent.start()
+        for _ in 0..<100 where agent.weight < 50 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
+        #expect(agent.weight == 50)
+        // A restart resumes from the status branch, not from the start of the canary.
+        try agent.restart()
+        await agent.start()
+        #expect(agent.weight == 50, "the restarted agent did not resume from the status branch")
+        for _ in 0..<100 where !(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml")).contains("stable: 2.4.0") {
+            await agent.tenSeconds(canaryErrors: 0.01, random: &random)
+        }
+        let main = try Self.subjects(agent, "main"), statuses = try Self.subjects(agent, "steward-status")
+        #expect(main.first == "Promote customer-support-agent to 2.4.0" && main.dropFirst().first == "Start canary 2.4.0", "\(main.prefix(4))")
+        #expect(!main.contains { $0.hasPrefix("status:") }, "\(main.prefix(6))")
+        #expect(try !agent.repository.remoteGit(["ls-tree", "-r", "--name-only", "main"]).contains("status/"))
+        // The status branch holds the status files alone, one commit per transition, from a root of its own.
+        #expect(statuses.filter { $0.hasPrefix("status: customer-support-agent") }.count >= 3 && statuses.allSatisfy { $0.hasPrefix("status: ") },
+                "\(statuses)")
+        #expect(try agent.repository.remoteGit(["ls-tree", "-r", "--name-only", "steward-status"])
+                == "status/code-review-assistant.yaml\nstatus/customer-support-agent.yaml\n")
+        #expect(try agent.repository.remoteGit(["rev-list", "--max-parents=0", "steward-status"])
+                != agent.repository.remoteGit(["rev-list", "--max-parents=0", "main"]))
+        #expect(try agent.repository.remoteGit(["log", "-1", "--format=%B", "steward-status"]).contains("Steward-Observed-Revision: "))
+    }
+
+    @Test func anAgentSwitchedToAStatusBranchResumesFromTheWatchedBranch() async throws {
+        let agent = try Agent()
+        var random = SeededRandom(seed: 15)
+        await agent.start()
+        for _ in 0..<100 where agent.weight < 50 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
+        #expect(agent.weight == 50)
+        let main = try Self.subjects(agent, "main")
+        #expect(main.first?.hasPrefix("status:") == true, "\(main.prefix(3))")
+        try agent.restart { $0.statusBranch = "steward-status" }
+        await agent.start()
+        #expect(agent.weight == 50, "the agent switched to a status branch started the canary over")
+        for _ in 0..<100 where !(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml")).contains("stable: 2.4.0") {
+            await agent.tenSeconds(canaryErrors: 0.01, random: &random)
+        }
+        // From the switch on, the statuses go to their own branch; the watched branch gets only the promotion.
+        #expect(try Self.subjects(agent, "main") == ["Promote customer-support-agent to 2.4.0"] + main)
+        #expect(try !Self.subjects(agent, "steward-status").isEmpty)
     }
 }

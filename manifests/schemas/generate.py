@@ -440,6 +440,12 @@ AGENT = {
                 },
                 [],
             ),
+            "status": obj(
+                {"branch": string("The branch the agent commits its status files to, apart from the watched branch "
+                                  "(whose history then holds only desired-state changes); default: beside the desired state.",
+                                  pattern=r"^[^-/\s~^:?*\[\\][^\s~^:?*\[\\]*$")},
+                ["branch"],
+            ),
             "prometheus": obj(
                 {
                     "address": string("The Prometheus server metrics without an address of their own query.", pattern=r"^https?://"),

@@ -45,12 +45,7 @@ final class AgentLease: Sendable {
     func claim(in repository: Repository, remote: RemoteOptions, now: Date) throws(GitError) -> Standing {
         if let until = heldUntil.withLock({ $0 }), until.timeIntervalSince(now) > Self.duration / 2 { return .held }
         heldUntil.withLock { $0 = nil }
-        var tip: ObjectID?
-        do {
-            tip = try repository.fetch(remote, branch: leaseBranch).tip
-        } catch where error.kind == .notFound || error.message.contains("has no branch") {
-            tip = nil
-        }
+        let tip = try repository.fetchIfPresent(remote, branch: leaseBranch)?.tip
         if let tip, let current = try repository.log(from: tip, limit: 1).first {
             let expires = current.trailer(.leaseExpires).flatMap(ISOTime.seconds).map { Date(timeIntervalSince1970: $0) } ?? .distantPast
             let theirs = current.trailer(.leaseHolder) ?? ""

@@ -198,14 +198,22 @@ extension Reconciler {
 
     var agentIdentity: Signature { config.identity }
 
-    /// Publishes a commit built on the branch's tip; `build` returns nil when
-    /// the tip already has the change (a retry after a crash, say). Returns
-    /// the commit made, nil when none was needed.
+    /// Publishes a commit built on the watched branch's tip; `build` returns
+    /// nil when the tip already has the change (a retry after a crash, say).
+    /// Returns the commit made, nil when none was needed.
     @discardableResult
     func publishCommit(_ what: String, build: @escaping @Sendable (Repository, ObjectID) throws -> ObjectID?) async throws -> ObjectID? {
+        let branch = config.branch
+        return try await publishCommit(what) { repository, remote, change in
+            try repository.publish(to: remote, branch: branch) { (tip) throws(GitError) -> ObjectID? in try change { try build(repository, tip) } }
+        }
+    }
+
+    /// Built once against the tip; again only if the branch moved before the push.
+    private func publishCommit(_ what: String, push: @escaping @Sendable (Repository, RemoteOptions, Change) throws -> ObjectID?) async throws -> ObjectID? {
         let commit: ObjectID?
         do {
-            commit = try await pushCommit(what, build: build)
+            commit = try await withGit(what) { repository, remote in try push(repository, remote, Change(what: what)) }
         } catch {
             metrics.gitError("push")
             throw error
@@ -214,32 +222,39 @@ extension Reconciler {
         return commit
     }
 
-    private func pushCommit(_ what: String, build: @escaping @Sendable (Repository, ObjectID) throws -> ObjectID?) async throws -> ObjectID? {
-        let branch = config.branch
-        return try await withGit(what) { repository, remote in
-            // Built once against the tip; again only if the branch moved before the push.
-            try repository.publish(to: remote, branch: branch) { (tip) throws(GitError) -> ObjectID? in
-                do {
-                    return try build(repository, tip)
-                } catch let error as GitError {
-                    throw error
-                } catch {
-                    throw GitError(operation: what, code: -1, message: "\(error)")
-                }
+    /// Builds a commit, any failure of it told as a `GitError` (what `publish` throws).
+    private struct Change: Sendable {
+        let what: String
+
+        func callAsFunction(_ build: () throws -> ObjectID?) throws(GitError) -> ObjectID? {
+            do {
+                return try build()
+            } catch let error as GitError {
+                throw error
+            } catch {
+                throw GitError(operation: what, code: -1, message: "\(error)")
             }
         }
     }
 
+    /// Commits a rollout's status file: beside the desired state, or on the
+    /// status branch when the config names one (created by the first status).
     func commitStatus(_ rollout: String, _ status: RolloutStatus, desired: (revision: ObjectID, state: DesiredState)) async throws -> ObjectID? {
         let path = Self.statusPath(rollout)
         let bytes = Array(try StatusFile.encode(status, rollout: rollout).utf8)
         let identity = agentIdentity, observed = desired.revision.description
         let message = CommitMessage(subject: "status: \(rollout) \(status.phase.rawValue) at step \(status.stepIndex + 1), canary at \(status.canaryWeight)%",
                                     trailers: [(.action, "status"), (.rollout, rollout), (.observedRevision, observed), (.actor, "agent")])
-        return try await publishCommit("status of \(rollout)") { repository, tip in
+        @Sendable func build(_ repository: Repository, on tip: ObjectID?) throws -> ObjectID? {
             // The same transition is not committed twice.
-            if let current = try repository.file(path, at: tip), Self.transition(from: current, rollout: rollout) == status.transition { return nil }
+            if let tip, let current = try repository.file(path, at: tip), Self.transition(from: current, rollout: rollout) == status.transition { return nil }
             return try repository.createCommit(parent: tip, changes: [path: .write(bytes)], message: message, author: identity, committer: identity)
+        }
+        guard let statusBranch = config.statusBranch else { return try await publishCommit("status of \(rollout)", build: build) }
+        return try await publishCommit("status of \(rollout) on \(statusBranch)") { repository, remote, change in
+            try repository.publishCreatingBranch(to: remote, branch: statusBranch) { (tip) throws(GitError) -> ObjectID? in
+                try change { try build(repository, on: tip) }
+            }
         }
     }
 

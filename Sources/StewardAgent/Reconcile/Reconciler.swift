@@ -398,15 +398,25 @@ public final class Reconciler: @unchecked Sendable {
     static let statusFolder = "status"
     static func statusPath(_ rollout: String) -> String { "\(statusFolder)/\(rollout).yaml" }
 
-    /// A fresh agent (or one on another host) resumes from the status files in git.
-    /// The journal adds the evidence judged since the last transition, when
-    /// it agrees with git on where the rollout is.
+    /// A fresh agent (or one on another host) resumes from the status files in git:
+    /// the status branch's when the config names one, else (or for a rollout
+    /// it has no file of: an agent just switched to a status branch) the
+    /// watched commit's. The journal adds the evidence judged since the last
+    /// transition, when it agrees with git on where the rollout is.
     func resumeStatuses(at commit: ObjectID, desired: DesiredState) async throws {
         let journal = store.journal
         let journalled = try await journal.latestStatuses()
+        var statusTip: ObjectID?
+        if let statusBranch = config.statusBranch {
+            statusTip = try await withGit("fetch \(statusBranch)") { repository, remote in try repository.fetchIfPresent(remote, branch: statusBranch)?.tip }
+        }
+        let sources = [statusTip, commit].compactMap(\.self)
         for name in desired.rollouts.keys.sorted() where statuses[name] == nil {
             let path = Self.statusPath(name)
-            guard let bytes = try await withGit("read \(path)", { repository, _ in try repository.file(path, at: commit) }) else { continue }
+            guard let bytes = try await withGit("read \(path)", { repository, _ in
+                for source in sources { if let bytes = try repository.file(path, at: source) { return bytes } }
+                return nil
+            }) else { continue }
             let bag = DiagnosticBag()
             if let decoded = StatusFile.decode(bytes, file: path, bag: bag), decoded.rollout == name {
                 let kept = journalled[name].flatMap { $0.transition == decoded.status.transition ? $0 : nil }

@@ -1,0 +1,41 @@
+import Foundation
+import StewardAgent
+import StewardYAML
+import Testing
+
+/// The agent's config file and environment, read in-process.
+@Suite struct AgentConfigTests {
+    /// The config in `text` read with `environment`, and every problem said.
+    static func load(_ text: String, environment: [String: String] = [:]) throws -> (config: AgentConfig?, problems: [String]) {
+        let file = NSTemporaryDirectory() + "steward-config-\(UUID().uuidString).yaml"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let bag = DiagnosticBag()
+        let config = AgentConfig.load(file: file, environment: environment, bag: bag)
+        return (config, bag.diagnostics.map { $0.description.replacingOccurrences(of: file, with: "agent.yaml") })
+    }
+
+    static let base = "repository: {url: file:///srv/git/models.git, branch: main}\n"
+
+    @Test func aStatusBranchIsReadFromTheFileAndTheEnvironment() throws {
+        #expect(try Self.load(Self.base).config?.statusBranch == nil)
+        #expect(try Self.load(Self.base + "status: {branch: steward-status}\n").config?.statusBranch == "steward-status")
+        #expect(try Self.load(Self.base, environment: ["STEWARD_STATUS_BRANCH": "ops/status"]).config?.statusBranch == "ops/status")
+        // An empty variable turns a file's status branch off.
+        #expect(try Self.load(Self.base + "status: {branch: steward-status}\n", environment: ["STEWARD_STATUS_BRANCH": ""]).config?.statusBranch == nil)
+    }
+
+    @Test func aStatusBranchGitWouldRefuseOrTheWatchedBranchIsAnError() throws {
+        let spaced = try Self.load(Self.base + "status: {branch: \"steward status\"}\n")
+        #expect(spaced.config == nil)
+        #expect(spaced.problems.contains { $0.hasPrefix("agent.yaml:2:18: error: branch must be a branch name") && $0.hasSuffix("found 'steward status'") },
+                "\(spaced.problems)")
+        let same = try Self.load(Self.base + "status: {branch: main}\n")
+        #expect(same.problems.contains { $0.contains("status.branch must differ from repository.branch (main)") }, "\(same.problems)")
+        let unknown = try Self.load(Self.base + "status: {brnch: x}\n")
+        #expect(unknown.problems.contains { $0.contains("unknown field 'brnch'") }, "\(unknown.problems)")
+        for bad in ["a..b", "-x", "x.lock", "a~1", "refs/heads/x", "x:y"] {
+            #expect(try Self.load(Self.base, environment: ["STEWARD_STATUS_BRANCH": bad]).config == nil, "\(bad)")
+        }
+    }
+}
