@@ -36,6 +36,13 @@ final class AgentMetrics: Sendable {
                              help: "Verdicts reached on pooled evidence, by metric and result (pass, fail, inconclusive).").increment()
     }
 
+    /// The desired state read at a tip: one rollout's file (an action checks
+    /// its rollout at the tip it commits on) or the whole tree (a new tip).
+    func parsed(wholeTree: Bool) {
+        registry.makeCounter(name: "steward_desired_state_parses_total", labels: [("scope", wholeTree ? "tree" : "file")],
+                             help: "Reads of the desired state at a tip: the whole tree (a new tip) or one rollout's file (an action's check).").increment()
+    }
+
     func gitError(_ operation: String) {
         registry.makeCounter(name: "steward_git_errors_total", labels: [("operation", operation)],
                              help: "Failed git operations, by operation (fetch, push, other); the last good state is served meanwhile.").increment()

@@ -148,6 +148,7 @@ extension Repository {
                                      message.text, tree, buffer.count, buffer.baseAddress)
         }
         try check("create the commit", result)
+        work.signatures += 1
         return try unlockedSignedCommit(content, signer: signer)
     }
 

@@ -173,6 +173,7 @@ extension Repository {
             git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
             options.callbacks = context.callbacks()
             options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
+            work.fetches += 1
             let refspec = "+\(Self.fullRef(branch)):\(Self.trackingRef(branch))"
             let result = withStringArray([refspec]) { specs in git_remote_fetch(handle, specs, &options, "steward: fetch") }
             if let failure = context.failure { throw failure }
@@ -224,6 +225,7 @@ extension Repository {
 
     /// Pushes `commit` to `ref` on the remote, as a fast-forward only.
     private func unlockedPush(_ commit: ObjectID, to remote: RemoteOptions, ref: String) throws(GitError) {
+        work.pushes += 1
         // Push from a private ref so that no local branch is touched.
         let source = "refs/steward/push/\(ref.split(separator: "/").last ?? "tip")"
         var reference: OpaquePointer?

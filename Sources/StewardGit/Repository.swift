@@ -23,6 +23,29 @@ public final class Repository: @unchecked Sendable {
     private var treeCache: [TreeCacheKey: [TreeFile]] = [:]
     /// Signs the commits made here, when set (``signCommits(with:)``).
     var commitSigner: SSHCommitSigner?
+    /// What this repository has asked of remotes and signers so far.
+    var work = Work()
+
+    /// Counts of the costly calls, each a round trip to a remote or a signer:
+    /// an agent's action should make one of each.
+    public struct Work: Sendable, Equatable {
+        public var fetches = 0
+        public var pushes = 0
+        public var signatures = 0
+
+        public init(fetches: Int = 0, pushes: Int = 0, signatures: Int = 0) {
+            self.fetches = fetches
+            self.pushes = pushes
+            self.signatures = signatures
+        }
+    }
+
+    /// The fetches, pushes and signatures made through this repository so far.
+    public var workDone: Work {
+        lock.lock()
+        defer { lock.unlock() }
+        return work
+    }
     /// A long-running agent reads a new tree at every new tip: the cache is
     /// bounded, and simply emptied when full (recent trees are read again cheaply).
     static let treeCacheLimit = 64

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
-import StewardAgent
+@testable import StewardAgent
 import StewardEngine
+import StewardGit
+import StewardSpec
 import StewardStore
 import StewardTesting
 import Synchronization
@@ -291,5 +293,81 @@ import Testing
         // From the switch on, the statuses go to their own branch; the watched branch gets only the promotion.
         #expect(try Self.subjects(agent, "main") == ["Promote customer-support-agent to 2.4.0"] + main)
         #expect(try !Self.subjects(agent, "steward-status").isEmpty)
+    }
+
+    /// The same agent signing its commits with a key of its own.
+    static func signingAgent() async throws -> Agent {
+        let agent = try Agent()
+        let key = agent.repository.directory + "/agent-key"
+        #expect(try Subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], in: agent.repository.directory).status == 0)
+        try agent.restart { $0.signingKey = key }
+        await agent.start()
+        return agent
+    }
+
+    /// What an action cost: fetches, pushes and signatures, and reads of the desired state at the tip (one file, the whole tree).
+    struct Cost: Equatable, CustomStringConvertible {
+        var git: Repository.Work
+        var fileParses: Int, treeParses: Int
+
+        init(git: Repository.Work, fileParses: Int, treeParses: Int) {
+            self.git = git
+            self.fileParses = fileParses
+            self.treeParses = treeParses
+        }
+
+        init(_ reconciler: Reconciler) {
+            git = reconciler.repository.workDone
+            func parses(_ scope: String) -> Int {
+                let line = reconciler.metrics.text.split(separator: "\n").first { $0.hasPrefix("steward_desired_state_parses_total{scope=\"\(scope)\"}") }
+                return line.flatMap { $0.split(separator: " ").last.flatMap { Int($0) } } ?? 0
+            }
+            fileParses = parses("file")
+            treeParses = parses("tree")
+        }
+
+        static func - (a: Cost, b: Cost) -> Cost {
+            var cost = a
+            cost.git = .init(fetches: a.git.fetches - b.git.fetches, pushes: a.git.pushes - b.git.pushes, signatures: a.git.signatures - b.git.signatures)
+            cost.fileParses -= b.fileParses
+            cost.treeParses -= b.treeParses
+            return cost
+        }
+
+        var description: String { "\(git.fetches) fetches, \(git.pushes) pushes, \(git.signatures) signatures, \(fileParses) file and \(treeParses) tree parses" }
+    }
+
+    /// One commit per action: the tip fetched once, the rollout's own file
+    /// parsed once (never the whole tree), the commit signed once and pushed
+    /// once; asked again on a tip that has it, one fetch and nothing else.
+    @Test func aPromotionFetchesParsesSignsAndPushesOnce() async throws {
+        let agent = try await Self.signingAgent()
+        let reconciler = agent.reconciler, name = "customer-support-agent"
+        let desired = try #require(reconciler.desired), rollout = try #require(desired.state.rollouts[name])
+        let version = try #require(SemanticVersion("2.4.0")), previous = try #require(SemanticVersion("2.3.1"))
+        let edits = Edits.promotion(of: version, in: rollout, desired: desired.state)
+        let before = Cost(reconciler)
+        let commit = try await reconciler.commitPromotion(name, version: version, previous: previous, edits: edits, desired: desired)
+        let cost = Cost(reconciler) - before
+        #expect(commit != nil && cost == Cost(git: .init(fetches: 1, pushes: 1, signatures: 1), fileParses: 1, treeParses: 0), "\(cost)")
+        #expect(try agent.repository.remoteFile("rollouts/\(name).yaml").contains("stable: 2.4.0"))
+        #expect(try agent.repository.remoteGit(["cat-file", "commit", "main"]).contains("-----BEGIN SSH SIGNATURE-----"))
+        let again = Cost(reconciler)
+        #expect(try await reconciler.commitPromotion(name, version: version, previous: previous, edits: edits, desired: desired) == nil)
+        #expect(Cost(reconciler) - again == Cost(git: .init(fetches: 1, pushes: 0, signatures: 0), fileParses: 1, treeParses: 0))
+    }
+
+    @Test func aRollbackFetchesParsesSignsAndPushesOnce() async throws {
+        let agent = try await Self.signingAgent()
+        let reconciler = agent.reconciler, name = "customer-support-agent"
+        let desired = try #require(reconciler.desired), rollout = try #require(desired.state.rollouts[name])
+        let before = Cost(reconciler)
+        let commit = try await reconciler.commitRollback(name, from: try #require(SemanticVersion("2.4.0")), to: try #require(SemanticVersion("2.3.1")),
+                                                         mode: .revert, reason: "error-rate failed", edits: Edits.clearCanary(rollout),
+                                                         desired: desired, at: Moment(secondsSinceEpoch: agent.clock.now.timeIntervalSince1970))
+        let cost = Cost(reconciler) - before
+        #expect(commit != nil && cost == Cost(git: .init(fetches: 1, pushes: 1, signatures: 1), fileParses: 1, treeParses: 0), "\(cost)")
+        #expect(try agent.repository.remoteGit(["log", "-1", "--format=%s", "main"]) == "Revert \"Start canary 2.4.0\"\n")
+        #expect(try agent.repository.remoteGit(["cat-file", "commit", "main"]).contains("-----BEGIN SSH SIGNATURE-----"))
     }
 }

@@ -282,7 +282,9 @@ extension Reconciler {
     /// desired state acted on found it, `file` (a commit parses one file,
     /// not the repository), the whole desired state only if it is no longer there.
     func rollout(_ name: String, at tip: ObjectID, in repository: Repository, file: String?) throws -> Rollout? {
+        metrics.parsed(wholeTree: file == nil)
         if let file, let rollout = try Self.rollout(name, in: file, at: tip, of: repository) { return rollout }
+        if file != nil { metrics.parsed(wholeTree: true) }
         return try Self.load(tip, in: repository, paths: config.paths).state.rollouts[name]
     }
 

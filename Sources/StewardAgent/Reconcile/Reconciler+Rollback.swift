@@ -50,6 +50,7 @@ extension Reconciler {
     /// has them; the tip's whole state is loaded only when the rollout's is unknown.
     func introducingCommit(of canary: SemanticVersion, rollout name: String, files known: RolloutFiles,
                            from tip: ObjectID, in repository: Repository) throws -> Introduction {
+        if known.rollout == nil { metrics.parsed(wholeTree: true) }
         let files = known.rollout != nil ? known : RolloutFiles(name, in: try Self.load(tip, in: repository, paths: config.paths).state)
         guard let file = files.rollout else { return .notRevertible("the rollout is gone") }
         let allowed = Set([file] + (files.model.map { [$0] } ?? []))

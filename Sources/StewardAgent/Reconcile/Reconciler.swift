@@ -350,6 +350,7 @@ public final class Reconciler: @unchecked Sendable {
     /// except the agent's own status files.
     func load(_ commit: ObjectID) async throws -> LoadResult {
         let paths = config.paths
+        metrics.parsed(wholeTree: true)
         return try await withGit("load \(commit.short)") { repository, _ in try Self.load(commit, in: repository, paths: paths) }
     }
 
