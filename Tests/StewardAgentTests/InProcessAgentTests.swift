@@ -29,6 +29,8 @@ import Testing
         private(set) var reconciler: Reconciler
         private(set) var config: AgentConfig
         let store = MemoryAgentStore()
+        /// The events the agent posted, across restarts.
+        let notifier = MemoryNotifier()
         let clock = VirtualClock()
         let state = NSTemporaryDirectory() + "steward-state-" + UUID().uuidString
 
@@ -61,11 +63,14 @@ import Testing
             config.gitTimeout = .init(seconds: 5)
             config.statusBranch = statusBranch
             self.config = config
-            reconciler = try Self.reconciler(config, store, clock)
+            reconciler = try Self.reconciler(config, store, notifier, clock)
         }
 
-        static func reconciler(_ config: AgentConfig, _ store: any AgentStore, _ clock: VirtualClock) throws -> Reconciler {
-            try Reconciler(config: config, store: store, logger: Logger(label: "in-process"), clock: { clock.now })
+        /// A reconciler on in-memory parts: the store, the notifier and the routing table (no file).
+        static func reconciler(_ config: AgentConfig, _ store: any AgentStore, _ notifier: MemoryNotifier, _ clock: VirtualClock) throws -> Reconciler {
+            let parts = AgentParts(store: store, providers: AgentParts.providers(config: config, store: store), notifier: notifier,
+                                   routes: RoutingTablePublisher(path: nil))
+            return try Reconciler(config: config, parts: parts, logger: Logger(label: "in-process"), clock: { clock.now })
         }
 
         /// The agent restarted after a crash: a new reconciler on the same
@@ -74,7 +79,7 @@ import Testing
         func restart(reconfigure: (inout AgentConfig) -> Void = { _ in }) throws {
             reconciler.cancelFetch()
             reconfigure(&config)
-            reconciler = try Self.reconciler(config, store, clock)
+            reconciler = try Self.reconciler(config, store, notifier, clock)
         }
 
         deinit { try? FileManager.default.removeItem(atPath: state) }
@@ -125,6 +130,8 @@ import Testing
         #expect(message.contains("Steward-Rollout: customer-support-agent") && message.contains("Steward-To-Version: 2.4.0"), "\(message)")
         let kinds = try await agent.store.journal.recent(200).compactMap(\.kind)
         #expect(kinds.contains(.promote) && kinds.contains(.setWeights))
+        let told = agent.notifier.events.filter { $0.rollout == "customer-support-agent" }.map(\.event)
+        #expect(told == [.started, .stepAdvanced, .stepAdvanced, .promoted], "\(told)")
     }
 
     @Test func aFailingCanaryIsDroppedThenRevertedByACommit() async throws {
@@ -142,6 +149,9 @@ import Testing
         #expect(message.contains("Steward-Action: rollback") && message.contains("error-rate"), "\(message)")
         #expect(!(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml")).contains("canary: 2.4.0"))
         #expect(rounds < 20, "rolled back after \(rounds) rounds of 30% errors")
+        let rolledBack = try #require(agent.notifier.events.last)
+        #expect(rolledBack.event == .rolledBack && rolledBack.text.hasPrefix("steward: customer-support-agent rolled back 2.4.0 → 2.3.1: error-rate"),
+                "\(rolledBack.text)")
     }
 
     @Test func aRestartedAgentResumesWhereTheCanaryWas() async throws {
@@ -170,7 +180,7 @@ import Testing
         try FileManager.default.moveItem(atPath: agent.repository.remote, toPath: away)
         for _ in 0..<30 where agent.weight > 0 { await agent.tenSeconds(canaryErrors: 0.3, random: &random) }
         #expect(agent.weight == 0, "traffic waited on git")
-        let routes = try String(contentsOfFile: agent.config.routesPath, encoding: .utf8)
+        let routes = try #require(agent.reconciler.routes.current).table.models.flatMap(\.variants).map(\.version)
         #expect(!routes.contains("2.4.0"), "\(routes)")
         #expect(agent.reconciler.snapshot.value.lastError?.contains("fetch") == true, "\(agent.reconciler.snapshot.value.lastError ?? "no error said")")
         try FileManager.default.moveItem(atPath: away, toPath: agent.repository.remote)

@@ -6,8 +6,8 @@ import StewardSpec
 /// (`ingest`), a Prometheus server, an HTTP JSON endpoint. Each round, the
 /// requests for every metric a template gives to one provider go to it in
 /// one call. A new provider is one conformance, registered by the name its
-/// template uses (`Reconciler.providers`).
-protocol EvidenceProvider: Sendable {
+/// template uses (``AgentParts/providers``).
+public protocol EvidenceProvider: Sendable {
     /// Whether it asks a server (whose failures are logged once, when they
     /// start and when they end) rather than reading the agent's own store.
     var asksServers: Bool { get }
@@ -19,30 +19,30 @@ protocol EvidenceProvider: Sendable {
 }
 
 /// One metric of one version to be measured over each span of its exposure.
-struct EvidenceRequest: Sendable {
-    let metric: MetricSpec
-    let model: String
-    let version: SemanticVersion
+public struct EvidenceRequest: Sendable {
+    public let metric: MetricSpec
+    public let model: String
+    public let version: SemanticVersion
     /// The spans, oldest first: one per weight since the exposure began.
-    let spans: [Span]
+    public let spans: [Span]
     /// Whether the engine judges the metric this round: a provider that asks
     /// a server asks only then.
-    let due: Bool
+    public let due: Bool
 
-    struct Span: Sendable {
-        let from: Moment
-        let to: Moment
+    public struct Span: Sendable {
+        public let from: Moment
+        public let to: Moment
     }
 
     /// The query for one stretch of time.
-    func query(from: Moment, to: Moment) -> MetricQuery {
+    public func query(from: Moment, to: Moment) -> MetricQuery {
         MetricQuery(metric: metric.name, model: model, version: version, from: from, to: to, interval: metric.interval.seconds)
     }
 }
 
 extension MetricProvider {
     /// The name a template gives the provider, and its registry key.
-    var name: String {
+    public var name: String {
         switch self {
         case .ingest: "ingest"
         case .prometheus: "prometheus"

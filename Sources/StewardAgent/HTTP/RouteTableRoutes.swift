@@ -5,7 +5,7 @@ import StewardSpec
 /// `?wait=30s` and `If-None-Match`) and `GET /v1/route?model=…&key=…` (one
 /// answer). Open: a gateway needs no token to route.
 struct RouteTableRoutes {
-    let routes: RoutePublisher
+    let routes: any RoutesPublisher
 
     func add(to router: some RouterMethods<BasicRequestContext>) {
         router.get("v1/routes") { request, _ -> Response in

@@ -155,7 +155,7 @@ extension Reconciler {
     }
 
     func publishRoutes(_ desired: (revision: ObjectID, state: DesiredState)) throws {
-        try routes.publish(try RoutePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description)
+        try routes.publish(try RoutingTablePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description)
     }
 
     /// What people hear of an action, if anything: a canary's start and each

@@ -24,7 +24,7 @@ public final class Reconciler: @unchecked Sendable {
     let remote: RemoteOptions
     /// Every libgit2 call of the agent runs here, one at a time and cancellable.
     let git = GitQueue()
-    public let routes: RoutePublisher
+    public let routes: any RoutesPublisher
     public let snapshot: AgentSnapshot
     /// Outcomes posted to the API, written to the store every second.
     public let ingest: IngestBuffer
@@ -34,8 +34,8 @@ public final class Reconciler: @unchecked Sendable {
     let providers: [String: any EvidenceProvider]
     /// The agent's own metrics, for `GET /metrics`.
     let metrics = AgentMetrics()
-    /// Rollout events out to people (run as a service of its own by `Agent`).
-    let notifier: Notifier
+    /// Rollout events out to people.
+    let notifier: any EventNotifier
     /// Asks rollouts' gates before a promotion, apart from the rounds.
     let gates = GateCaller()
     /// Told when a gate has answered, so that a round judges the answer soon.
@@ -76,9 +76,15 @@ public final class Reconciler: @unchecked Sendable {
     /// How long outcomes are kept: long enough for any rollout's exposure.
     static let retention: TimeInterval = 7 * 24 * 3600
 
-    public init(config: AgentConfig, store: any AgentStore, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
+    /// A reconciler with its parts given (see ``AgentParts``), its clone of
+    /// the repository in the config's state directory, and `clock` for the
+    /// time it judges at.
+    public init(config: AgentConfig, parts: AgentParts, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.config = config
-        self.store = store
+        store = parts.store
+        providers = parts.providers
+        notifier = parts.notifier
+        routes = parts.routes
         self.logger = logger
         self.clock = clock
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
@@ -88,15 +94,13 @@ public final class Reconciler: @unchecked Sendable {
         signatures = try SignatureGate(config: config, repository: repository)
         lease = AgentLease(branch: config.branch, holder: AgentLease.agentID(stateDirectory: config.stateDirectory),
                            host: "\(ProcessInfo.processInfo.hostName):\(config.stateDirectory)", identity: config.identity)
-        routes = RoutePublisher(path: config.routesPath)
         snapshot = AgentSnapshot()
-        ingest = IngestBuffer(store: store.outcomes)
-        providers = [
-            "ingest": IngestProvider(outcomes: store.outcomes),
-            "prometheus": PrometheusProvider(source: PrometheusSource(settings: config.prometheus), defaultAddress: config.prometheus.address),
-            "http": HTTPJSONProvider(source: HTTPJSONSource(), readings: store.readings),
-        ]
-        notifier = Notifier(urls: config.notificationURLs, timeout: .milliseconds(Int64(config.notificationTimeout.seconds * 1000)), logger: logger)
+        ingest = IngestBuffer(store: parts.store.outcomes)
+    }
+
+    /// A reconciler with the standard parts over `store` (events kept in memory, as no one is told).
+    public convenience init(config: AgentConfig, store: any AgentStore, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
+        try self.init(config: config, parts: .standard(config: config, store: store, notifier: MemoryNotifier()), logger: logger, clock: clock)
     }
 
     /// One full round. Never throws: every failure is logged, reported in

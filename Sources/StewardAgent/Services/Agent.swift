@@ -18,7 +18,7 @@ public struct Agent {
 
     /// Runs until a signal stops it.
     public func run() async throws {
-        let (reconciler, _) = try open()
+        let (reconciler, notifier) = try open()
         let loop = ReconcileService(reconciler: reconciler, pollSeconds: config.pollInterval.seconds)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
         signal(SIGHUP, SIG_IGN)
@@ -44,7 +44,7 @@ public struct Agent {
             },
             logger: logger)
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: application), .init(service: loop), .init(service: flusher), .init(service: reconciler.notifier)],
+            services: [.init(service: application), .init(service: loop), .init(service: flusher), .init(service: notifier)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Past this, whatever still runs is cancelled: SIGTERM never waits on a remote that does not answer.
         configuration.maximumGracefulShutdownDuration = .seconds(10)
@@ -64,9 +64,12 @@ public struct Agent {
         return state.lastError == nil
     }
 
-    private func open() throws -> (Reconciler, any AgentStore) {
+    /// The reconciler on the SQLite store of the state directory, and the
+    /// notifier that delivers its events (a service of the group).
+    private func open() throws -> (Reconciler, Notifier) {
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
         let store = try SQLiteAgentStore(path: config.stateDirectory + "/steward.sqlite", agent: AgentLease.agentID(stateDirectory: config.stateDirectory))
-        return (try Reconciler(config: config, store: store, logger: logger), store)
+        let notifier = Notifier(urls: config.notificationURLs, timeout: .milliseconds(Int64(config.notificationTimeout.seconds * 1000)), logger: logger)
+        return (try Reconciler(config: config, parts: .standard(config: config, store: store, notifier: notifier), logger: logger), notifier)
     }
 }

@@ -3,20 +3,41 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// Something people watching a rollout want to hear about.
-struct AgentEvent: Sendable, Encodable {
-    enum Kind: String, Sendable, Encodable {
+public struct AgentEvent: Sendable, Encodable, Equatable {
+    public enum Kind: String, Sendable, Encodable {
         case started, stepAdvanced, paused, promoted, rolledBack, failed, warning
     }
 
-    var event: Kind
-    var rollout: String
+    public var event: Kind
+    public var rollout: String
     /// One line for a person; Slack and compatible receivers show it as the message.
-    var text: String
-    var time: Date
+    public var text: String
+    public var time: Date
     /// The desired revision the decision was made on.
-    var revision: String
+    public var revision: String
+}
+
+/// Where rollout events go. The reconciler only hands them over, never
+/// waiting: delivery (and its retries) is the notifier's own business.
+public protocol EventNotifier: Sendable {
+    /// Takes an event for delivery; returns at once.
+    func post(_ event: AgentEvent)
+}
+
+/// Keeps the events posted, in order, for whoever asks: an embedded agent
+/// that shows them itself, and tests.
+public final class MemoryNotifier: EventNotifier {
+    private let posted = Mutex<[AgentEvent]>([])
+
+    public init() {}
+
+    public func post(_ event: AgentEvent) { posted.withLock { $0.append(event) } }
+
+    /// Every event posted so far, oldest first.
+    public var events: [AgentEvent] { posted.withLock { $0 } }
 }
 
 /// Posts each event as JSON to every configured URL, each URL with a queue
@@ -25,7 +46,7 @@ struct AgentEvent: Sendable, Encodable {
 /// other receivers. Each delivery is tried up to four times with backoff
 /// (1 s, 2 s, 4 s), each try bounded by the timeout; a queue holds at most
 /// 1,000 events, and those beyond are dropped and logged.
-final class Notifier: Service, Sendable {
+final class Notifier: EventNotifier, Service {
     private let receivers: [(url: String, stream: AsyncStream<AgentEvent>, queue: AsyncStream<AgentEvent>.Continuation)]
     private let client: HTTPClient
     private let timeout: Duration

@@ -5,11 +5,13 @@ import StewardRouting
 import StewardSpec
 import Synchronization
 
-/// What gateways route by: the routing table, written atomically to a file
-/// and served over HTTP with an ETag (its generation) and long-poll.
-public final class RoutePublisher: Sendable {
+/// What gateways route by: the routing table, kept in memory for the API
+/// (an ETag, its generation, and long-poll) and, given a path, written
+/// atomically to a file. Without a path it is the in-memory publisher (an
+/// embedded agent, tests).
+public final class RoutingTablePublisher: RoutesPublisher {
     private let state: Mutex<State>
-    let path: String
+    let path: String?
 
     struct State {
         var table: RoutingTable?
@@ -22,10 +24,11 @@ public final class RoutePublisher: Sendable {
 
     /// - Parameter path: the routing file; an existing one is served until
     ///   the first reconcile, so a restarted agent keeps gateways routing.
-    public init(path: String) {
+    ///   Nil: the table is kept in memory only.
+    public init(path: String?) {
         self.path = path
         var initial = State()
-        if let data = FileManager.default.contents(atPath: path), let table = try? JSONDecoder().decode(RoutingTable.self, from: data) {
+        if let path, let data = FileManager.default.contents(atPath: path), let table = try? JSONDecoder().decode(RoutingTable.self, from: data) {
             initial.table = table
             initial.json = [UInt8](data)
         }
@@ -37,21 +40,13 @@ public final class RoutePublisher: Sendable {
         state.withLock { state in state.table.map { ($0, state.json) } }
     }
 
-    /// The ETag of the table served now.
-    public var etag: String? { current.map { "\"\($0.table.generation)\"" } }
-
-    /// Publishes routes for these rollouts if they differ from what is
-    /// served: over HTTP and to the file (temp file, fsync, rename); a file
+    /// Publishes over HTTP and to the file (temp file, fsync, rename); a file
     /// that could not be written is written again on the next publish.
-    /// Returns whether anything changed.
     @discardableResult
     public func publish(_ models: [ModelRoute], revision: String) throws -> Bool {
         try state.withLock { state throws -> Bool in try Self.publish(models, revision: revision, into: &state, path: path) }
     }
 
-    /// Sends all of `model`'s traffic to `version` now, and keeps it there
-    /// through every later publish until `release(_:)`: an emergency stop
-    /// in force before any round has taken it up.
     public func hold(_ model: String, on version: String) throws {
         try state.withLock { state throws in
             state.held[model] = version
@@ -60,20 +55,19 @@ public final class RoutePublisher: Sendable {
         }
     }
 
-    /// Lets publishes route `model` as they ask again.
     public func release(_ model: String) {
         state.withLock { _ = $0.held.removeValue(forKey: model) }
     }
 
     /// Under the lock, so that a stop and a round never write the file at once.
-    private static func publish(_ models: [ModelRoute], revision: String, into state: inout State, path: String) throws -> Bool {
+    private static func publish(_ models: [ModelRoute], revision: String, into state: inout State, path: String?) throws -> Bool {
         let models = try models.map { route in
             guard let version = state.held[route.model] else { return route }
             return try ModelRoute(model: route.model, stickyKey: route.stickyKey, salt: route.salt,
                                   variants: [.init(version: version, basisPoints: 10_000)])
         }
         if let served = state.table, served.models == models {
-            guard state.fileBehind else { return false }
+            guard state.fileBehind, let path else { return false }
             try writeAtomically(state.json, to: path)
             state.fileBehind = false
             return false
@@ -85,13 +79,13 @@ public final class RoutePublisher: Sendable {
         // Gateways that long-poll get the change even when the file cannot be written (a full disk); the file follows.
         state.table = table
         state.json = json
+        guard let path else { return true }
         state.fileBehind = true
         try writeAtomically(json, to: path)
         state.fileBehind = false
         return true
     }
 
-    /// Waits up to `seconds` for a table other than `etag`; returns the current one.
     public func wait(notMatching etag: String?, seconds: Double) async -> (table: RoutingTable, json: [UInt8])? {
         let deadline = Date().addingTimeInterval(min(max(seconds, 0), 60))
         // A long-poll ends early when the agent stops, so that SIGTERM is not held up by a client's wait.
@@ -125,7 +119,7 @@ public final class RoutePublisher: Sendable {
     }
 }
 
-extension RoutePublisher {
+extension RoutingTablePublisher {
     /// The routes a set of rollout statuses asks for: the canary first (so
     /// that a growing canary keeps its users), then stable.
     static func routes(for statuses: [String: RolloutStatus], desired: DesiredState) throws -> [ModelRoute] {
