@@ -116,15 +116,36 @@ public enum MetricProvider: Sendable {
     /// picks the number and `samplesPath` (optional) the requests behind it;
     /// `{{version}}`, `{{model}}` and `{{window}}` in the URL are filled in.
     case http(url: String, jsonPath: JSONPath, samplesPath: JSONPath?)
+    /// A provider the agent was given under `name` (its own code, registered
+    /// where the agent is built), with `settings` passed through as they are
+    /// written: plain values only, checked by the provider when it reads.
+    /// An agent without such a provider makes the metric inconclusive, saying why.
+    case plugin(name: String, settings: [String: String])
+
+    /// The providers every agent has.
+    public static let builtIn = ["ingest", "prometheus", "http"]
 
     init?(reading r: NodeReader) {
-        guard let m = r.mapping(fields: ["ingest", "prometheus", "http"]) else { return nil }
-        let chosen = ["ingest", "prometheus", "http"].filter { m.reader.node[$0] != nil }
+        let kinds = Self.builtIn + ["plugin"]
+        guard let m = r.mapping(fields: kinds) else { return nil }
+        let chosen = kinds.filter { m.reader.node[$0] != nil }
         guard chosen.count == 1, let body = m.required(chosen[0]) else {
-            r.error("provider-choice", "provider must have exactly one of ingest, prometheus or http")
+            r.error("provider-choice", "provider must have exactly one of ingest, prometheus, http or plugin")
             return nil
         }
         switch chosen[0] {
+        case "plugin":
+            guard let p = body.mapping(fields: ["name", "settings"]), let nameReader = p.required("name"), let name = nameReader.resourceName() else { return nil }
+            if Self.builtIn.contains(name) {
+                nameReader.error("reserved-name", "\(name) is a built-in provider: write provider: {\(name): …} instead of a plugin")
+                return nil
+            }
+            var settings: [String: String] = [:]
+            for (key, value) in p.optional("settings")?.entries() ?? [] {
+                guard let text = value.string() else { return nil }
+                settings[key] = text
+            }
+            self = .plugin(name: name, settings: settings)
         case "ingest":
             guard let measure = body.mapping(fields: ["measure"])?.required("measure")?.oneOf(IngestMeasure.self) else { return nil }
             self = .ingest(measure: measure)

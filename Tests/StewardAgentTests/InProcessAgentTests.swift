@@ -37,10 +37,16 @@ import Testing
         /// The quickstart with short steps, ten-second looks and no change
         /// windows; a person's commit then starts the canary (the commit a
         /// rollback reverts).
+        /// Providers given to the agent besides the built-in ones.
+        let plugins: [String: any EvidenceProvider]
+
         /// - Parameters:
         ///   - gate: a `beforePromotion` gate's URL, if the rollout has one.
         ///   - statusBranch: the branch the agent commits its status files to, if not the watched one.
-        init(gate: String? = nil, statusBranch: String? = nil) throws {
+        ///   - metric: a metric added to the quickstart's template (YAML, indented as its list items are).
+        ///   - plugins: providers given to the agent besides the built-in ones.
+        init(gate: String? = nil, statusBranch: String? = nil, metric: String? = nil, plugins: [String: any EvidenceProvider] = [:]) throws {
+            self.plugins = plugins
             let rollout = "/rollouts/customer-support-agent.yaml"
             repository = try TemporaryRemote(copying: SourceTree.path("examples/quickstart")) { work in
                 try Quickstart.quicken(work, steps: """
@@ -55,6 +61,7 @@ import Testing
                     let gates = gate.map { "  gates:\n    beforePromotion:\n      - {name: evals, url: \"\($0)\", timeout: 5s}\n" } ?? ""
                     return text.replacingOccurrences(of: "  canary: 2.4.0\n", with: "") + gates
                 }
+                if let metric { try rewrite(work + "/analysis/llm-defaults.yaml") { $0 + metric } }
             }
             try rewrite(repository.work + rollout) { $0.replacingOccurrences(of: "  stable: 2.3.1\n", with: "  stable: 2.3.1\n  canary: 2.4.0\n") }
             try repository.commitAndPush("Start canary 2.4.0")
@@ -63,13 +70,14 @@ import Testing
             config.gitTimeout = .init(seconds: 5)
             config.statusBranch = statusBranch
             self.config = config
-            reconciler = try Self.reconciler(config, store, notifier, clock)
+            reconciler = try Self.reconciler(config, store, notifier, plugins, clock)
         }
 
         /// A reconciler on in-memory parts: the store, the notifier and the routing table (no file).
-        static func reconciler(_ config: AgentConfig, _ store: any AgentStore, _ notifier: MemoryNotifier, _ clock: VirtualClock) throws -> Reconciler {
-            let parts = AgentParts(store: store, providers: AgentParts.providers(config: config, store: store), notifier: notifier,
-                                   routes: RoutingTablePublisher(path: nil))
+        static func reconciler(_ config: AgentConfig, _ store: any AgentStore, _ notifier: MemoryNotifier,
+                               _ plugins: [String: any EvidenceProvider], _ clock: VirtualClock) throws -> Reconciler {
+            let providers = AgentParts.providers(config: config, store: store).merging(plugins) { _, plugin in plugin }
+            let parts = AgentParts(store: store, providers: providers, notifier: notifier, routes: RoutingTablePublisher(path: nil))
             return try Reconciler(config: config, parts: parts, logger: Logger(label: "in-process"), clock: { clock.now })
         }
 
@@ -79,7 +87,7 @@ import Testing
         func restart(reconfigure: (inout AgentConfig) -> Void = { _ in }) throws {
             reconciler.cancelFetch()
             reconfigure(&config)
-            reconciler = try Self.reconciler(config, store, notifier, clock)
+            reconciler = try Self.reconciler(config, store, notifier, plugins, clock)
         }
 
         deinit { try? FileManager.default.removeItem(atPath: state) }

@@ -121,6 +121,32 @@ import StewardTesting
         ])
     }
 
+    /// A template whose one metric reads `provider`, written in flow style.
+    func template(provider: String) -> LoadResult {
+        load(["t.yaml": """
+            apiVersion: steward/v1
+            kind: AnalysisTemplate
+            metadata: {name: t}
+            spec:
+              metrics:
+                - {name: score, provider: \(provider), failWhen: {below: 0.8}, severity: critical}
+            """])
+    }
+
+    @Test func aPluginProviderHasANameOfItsOwnAndPlainSettings() throws {
+        let good = template(provider: "{plugin: {name: judge, settings: {suite: support-evals, grades: 50}}}")
+        #expect(good.diagnostics.isEmpty, "\(good.diagnostics)")
+        let metric = try #require(good.state.analysisTemplates["t"]?.metrics.first)
+        guard case .plugin(let name, let settings) = metric.provider else { Issue.record("read as \(String(describing: metric.provider))"); return }
+        #expect(name == "judge" && settings == ["suite": "support-evals", "grades": "50"])
+        #expect(template(provider: "{plugin: {name: prometheus}}").diagnostics.map(\.description) == [
+            "t.yaml:6:47: error: prometheus is a built-in provider: write provider: {prometheus: …} instead of a plugin",
+        ])
+        #expect(template(provider: "{plugin: {name: judge, settings: {suite: [a, b]}}}").diagnostics.map(\.description).first
+                == "t.yaml:6:72: error: suite must be a string, found a list")
+        #expect(template(provider: "{plugin: {settings: {}}}").diagnostics.map(\.description).first?.contains("missing required field 'name'") == true)
+    }
+
     @Test func pauseStepsAreTimedOrIndefinite() throws {
         let result = load(["m.yaml": Self.model, "r.yaml": """
             apiVersion: steward/v1

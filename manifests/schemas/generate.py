@@ -295,6 +295,15 @@ ANALYSIS_TEMPLATE = document(
                                     },
                                     ["url", "jsonPath"],
                                 ),
+                                "plugin": obj(
+                                    {
+                                        "name": {**NAME, "not": {"enum": ["ingest", "prometheus", "http"]},
+                                                 "description": "A provider the agent was given under this name (its own code)."},
+                                        "settings": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]},
+                                                     "description": "Passed to the provider as written; plain values only."},
+                                    },
+                                    ["name"],
+                                ),
                             }
                         ),
                         "failWhen": {

@@ -47,6 +47,7 @@ extension MetricProvider {
         case .ingest: "ingest"
         case .prometheus: "prometheus"
         case .http: "http"
+        case .plugin(let name, _): name
         }
     }
 }

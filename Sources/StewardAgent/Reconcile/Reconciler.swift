@@ -492,7 +492,15 @@ public final class Reconciler: @unchecked Sendable {
         var evidence = Evidence()
         var asked: [(metric: String, version: SemanticVersion)] = []
         for (name, requested) in requests.sorted(by: { $0.key < $1.key }) {
-            guard let provider = providers[name] else { continue }
+            guard let provider = providers[name] else {
+                let known = providers.keys.sorted().joined(separator: ", ")
+                for request in requested {
+                    evidence.markUnavailable(metric: request.metric.name, version: request.version,
+                                             reason: "this agent has no provider named \(name) (it has \(known))")
+                }
+                asked += requested.filter(\.due).map { ($0.metric.name, $0.version) }
+                continue
+            }
             try await provider.gather(requested, at: now, into: &evidence)
             if provider.asksServers { asked += requested.filter(\.due).map { ($0.metric.name, $0.version) } }
         }
