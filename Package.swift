@@ -99,7 +99,7 @@ let package = Package(
         benchmark("PlanBenchmarks", measuring: "StewardEngine"),
         benchmark("GitBenchmarks", measuring: "StewardGit"),
         // What the test suites share: fixtures and loopback helpers.
-        .target(name: "StewardTesting"),
+        .target(name: "StewardTesting", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
         .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec", "StewardTesting"]),
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting", "StewardEngine", "StewardTesting"]),
@@ -111,7 +111,8 @@ let package = Package(
                                                             .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(
             name: "StewardCLITests",
-            dependencies: ["StewardCLI", "StewardMetrics", "StewardEngine", "StewardTesting", "steward", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["StewardCLI", "StewardMetrics", "StewardEngine", "StewardTesting", "steward", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Hummingbird", package: "hummingbird")]
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import StewardEngine
 import StewardMetrics
 import StewardSpec
@@ -8,43 +9,22 @@ import StewardTesting
 /// The HTTP JSON provider against a real HTTP server on loopback, and the
 /// real agent rolling back a canary on the numbers it serves.
 @Suite(.serialized) struct HTTPProviderTests {
-    /// Serves `/<model>/<version>` as `{"data": {"errorRate": …, "requests": 100, …}}`, the
-    /// rate per version from argv; other paths answer odd things on purpose.
-    final class JSONServer {
-        let process = Process()
-        let port: Int
-        var address: String { "http://127.0.0.1:\(port)" }
-
-        init(rates: [String: Double]) throws {
-            port = try freePort()
-            let script = """
-                import http.server, json, sys
-                rates = json.loads(sys.argv[2])
-                class S(http.server.BaseHTTPRequestHandler):
-                    def do_GET(self):
-                        parts = self.path.strip("/").split("/")
-                        status, body = 200, None
-                        if parts[0] == "broken": status, body = 500, b"oops"
-                        elif parts[0] == "html": body = b"<html>not json</html>"
-                        elif parts[-1] in rates:
-                            body = json.dumps({"data": {"errorRate": rates[parts[-1]], "requests": 100, "label": "x",
-                                                        "series": [{"v": "0.5"}], "flag": True, "zero": 0}}).encode()
-                        else: status, body = 404, b"{}"
-                        self.send_response(status); self.send_header("Content-Length", str(len(body))); self.end_headers()
-                        self.wfile.write(body)
-                    def log_message(self, *a): pass
-                http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), S).serve_forever()
-                """
-            let rates = String(decoding: try JSONSerialization.data(withJSONObject: rates), as: UTF8.self)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", script, "\(port)", rates]
-            try process.run()
-            Thread.sleep(forTimeInterval: 0.4)
-        }
-
-        deinit {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+    /// Serves `/<model>/<version>` as `{"data": {"errorRate": …, "requests": 100, …}}`, with
+    /// each version's rate; `/broken/…` and `/html/…` answer odd things on purpose.
+    static func jsonServer(rates: [String: Double]) async throws -> FakeServer {
+        try await FakeServer.start { router in
+            router.get("**") { request, _ -> Response in
+                let parts = request.uri.path.split(separator: "/").map(String.init)
+                func answer(_ status: HTTPResponse.Status, _ body: String) -> Response {
+                    Response(status: status, body: .init(byteBuffer: ByteBuffer(string: body)))
+                }
+                if parts.first == "broken" { return answer(.internalServerError, "oops") }
+                if parts.first == "html" { return answer(.ok, "<html>not json</html>") }
+                guard let version = parts.last, let rate = rates[version] else { return answer(.notFound, "{}") }
+                return answer(.ok, """
+                    {"data": {"errorRate": \(rate), "requests": 100, "label": "x", "series": [{"v": "0.5"}], "flag": true, "zero": 0}}
+                    """)
+            }
         }
     }
 
@@ -57,7 +37,7 @@ import StewardTesting
                                    from: Moment(secondsSinceEpoch: 1000), to: Moment(secondsSinceEpoch: 1060), interval: 60)
 
     @Test func picksTheNumberAndTheRequestsBehindIt() async throws {
-        let server = try JSONServer(rates: ["2.4.0": 0.08])
+        let server = try await Self.jsonServer(rates: ["2.4.0": 0.08])
         let source = HTTPJSONSource(timeout: 2)
         let reading = try await source.reading(Self.query, url: server.address + "/{{model}}/{{version}}",
                                                jsonPath: try Self.path("$.data.errorRate"), samplesPath: try Self.path("data.requests"))
@@ -70,7 +50,7 @@ import StewardTesting
     }
 
     @Test func everyFailureIsAReason() async throws {
-        let server = try JSONServer(rates: ["2.4.0": 0.08])
+        let server = try await Self.jsonServer(rates: ["2.4.0": 0.08])
         let source = HTTPJSONSource(timeout: 2)
         func reason(_ url: String, _ path: String) async throws -> String {
             do {
@@ -102,7 +82,7 @@ import StewardTesting
     /// The agent asks the URL once per interval for each version, keeps the
     /// windows, and rolls an 8% canary back on them.
     @Test func theAgentRollsBackOnTheNumbersItServes() async throws {
-        let server = try JSONServer(rates: ["2.4.0": 0.08, "2.3.1": 0.01])
+        let server = try await Self.jsonServer(rates: ["2.4.0": 0.08, "2.3.1": 0.01])
         let world = try AgentEndToEndTests.World()
         try """
             apiVersion: steward/v1

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Testing
 import StewardTesting
 
@@ -8,51 +9,18 @@ import StewardTesting
 @Suite(.serialized) struct NotificationTests {
     typealias World = AgentEndToEndTests.World
 
-    /// A loopback receiver; `answers: false` accepts and never says a word.
-    final class Receiver {
-        let process = Process()
-        let port: Int
-        let log: String
+    /// A loopback receiver that keeps every event posted to `/hook`.
+    static func receiver() async throws -> FakeServer {
+        try await FakeServer.start { router in router.post("hook") { _, _ in Response(status: .ok) } }
+    }
 
-        init(dir: String, answers: Bool) throws {
-            port = try freePort()
-            log = dir + "/received-\(port).jsonl"
-            let script = answers ? """
-                import http.server, sys
-                log = open(sys.argv[1], "a", buffering=1)
-                class R(http.server.BaseHTTPRequestHandler):
-                    def do_POST(self):
-                        log.write(self.rfile.read(int(self.headers["Content-Length"])).decode() + "\\n")
-                        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
-                    def log_message(self, *a): pass
-                http.server.HTTPServer(("127.0.0.1", int(sys.argv[2])), R).serve_forever()
-                """ : """
-                import socket, sys
-                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.bind(("127.0.0.1", int(sys.argv[2]))); s.listen(64)
-                held = []
-                while True: held.append(s.accept())
-                """
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", script, log, "\(port)"]
-            try process.run()
-            Thread.sleep(forTimeInterval: 0.3)
-        }
-
-        var events: [[String: Any]] {
-            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
-                .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        }
-
-        deinit {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+    static func events(_ receiver: FakeServer) -> [[String: Any]] {
+        receiver.requests.compactMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any] }
     }
 
     @Test func aReceiverThatNeverAnswersSlowsNeitherTheRollbackNorTheOthers() async throws {
         let world = try World()
-        let listening = try Receiver(dir: world.dir, answers: true), silent = try Receiver(dir: world.dir, answers: false)
+        let listening = try await Self.receiver(), silent = try await FakeServer.silent()
         let urls = "http://127.0.0.1:\(silent.port)/hook,http://127.0.0.1:\(listening.port)/hook"
         let port = try world.start(environment: ["STEWARD_NOTIFICATION_URLS": urls])
         let reverted = try await AgentEndToEndTests.drive(world, port: port, canaryErrors: 0.08, seconds: 90) {
@@ -69,7 +37,7 @@ import StewardTesting
         // The listening receiver heard the story while the silent one held its connections.
         var events: [[String: Any]] = []
         for _ in 0..<50 {
-            events = listening.events
+            events = Self.events(listening)
             if events.contains(where: { $0["event"] as? String == "rolledBack" }) { break }
             try await Task.sleep(for: .milliseconds(100))
         }
