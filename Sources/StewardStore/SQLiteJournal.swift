@@ -106,9 +106,12 @@ public final class SQLiteAgentStore: AgentStore {
     /// disk) for the agent named `agent`: its journal entries carry the name,
     /// and a restart re-checks only its own.
     public init(path: String, agent: String = "steward") throws {
-        let database = path == ":memory:" ? try DatabaseQueue() : try DatabaseQueue(path: path)
+        var configuration = Configuration()
+        // Another connection to the file (a second agent's, a person's sqlite3) is waited for, not failed on.
+        configuration.busyMode = .timeout(5)
+        let database = path == ":memory:" ? try DatabaseQueue(configuration: configuration) : try DatabaseQueue(path: path, configuration: configuration)
         try StoreSchema.migrator.migrate(database)
-        outcomes = SQLiteOutcomes(database: database)
+        outcomes = SQLiteOutcomes(database: database, agent: agent)
         journal = SQLiteJournal(database: database, agent: agent)
         readings = SQLiteReadings(database: database)
     }

@@ -2,26 +2,31 @@ import Foundation
 import GRDB
 import StewardEngine
 
-/// The outcome buckets in the agent's SQLite file (see `OutcomeStore`).
+/// The outcome buckets in the agent's SQLite file (see `OutcomeStore`):
+/// one row per bucket and agent, each agent adding to its own rows only,
+/// every agent's rows summed when a span is tallied.
 final class SQLiteOutcomes: OutcomeStore {
     private let database: DatabaseQueue
+    private let agent: String
 
-    init(database: DatabaseQueue) {
+    init(database: DatabaseQueue, agent: String) {
         self.database = database
+        self.agent = agent
     }
 
     func record(tallies buckets: [BucketKey: OutcomeTally]) async throws {
+        let agent = self.agent
         try await database.write { db in
             for (key, tally) in buckets {
                 var merged = tally
-                if let row = try Row.fetchOne(db, sql: "SELECT * FROM outcome_bucket WHERE model = ? AND version = ? AND start = ?",
-                                              arguments: [key.model, key.version, key.start]) {
+                if let row = try Row.fetchOne(db, sql: "SELECT * FROM outcome_bucket WHERE model = ? AND version = ? AND start = ? AND agent = ?",
+                                              arguments: [key.model, key.version, key.start, agent]) {
                     merged.add(BucketCodec.tally(from: row))
                 }
-                let values: [(any DatabaseValueConvertible)?] = [key.model, key.version, key.start] + BucketCodec.values(merged)
+                let values: [(any DatabaseValueConvertible)?] = [key.model, key.version, key.start, agent] + BucketCodec.values(merged)
                 try db.execute(sql: """
-                    INSERT OR REPLACE INTO outcome_bucket (model, version, start, \(BucketCodec.columns.joined(separator: ", ")))
-                    VALUES (?, ?, ?, \(Array(repeating: "?", count: BucketCodec.columns.count).joined(separator: ", ")))
+                    INSERT OR REPLACE INTO outcome_bucket (model, version, start, agent, \(BucketCodec.columns.joined(separator: ", ")))
+                    VALUES (?, ?, ?, ?, \(Array(repeating: "?", count: BucketCodec.columns.count).joined(separator: ", ")))
                     """, arguments: StatementArguments(values))
             }
         }

@@ -52,6 +52,23 @@ enum StoreSchema {
                 """)
             try db.create(index: "journal_by_kind", on: "journal", columns: ["kind", "created"])
         }
+        migrator.registerMigration("v6: outcome buckets per agent") { db in
+            // Each agent adds only to its own rows (no two writers merge one row); a tally sums every agent's.
+            try db.create(table: "outcome_bucket_per_agent") { t in
+                t.column("model", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("start", .integer).notNull()
+                t.column("agent", .text).notNull()
+                for column in BucketCodec.columns.dropLast() { t.column(column, .double).notNull().defaults(to: 0) }
+                t.column("latency", .blob)
+                t.primaryKey(["model", "version", "start", "agent"])
+            }
+            let columns = (["model", "version", "start"] + BucketCodec.columns).joined(separator: ", ")
+            // Buckets kept before: an agent named '' holds them, and they count as before.
+            try db.execute(sql: "INSERT INTO outcome_bucket_per_agent (\(columns), agent) SELECT \(columns), '' FROM outcome_bucket")
+            try db.drop(table: "outcome_bucket")
+            try db.rename(table: "outcome_bucket_per_agent", to: "outcome_bucket")
+        }
         return migrator
     }
 }

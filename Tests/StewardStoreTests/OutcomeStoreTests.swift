@@ -144,6 +144,50 @@ enum Backend: CaseIterable, CustomStringConvertible {
     /// migration gives each the first word of what it said, so the chart
     /// still finds the traffic changes, and its pending actions (no agent
     /// named) are still re-checked.
+    /// Several agents taking outcomes for one bucket: none overwrites another, the tally is the sum.
+    @Test(arguments: Backend.allCases) func outcomesFromSeveralAgentsAddUp(_ backend: Backend) async throws {
+        let (store, _, cleanUp) = try backend.openShared()
+        defer { cleanUp() }
+        let agents = try ["a", "b", "c"].map(store)
+        let start = 1_800_000_000.0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (n, agent) in agents.enumerated() {
+                group.addTask {
+                    for batch in 0..<20 {
+                        let outcomes = (0..<10).map { i in
+                            Outcome(model: "m", version: "1.0.0", time: start + Double(batch % 3) + Double(i) / 100, latencyMs: Double(100 * (n + 1)),
+                                    ok: i != 0, inputTokens: 1, outputTokens: 1, cost: 0, rating: nil, hallucination: false, safetyViolation: false)
+                        }
+                        try await agent.outcomes.record(outcomes)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let total = try await agents[0].outcomes.tally(model: "m", version: "1.0.0", from: start, to: start + 10)
+        #expect(total.requests == 600 && total.errors == 60)
+        #expect(total.latency.quantile(0.1).map { abs($0 - 100) <= 1 } == true && total.latency.quantile(0.9).map { abs($0 - 300) <= 3 } == true)
+    }
+
+    @Test func bucketsFromBeforeAgentsAreKept() async throws {
+        let path = NSTemporaryDirectory() + "steward-store-" + UUID().uuidString + ".sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let start = 1_800_000_000.0
+        do {
+            let old = try DatabaseQueue(path: path)
+            try StoreSchema.migrator.migrate(old, upTo: "v5: each action's kind, and the agent that took it")
+            try await old.write { db in
+                try db.execute(sql: "INSERT INTO outcome_bucket (model, version, start, requests, errors) VALUES ('m', '1.0.0', ?, 40, 4)",
+                               arguments: [Int64(start)])
+            }
+        }
+        let outcomes = try SQLiteAgentStore(path: path, agent: "new").outcomes
+        try await outcomes.record([Outcome(model: "m", version: "1.0.0", time: start + 1, latencyMs: 100, ok: false, inputTokens: 1, outputTokens: 1,
+                                           cost: 0, rating: nil, hallucination: false, safetyViolation: false)])
+        let total = try await outcomes.tally(model: "m", version: "1.0.0", from: start, to: start + 10)
+        #expect(total.requests == 41 && total.errors == 5)
+    }
+
     @Test func aJournalFromBeforeKindsIsMigrated() async throws {
         let path = NSTemporaryDirectory() + "steward-store-" + UUID().uuidString + ".sqlite"
         defer { try? FileManager.default.removeItem(atPath: path) }
