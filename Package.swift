@@ -2,10 +2,10 @@
 import PackageDescription
 
 /// A suite for `swift package benchmark` (ordo-one/benchmark) in Benchmarks/<name>.
-func benchmark(_ name: String, measuring module: Target.Dependency) -> Target {
+func benchmark(_ name: String, measuring modules: Target.Dependency...) -> Target {
     .executableTarget(
         name: name,
-        dependencies: [module, .product(name: "Benchmark", package: "benchmark")],
+        dependencies: modules + [.product(name: "Benchmark", package: "benchmark")],
         path: "Benchmarks/\(name)",
         plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
     )
@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -63,7 +65,9 @@ let package = Package(
                 "StewardEngine",
                 "StewardGit",
                 "StewardRouting",
+                "StewardYAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -75,6 +79,8 @@ let package = Package(
             dependencies: [
                 "StewardEngine", "StewardSpec",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -84,7 +90,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -93,26 +104,34 @@ let package = Package(
         .executableTarget(name: "steward", dependencies: ["StewardCLI"]),
         // libFuzzer targets (make fuzz); built plainly, it replays inputs: steward-fuzz TARGET FILE…
         .executableTarget(name: "steward-fuzz", dependencies: ["StewardSpec", "StewardEngine", "StewardRouting", "StewardYAML", "StewardAgent",
-                                                              .product(name: "Crypto", package: "swift-crypto")], path: "Fuzz"),
+                                                              .product(name: "Crypto", package: "swift-crypto"),
+                                                              .product(name: "HTTPTypes", package: "swift-http-types")], path: "Fuzz"),
         benchmark("RoutingBenchmarks", measuring: "StewardRouting"),
         benchmark("ValidateBenchmarks", measuring: "StewardSpec"),
-        benchmark("PlanBenchmarks", measuring: "StewardEngine"),
+        benchmark("PlanBenchmarks", measuring: "StewardEngine", "StewardSpec", "StewardYAML"),
         benchmark("GitBenchmarks", measuring: "StewardGit"),
         // What the test suites share: fixtures and loopback helpers.
         .target(name: "StewardTesting", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
-        .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec", "StewardTesting"]),
+        .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec", "StewardYAML", "StewardTesting"]),
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting", "StewardEngine", "StewardTesting"]),
-        .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine", "StewardTesting"]),
-        .testTarget(name: "StewardGitTests", dependencies: ["StewardGit"]),
+        .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine", "StewardSpec", "StewardYAML", "StewardTesting"]),
+        .testTarget(name: "StewardGitTests", dependencies: ["StewardGit", "StewardYAML"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StewardMetricsTests", dependencies: ["StewardMetrics"]),
-        .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent", "StewardStore", "StewardEngine", "StewardTesting",
-                                                            .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(name: "StewardMetricsTests", dependencies: ["StewardMetrics", "StewardEngine", "StewardSpec"]),
+        .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent", "StewardStore", "StewardEngine", "StewardSpec", "StewardYAML", "StewardGit",
+                                                            "StewardRouting", "StewardTesting", .product(name: "Hummingbird", package: "hummingbird"),
+                                                            .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(
             name: "StewardCLITests",
-            dependencies: ["StewardCLI", "StewardMetrics", "StewardEngine", "StewardTesting", "steward", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["StewardCLI", "StewardAgent", "StewardMetrics", "StewardEngine", "StewardSpec", "StewardGit", "StewardYAML", "StewardTesting",
+                           "steward", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird")]
         ),
     ]
 )
+
+// Every Swift target: `any` spelled out for existentials, and a module uses only the members of what it imports itself.
+for target in package.targets where target.type != .system && target.type != .plugin {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -1,4 +1,5 @@
 import CGit2
+import Foundation
 
 /// A failed libgit2 call: what Steward was doing, and libgit2's error class
 /// and message. Credentials never appear: URLs are printed without their

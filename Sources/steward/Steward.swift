@@ -1,3 +1,4 @@
+import ArgumentParser
 import StewardCLI
 
 /// The `steward` executable: the async root command, so that `steward agent` can run services.

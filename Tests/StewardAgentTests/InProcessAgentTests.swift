@@ -3,6 +3,7 @@ import Logging
 @testable import StewardAgent
 import StewardEngine
 import StewardGit
+import StewardRouting
 import StewardSpec
 import StewardStore
 import StewardTesting

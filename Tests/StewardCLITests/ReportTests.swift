@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-@testable import StewardCLI
 import StewardAgent
+@testable import StewardCLI
+import StewardGit
 import StewardSpec
 import StewardYAML
+import Testing
 
 @Suite struct ReportTests {
     static let result: LoadResult = DesiredStateLoader().load([SourceFile(path: "dir/r,1.yaml", bytes: Array("""

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import StewardSpec
 import StewardTesting
+import StewardYAML
+import Testing
 
 /// A pull request can add any file: nothing outside the directory is read.
 @Suite struct ConfinementTests {

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import StewardSpec
+import StewardYAML
+import Testing
 
 @Suite struct ExamplesTests {
     @Test func quickstartIsValid() throws {

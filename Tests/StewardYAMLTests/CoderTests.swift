@@ -1,5 +1,6 @@
-import Testing
+import Foundation
 import StewardYAML
+import Testing
 
 @Suite struct CoderTests {
     struct Sample: Codable, Equatable {

@@ -1,5 +1,6 @@
 import StewardEngine
 import StewardMetrics
+import StewardSpec
 import StewardStore
 
 /// A user's HTTP endpoint answering JSON: asked, once the metric's interval

@@ -1,5 +1,6 @@
 import StewardEngine
 import StewardMetrics
+import StewardSpec
 
 /// A Prometheus server's range queries: each span's windows, asked only in
 /// a round that judges the metric. A server that is down is not asked again

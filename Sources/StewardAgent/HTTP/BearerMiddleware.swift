@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 
 /// The bearer check in front of a group of routes: a request without the
 /// token is answered 401 and logged (without the token), before any handler

@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 
 /// `POST /v1/hooks/git`: a git host's push notice, checked by its own
 /// signature (HMAC), not the bearer token; a verified push to the watched

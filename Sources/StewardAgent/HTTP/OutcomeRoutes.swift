@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOFoundationEssentialsCompat
 
 /// `POST /v1/outcomes`: request outcomes from gateways, checked one by one
 /// (200, or 207 naming each refused item), buffered and written to the store

@@ -1,4 +1,5 @@
 import Hummingbird
+import StewardRouting
 import StewardSpec
 
 /// The routing table for gateways: `GET /v1/routes` (long-polled with

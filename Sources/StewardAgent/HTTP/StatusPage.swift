@@ -1,5 +1,6 @@
 import Foundation
 import StewardEngine
+import StewardSpec
 import StewardStore
 
 /// `GET /`: one small HTML page for a person — each rollout's phase, its

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import StewardStore
 
 /// What the agent knows, for people and scripts: `GET /v1/status` (JSON),
 /// `GET /` (the status page, rendered at most every two seconds),

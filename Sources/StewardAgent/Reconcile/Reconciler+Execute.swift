@@ -1,7 +1,9 @@
 import Foundation
+import Logging
 import StewardEngine
 import StewardGit
 import StewardSpec
+import StewardStore
 import StewardYAML
 
 extension Reconciler {

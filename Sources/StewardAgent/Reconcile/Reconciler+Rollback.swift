@@ -2,6 +2,7 @@ import Foundation
 import StewardEngine
 import StewardGit
 import StewardSpec
+import StewardStore
 import StewardYAML
 
 extension Reconciler {

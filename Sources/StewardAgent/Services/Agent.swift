@@ -3,7 +3,9 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import ServiceLifecycle
+import StewardSpec
 import StewardStore
+import UnixSignals
 
 /// `steward agent`: the reconcile loop and the HTTP API in one service
 /// group, shut down gracefully on SIGTERM or SIGINT; SIGHUP reconciles now.
