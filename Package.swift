@@ -57,12 +57,19 @@ let package = Package(
             // thousands of planned minutes) are most of `make test`'s time unoptimized.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
+        // The closed-loop simulators, the world generator and the suite's measures: what judges the engine, apart from it.
+        .target(
+            name: "StewardSimulation",
+            dependencies: ["StewardEngine", "StewardSpec", "StewardYAML"],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         .target(
             name: "StewardCLI",
             dependencies: [
                 "StewardAgent",
                 "StewardSpec",
                 "StewardEngine",
+                "StewardSimulation",
                 "StewardGit",
                 "StewardRouting",
                 "StewardYAML",
@@ -103,28 +110,28 @@ let package = Package(
         ),
         .executableTarget(name: "steward", dependencies: ["StewardCLI"]),
         // libFuzzer targets (make fuzz); built plainly, it replays inputs: steward-fuzz TARGET FILE…
-        .executableTarget(name: "steward-fuzz", dependencies: ["StewardSpec", "StewardEngine", "StewardRouting", "StewardYAML", "StewardAgent",
+        .executableTarget(name: "steward-fuzz", dependencies: ["StewardSpec", "StewardEngine", "StewardSimulation", "StewardRouting", "StewardYAML", "StewardAgent",
                                                               .product(name: "Crypto", package: "swift-crypto"),
                                                               .product(name: "HTTPTypes", package: "swift-http-types")], path: "Fuzz"),
         benchmark("RoutingBenchmarks", measuring: "StewardRouting"),
         benchmark("ValidateBenchmarks", measuring: "StewardSpec"),
-        benchmark("PlanBenchmarks", measuring: "StewardEngine", "StewardSpec", "StewardYAML"),
+        benchmark("PlanBenchmarks", measuring: "StewardEngine", "StewardSimulation", "StewardSpec", "StewardYAML"),
         benchmark("GitBenchmarks", measuring: "StewardGit"),
         // What the test suites share: fixtures and loopback helpers.
         .target(name: "StewardTesting", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
         .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec", "StewardYAML", "StewardTesting"]),
-        .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting", "StewardEngine", "StewardTesting"]),
-        .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine", "StewardSpec", "StewardYAML", "StewardTesting"]),
+        .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting", "StewardEngine", "StewardSimulation", "StewardTesting"]),
+        .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine", "StewardSimulation", "StewardSpec", "StewardYAML", "StewardTesting"]),
         .testTarget(name: "StewardGitTests", dependencies: ["StewardGit", "StewardYAML"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StewardMetricsTests", dependencies: ["StewardMetrics", "StewardEngine", "StewardSpec"]),
-        .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent", "StewardStore", "StewardEngine", "StewardSpec", "StewardYAML", "StewardGit",
+        .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent", "StewardStore", "StewardEngine", "StewardSimulation", "StewardSpec", "StewardYAML", "StewardGit",
                                                             "StewardRouting", "StewardTesting", .product(name: "Hummingbird", package: "hummingbird"),
                                                             .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(
             name: "StewardCLITests",
-            dependencies: ["StewardCLI", "StewardAgent", "StewardMetrics", "StewardEngine", "StewardSpec", "StewardGit", "StewardYAML", "StewardTesting",
+            dependencies: ["StewardCLI", "StewardAgent", "StewardMetrics", "StewardEngine", "StewardSimulation", "StewardSpec", "StewardGit", "StewardYAML", "StewardTesting",
                            "steward", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird")]
         ),

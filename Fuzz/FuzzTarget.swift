@@ -4,6 +4,7 @@ import HTTPTypes
 import StewardAgent
 import StewardEngine
 import StewardRouting
+import StewardSimulation
 import StewardSpec
 import StewardYAML
 

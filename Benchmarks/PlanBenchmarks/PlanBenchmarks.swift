@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import StewardEngine
+import StewardSimulation
 import StewardSpec
 import StewardYAML
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StewardEngine
+import StewardSimulation
 import StewardSpec
 import StewardYAML
 

@@ -1,5 +1,6 @@
 import Foundation
 import StewardEngine
+import StewardSimulation
 import StewardSpec
 
 /// The decisions of a simulated rollout, for people or programs.

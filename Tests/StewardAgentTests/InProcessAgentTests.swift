@@ -4,6 +4,7 @@ import Logging
 import StewardEngine
 import StewardGit
 import StewardRouting
+import StewardSimulation
 import StewardSpec
 import StewardStore
 import StewardTesting

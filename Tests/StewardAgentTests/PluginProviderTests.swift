@@ -1,6 +1,7 @@
 import Foundation
 import StewardAgent
 import StewardEngine
+import StewardSimulation
 import StewardStore
 import StewardTesting
 import Testing

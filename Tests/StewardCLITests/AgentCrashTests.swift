@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Testing
 import StewardEngine
+import StewardSimulation
 import StewardYAML
 
 /// The agent killed with SIGKILL at random instants while it walks a canary

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import StewardEngine
+import StewardSimulation
+import Testing
 
 /// Confidence sequences may be checked after every batch of requests: under
 /// the null, the chance of *ever* rejecting stays within α. Each test

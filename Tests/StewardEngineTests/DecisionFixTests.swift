@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import StewardEngine
+import StewardSimulation
 import StewardSpec
 import StewardTesting
+import Testing
 
 /// One scenario per fix of the decisions issue: each shows what the engine
 /// did before (in the comment) and asserts what it does now.

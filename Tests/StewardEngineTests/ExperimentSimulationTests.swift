@@ -1,6 +1,7 @@
-import Testing
 import StewardEngine
+import StewardSimulation
 import StewardSpec
+import Testing
 
 /// Experiments checked every minute on pooled evidence: an A/A test must
 /// not find a winner more often than 1 − confidence; a real difference must

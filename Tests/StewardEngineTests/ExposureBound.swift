@@ -1,5 +1,6 @@
 import Foundation
 import StewardEngine
+import StewardSimulation
 import StewardSpec
 
 /// The fewest requests any analysis could let a regressed canary serve

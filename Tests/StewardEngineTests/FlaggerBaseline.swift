@@ -1,4 +1,5 @@
 import StewardEngine
+import StewardSimulation
 import StewardSpec
 
 /// The common alternative, for comparison: Flagger's analysis. Every minute

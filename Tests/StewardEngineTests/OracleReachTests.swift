@@ -1,6 +1,7 @@
-import Testing
 import StewardEngine
+import StewardSimulation
 import StewardSpec
+import Testing
 
 /// The oracle bound the suites report beside detection: which regressions
 /// no analysis could have seen in the exposure they had.

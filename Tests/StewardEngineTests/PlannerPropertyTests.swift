@@ -1,6 +1,7 @@
-import Testing
 import StewardEngine
+import StewardSimulation
 import StewardSpec
+import Testing
 
 /// Properties over random step lists, evidence and clocks (seeded, so a
 /// failure reproduces).

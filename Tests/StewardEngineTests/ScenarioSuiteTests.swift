@@ -1,9 +1,10 @@
 import Foundation
-import Testing
 import StewardEngine
+import StewardSimulation
 import StewardSpec
-import StewardYAML
 import StewardTesting
+import StewardYAML
+import Testing
 
 /// The public scenario suite (examples/simulations/scenarios), closed-loop,
 /// with the quickstart's template: the engine's decisions against a

@@ -1,6 +1,7 @@
-import Testing
 import StewardEngine
 @testable import StewardRouting
+import StewardSimulation
+import Testing
 
 @Suite struct QualityTests {
     /// Chi-squared over 1,000,000 keys in 10,000 buckets stays under the

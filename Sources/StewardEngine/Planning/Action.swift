@@ -58,12 +58,13 @@ extension Action {
 }
 
 extension Action {
-    var isPause: Bool {
+    /// Whether it pauses the rollout.
+    public var isPause: Bool {
         if case .pause = self { true } else { false }
     }
 
     /// The notice that a hold at the progress deadline was lifted.
-    var isResumeNotice: Bool {
+    public var isResumeNotice: Bool {
         if case .notify(_, let message) = self { message.hasPrefix(RolloutRound.resumeNotice) } else { false }
     }
 }

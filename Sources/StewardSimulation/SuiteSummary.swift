@@ -1,3 +1,5 @@
+import StewardEngine
+
 /// A scenario suite's figures: what the issue tracker calls deciding well.
 /// A run is a regression by its own label where it has one (randomized
 /// worlds, labelled by the template's rules), else by its scenario's.

@@ -1,3 +1,4 @@
+import StewardEngine
 import StewardSpec
 
 /// Replays recorded measurements against the desired state on a virtual

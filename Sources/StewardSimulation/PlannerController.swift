@@ -1,3 +1,4 @@
+import StewardEngine
 import StewardSpec
 
 /// The engine steering a simulated rollout as the agent would: evidence

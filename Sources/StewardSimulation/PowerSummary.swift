@@ -1,3 +1,5 @@
+import StewardEngine
+
 /// What many seeded runs of one scenario say about a rollout config: how
 /// often it rolls back and promotes, how fast, and how many requests the
 /// canary served while it was in truth regressed.

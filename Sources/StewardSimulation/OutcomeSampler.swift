@@ -1,3 +1,4 @@
+import StewardEngine
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,3 +1,5 @@
+import StewardEngine
+
 /// Something that steers a canary minute by minute: the engine's planner,
 /// or (in the tests) a baseline to compare it with.
 public protocol RolloutController {
