@@ -91,6 +91,14 @@ extension Repository {
                 try check("read the tree into the index", git_index_read_tree(index, tree))
             }
         }
+        try unlockedWrite(contents, into: index)
+        var treeID = git_oid()
+        try check("write the tree", git_index_write_tree_to(&treeID, index, pointer))
+        return ObjectID(treeID)
+    }
+
+    /// Writes each file's new bytes (nil: removes it) into an index.
+    func unlockedWrite(_ contents: [String: [UInt8]?], into index: OpaquePointer?) throws(GitError) {
         for (path, bytes) in contents.sorted(by: { $0.key < $1.key }) {
             guard let bytes else {
                 try check("remove \(path)", git_index_remove_bypath(index, path))
@@ -108,9 +116,6 @@ extension Repository {
             }
             try check("stage \(path)", result)
         }
-        var treeID = git_oid()
-        try check("write the tree", git_index_write_tree_to(&treeID, index, pointer))
-        return ObjectID(treeID)
     }
 
     func unlockedCommit(tree treeID: ObjectID, parents: [ObjectID], message: CommitMessage,

@@ -5,8 +5,14 @@ extension Repository {
     /// usual `Revert "<subject>"` / `This reverts commit <sha>.` message,
     /// then `body` and the trailers. A revert that conflicts throws, naming
     /// the files, and writes nothing.
+    ///
+    /// `amend` adds to the same commit: given a reader of the reverted
+    /// files, it returns new bytes for some of them (the agent's mark on the
+    /// version it rolled back).
     public func createRevert(of commit: ObjectID, onto: ObjectID, body: String = "", trailers: [(Trailer, String)] = [],
-                             author: Signature, committer: Signature) throws(GitError) -> ObjectID {
+                             author: Signature, committer: Signature,
+                             amend: (_ read: (String) throws(GitError) -> [UInt8]?) throws(GitError) -> [String: [UInt8]] = { _ in [:] })
+        throws(GitError) -> ObjectID {
         try locked { () throws(GitError) -> ObjectID in
             var revertID = commit.raw, ontoID = onto.raw
             var reverted: OpaquePointer?, ours: OpaquePointer?
@@ -21,6 +27,13 @@ extension Repository {
                 throw GitError(operation: "revert \(commit.short)", code: GIT_EMERGECONFLICT.rawValue,
                                message: "conflicts in \(try conflictingPaths(index!).joined(separator: ", "))")
             }
+            let revertedIndex = index
+            let amended = try amend { (path) throws(GitError) -> [UInt8]? in
+                guard let entry = git_index_get_bypath(revertedIndex, path, 0) else { return nil }
+                var id = entry.pointee.id
+                return try blob(&id, path: path)
+            }
+            try unlockedWrite(amended.mapValues { $0 }, into: index)
             var treeID = git_oid()
             try check("write the reverted tree", git_index_write_tree_to(&treeID, index, pointer))
             let subject = git_commit_summary(reverted).map { String(cString: $0) } ?? ""

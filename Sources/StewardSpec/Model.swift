@@ -46,12 +46,15 @@ public struct ModelVersion: Sendable {
     public var trainingData: TrainingData?
     public var compatibility: Compatibility?
     public var notes: String?
+    /// Set by the agent when it rolled the version back: no rollout makes it
+    /// the canary again unless it says `retry: true`.
+    public var rolledBack: RollbackMark?
     /// Where the version sits in its document, e.g. `spec.versions[2]`.
     public var path: FieldPath
 
     static let fields = [
         "version", "baseModel", "adapter", "promptTemplate", "parameters", "status", "parent",
-        "created", "author", "configHash", "baseline", "trainingData", "compatibility", "notes",
+        "created", "author", "configHash", "baseline", "trainingData", "compatibility", "notes", "rolledBack",
     ]
 
     init?(reading r: NodeReader) {
@@ -67,6 +70,7 @@ public struct ModelVersion: Sendable {
         trainingData = m.optional("trainingData").flatMap(TrainingData.init(reading:))
         compatibility = m.optional("compatibility").flatMap(Compatibility.init(reading:))
         notes = m.optional("notes")?.string()
+        rolledBack = m.optional("rolledBack").flatMap(RollbackMark.init(reading:))
         path = r.path
         let version = m.required("version")?.semanticVersion()
         let baseModel = m.required("baseModel")?.string()
@@ -169,5 +173,32 @@ public struct Compatibility: Sendable, Hashable {
         guard let m = r.mapping(fields: ["embeddingsModel", "minApiVersion"]) else { return nil }
         embeddingsModel = m.optional("embeddingsModel")?.string()
         minApiVersion = m.optional("minApiVersion")?.string()
+    }
+}
+
+/// The agent's record of a rollback on the version it rolled back: when,
+/// why (the failing metric and its evidence) and the commit that had made
+/// it the canary.
+public struct RollbackMark: Sendable, Hashable {
+    /// When, as an ISO 8601 time.
+    public var at: String
+    public var reason: String
+    public var commit: String?
+
+    /// The fields, in the order the agent writes them.
+    public static let fields = ["at", "reason", "commit"]
+
+    public init(at: String, reason: String, commit: String?) {
+        self.at = at
+        self.reason = reason
+        self.commit = commit
+    }
+
+    init?(reading r: NodeReader) {
+        guard let m = r.mapping(fields: Self.fields) else { return nil }
+        commit = m.optional("commit")?.string()
+        guard let at = m.required("at")?.string(), let reason = m.required("reason")?.string() else { return nil }
+        self.at = at
+        self.reason = reason
     }
 }

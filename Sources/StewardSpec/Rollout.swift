@@ -18,8 +18,12 @@ public struct Rollout: Sendable {
     /// At the deadline, abort (all traffic back to stable) instead of pausing.
     public var progressDeadlineAbort: Bool
     public var gates: Gates
+    /// A person's word that the canary may be a version the agent rolled
+    /// back before (`rolledBack` on it); the agent clears it at the next rollback.
+    public var retry: Bool
 
-    static let fields = ["model", "stable", "canary", "stickyKey", "strategy", "rollbackMode", "progressDeadline", "progressDeadlineAbort", "gates"]
+    static let fields = ["model", "stable", "canary", "stickyKey", "strategy", "rollbackMode", "progressDeadline", "progressDeadlineAbort", "gates",
+                         "retry"]
 
     init?(spec r: NodeReader, metadata: Metadata, source: ResourceSource) {
         guard let m = r.mapping(fields: Self.fields) else { return nil }
@@ -29,6 +33,7 @@ public struct Rollout: Sendable {
         progressDeadline = m.optional("progressDeadline")?.duration()
         progressDeadlineAbort = m.optional("progressDeadlineAbort")?.bool() ?? false
         gates = m.optional("gates").flatMap(Gates.init(reading:)) ?? Gates()
+        retry = m.optional("retry")?.bool() ?? false
         let model = m.required("model")?.resourceName()
         let stable = m.required("stable")?.semanticVersion()
         let strategy = m.required("strategy").flatMap(RolloutStrategy.init(reading:))

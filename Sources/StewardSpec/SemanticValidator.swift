@@ -150,8 +150,15 @@ struct SemanticValidator {
         if let canaryVersion = rollout.canary {
             if canaryVersion == rollout.stable {
                 report(source, "canary-is-stable", "canary \(canaryVersion) is the same version as stable", at: ["spec", "canary"])
-            } else if let canary = servingVersion(canaryVersion, of: model, in: source, at: ["spec", "canary"]), !canary.status.canBeCanary {
-                report(source, "status-cannot-serve", "canary version \(canary.version) has status \(canary.status.rawValue), which cannot serve traffic; a canary must be candidate (or production)", at: ["spec", "canary"])
+            } else if let canary = servingVersion(canaryVersion, of: model, in: source, at: ["spec", "canary"]) {
+                if !canary.status.canBeCanary {
+                    report(source, "status-cannot-serve", "canary version \(canary.version) has status \(canary.status.rawValue), which cannot serve traffic; a canary must be candidate (or production)", at: ["spec", "canary"])
+                }
+                if let mark = canary.rolledBack, !rollout.retry {
+                    report(source, "rolled-back-version", "canary \(canary.version) was rolled back by Steward at \(mark.at): \(mark.reason)"
+                           + (mark.commit.map { " (it had been made the canary by commit \(String($0.prefix(12))))" } ?? "")
+                           + "; propose a new version, or say retry: true on the rollout to try this one again", at: ["spec", "canary"])
+                }
             }
         }
         for reference in rollout.strategy.analysisReferences {

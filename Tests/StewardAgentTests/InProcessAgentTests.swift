@@ -121,6 +121,17 @@ import Testing
             reconciler.ingest.add(outcomes)
             await reconciler.round(fetching: true)
         }
+
+        /// Rounds of ten seconds (at most `rounds`) until `done`.
+        func run(_ rounds: Int, canaryErrors: Double, random: inout SeededRandom, until done: () throws -> Bool) async rethrows {
+            for _ in 0..<rounds where try !done() { await tenSeconds(canaryErrors: canaryErrors, random: &random) }
+        }
+
+        /// Whether the watched branch has the canary promoted.
+        func promoted() throws -> Bool { try repository.remoteFile("rollouts/customer-support-agent.yaml").contains("stable: 2.4.0") }
+
+        /// The messages of the rollback commits on the watched branch; empty before any.
+        func rollbacks() throws -> String { try repository.remoteGit(["log", "--format=%B", "--grep=Steward-Action: rollback"]) }
     }
 
     @Test func aHealthyCanaryIsWalkedAndPromotedByACommit() async throws {
@@ -148,17 +159,24 @@ import Testing
         let agent = try Agent()
         var random = SeededRandom(seed: 8)
         await agent.start()
-        func rollback() throws -> String { try agent.repository.remoteGit(["log", "--format=%B", "--grep=Steward-Action: rollback"]) }
         var rounds = 0
-        for _ in 0..<100 where try rollback().isEmpty {
+        for _ in 0..<100 where try agent.rollbacks().isEmpty {
             await agent.tenSeconds(canaryErrors: 0.3, random: &random)
             rounds += 1
         }
         #expect(agent.weight == 0)
-        let message = try rollback()
+        let message = try agent.rollbacks()
         #expect(message.contains("Steward-Action: rollback") && message.contains("error-rate"), "\(message)")
         #expect(!(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml")).contains("canary: 2.4.0"))
         #expect(rounds < 20, "rolled back after \(rounds) rounds of 30% errors")
+        // The version carries the rollback's mark, in the revert commit itself.
+        let model = try agent.repository.remoteFile("models/customer-support-agent.yaml")
+        let start = try agent.repository.remoteGit(["log", "--format=%H", "-1", "--grep=^Start canary 2.4.0"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let lines = model.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let marked = try #require(lines.firstIndex(of: "rolledBack:"), "\(model.suffix(600))")
+        #expect(lines[marked + 1].hasPrefix("at: \"2027-01-15T08:") && lines[marked + 2].hasPrefix("reason: \"error-rate ")
+                && lines[marked + 3] == "commit: \"\(start)\"", "\(lines[marked...].prefix(4))")
+        #expect(try agent.repository.remoteGit(["log", "--format=%s", "--grep=Steward-Action: rollback"]) == "Revert \"Start canary 2.4.0\"\n")
         let rolledBack = try #require(agent.notifier.events.last)
         #expect(rolledBack.event == .rolledBack && rolledBack.text.hasPrefix("steward: customer-support-agent rolled back 2.4.0 → 2.3.1: error-rate"),
                 "\(rolledBack.text)")
@@ -168,16 +186,14 @@ import Testing
         let agent = try Agent()
         var random = SeededRandom(seed: 9)
         await agent.start()
-        for _ in 0..<100 where agent.weight < 50 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
+        await agent.run(100, canaryErrors: 0.01, random: &random) { agent.weight >= 50 }
         #expect(agent.weight == 50)
         try agent.restart()
         await agent.start()
         #expect(agent.reconciler.snapshot.value.ready)
         #expect(agent.weight == 50, "the restarted agent started the canary over")
         // And it goes on to promote.
-        for _ in 0..<100 where !(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml")).contains("stable: 2.4.0") {
-            await agent.tenSeconds(canaryErrors: 0.01, random: &random)
-        }
+        try await agent.run(100, canaryErrors: 0.01, random: &random, until: agent.promoted)
         #expect(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml").contains("stable: 2.4.0"))
     }
 
@@ -185,18 +201,17 @@ import Testing
         let agent = try Agent()
         var random = SeededRandom(seed: 10)
         await agent.start()
-        for _ in 0..<100 where agent.weight < 20 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
+        await agent.run(100, canaryErrors: 0.01, random: &random) { agent.weight >= 20 }
         let away = agent.repository.directory + "/remote-away.git"
         try FileManager.default.moveItem(atPath: agent.repository.remote, toPath: away)
-        for _ in 0..<30 where agent.weight > 0 { await agent.tenSeconds(canaryErrors: 0.3, random: &random) }
+        await agent.run(30, canaryErrors: 0.3, random: &random) { agent.weight <= 0 }
         #expect(agent.weight == 0, "traffic waited on git")
         let routes = try #require(agent.reconciler.routes.current).table.models.flatMap(\.variants).map(\.version)
         #expect(!routes.contains("2.4.0"), "\(routes)")
         #expect(agent.reconciler.snapshot.value.lastError?.contains("fetch") == true, "\(agent.reconciler.snapshot.value.lastError ?? "no error said")")
         try FileManager.default.moveItem(atPath: away, toPath: agent.repository.remote)
-        func rollback() throws -> String { try agent.repository.remoteGit(["log", "--format=%B", "--grep=Steward-Action: rollback"]) }
-        for _ in 0..<30 where try rollback().isEmpty { await agent.tenSeconds(canaryErrors: 0.3, random: &random) }
-        #expect(try rollback().contains("error-rate"))
+        try await agent.run(30, canaryErrors: 0.3, random: &random) { try !agent.rollbacks().isEmpty }
+        #expect(try agent.rollbacks().contains("error-rate"))
         #expect(agent.reconciler.snapshot.value.lastError == nil)
     }
 
@@ -206,12 +221,11 @@ import Testing
         let agent = try Agent(gate: "http://127.0.0.1:\(gate.port)/evals")
         var random = SeededRandom(seed: 11)
         await agent.start()
-        func promoted() throws -> Bool { try agent.repository.remoteFile("rollouts/customer-support-agent.yaml").contains("stable: 2.4.0") }
-        for _ in 0..<300 where try !promoted() {
+        for _ in 0..<300 where try !agent.promoted() {
             await agent.tenSeconds(canaryErrors: 0.01, random: &random)
             try await Task.sleep(for: .milliseconds(5))
         }
-        #expect(try promoted())
+        #expect(try agent.promoted())
         // Asked about this canary, told no twice (asked again after each), then yes; promoted after the yes.
         #expect(gate.asked.count == 3, "\(gate.asked)")
         let question = try #require(gate.asked.first.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
@@ -238,9 +252,8 @@ import Testing
             try await Task.sleep(for: .milliseconds(5))
         }
         #expect(!gate.asked.isEmpty, "the gate was never asked")
-        func rollback() throws -> String { try agent.repository.remoteGit(["log", "--format=%B", "--grep=Steward-Action: rollback"]) }
-        for _ in 0..<60 where try rollback().isEmpty { await agent.tenSeconds(canaryErrors: 0.3, random: &random) }
-        #expect(try rollback().contains("error-rate"))
+        try await agent.run(60, canaryErrors: 0.3, random: &random) { try !agent.rollbacks().isEmpty }
+        #expect(try agent.rollbacks().contains("error-rate"))
         #expect(agent.weight == 0)
         #expect(try !agent.repository.remoteFile("rollouts/customer-support-agent.yaml").contains("stable: 2.4.0"))
     }
@@ -273,15 +286,13 @@ import Testing
         let agent = try Agent(statusBranch: "steward-status")
         var random = SeededRandom(seed: 14)
         await agent.start()
-        for _ in 0..<100 where agent.weight < 50 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
+        await agent.run(100, canaryErrors: 0.01, random: &random) { agent.weight >= 50 }
         #expect(agent.weight == 50)
         // A restart resumes from the status branch, not from the start of the canary.
         try agent.restart()
         await agent.start()
         #expect(agent.weight == 50, "the restarted agent did not resume from the status branch")
-        for _ in 0..<100 where !(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml")).contains("stable: 2.4.0") {
-            await agent.tenSeconds(canaryErrors: 0.01, random: &random)
-        }
+        try await agent.run(100, canaryErrors: 0.01, random: &random, until: agent.promoted)
         let main = try Self.subjects(agent, "main"), statuses = try Self.subjects(agent, "steward-status")
         #expect(main.first == "Promote customer-support-agent to 2.4.0" && main.dropFirst().first == "Start canary 2.4.0", "\(main.prefix(4))")
         #expect(!main.contains { $0.hasPrefix("status:") }, "\(main.prefix(6))")
@@ -300,16 +311,14 @@ import Testing
         let agent = try Agent()
         var random = SeededRandom(seed: 15)
         await agent.start()
-        for _ in 0..<100 where agent.weight < 50 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
+        await agent.run(100, canaryErrors: 0.01, random: &random) { agent.weight >= 50 }
         #expect(agent.weight == 50)
         let main = try Self.subjects(agent, "main")
         #expect(main.first?.hasPrefix("status:") == true, "\(main.prefix(3))")
         try agent.restart { $0.statusBranch = "steward-status" }
         await agent.start()
         #expect(agent.weight == 50, "the agent switched to a status branch started the canary over")
-        for _ in 0..<100 where !(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml")).contains("stable: 2.4.0") {
-            await agent.tenSeconds(canaryErrors: 0.01, random: &random)
-        }
+        try await agent.run(100, canaryErrors: 0.01, random: &random, until: agent.promoted)
         // From the switch on, the statuses go to their own branch; the watched branch gets only the promotion.
         #expect(try Self.subjects(agent, "main") == ["Promote customer-support-agent to 2.4.0"] + main)
         #expect(try !Self.subjects(agent, "steward-status").isEmpty)
@@ -389,5 +398,35 @@ import Testing
         #expect(commit != nil && cost == Cost(git: .init(fetches: 1, pushes: 1, signatures: 1), fileParses: 1, treeParses: 0), "\(cost)")
         #expect(try agent.repository.remoteGit(["log", "-1", "--format=%s", "main"]) == "Revert \"Start canary 2.4.0\"\n")
         #expect(try agent.repository.remoteGit(["cat-file", "commit", "main"]).contains("-----BEGIN SSH SIGNATURE-----"))
+    }
+
+    /// A version the agent rolled back is not made the canary again by
+    /// accident: the tip that tries is refused (the agent acts on the last
+    /// good state and says why); with `retry: true` it is tried once more,
+    /// and the next rollback takes `retry` off again.
+    @Test func aRolledBackVersionComesBackOnlyWithRetry() async throws {
+        let agent = try Agent()
+        var random = SeededRandom(seed: 16)
+        await agent.start()
+        try await agent.run(100, canaryErrors: 0.3, random: &random) { try !agent.rollbacks().isEmpty }
+        // The agent reads the revert back (the canary gone from the desired state) before anyone proposes again.
+        await agent.run(10, canaryErrors: 0, random: &random) { agent.reconciler.snapshot.value.statuses["customer-support-agent"]?.canary == nil }
+        let file = agent.repository.work + "/rollouts/customer-support-agent.yaml"
+        try agent.repository.git(["pull", "-q", agent.repository.remote, "main"])
+        try rewrite(file) { $0.replacingOccurrences(of: "  stable: 2.3.1\n", with: "  stable: 2.3.1\n  canary: 2.4.0\n") }
+        try agent.repository.commitAndPush("Try 2.4.0 again")
+        await agent.tenSeconds(canaryErrors: 0.01, random: &random)
+        let refused = agent.reconciler.snapshot.value
+        #expect(refused.invalidDiagnostics.contains { $0.contains("canary 2.4.0 was rolled back by Steward at 2027-") && $0.contains("error-rate")
+                    && $0.contains("say retry: true on the rollout") }, "\(refused.invalidDiagnostics)")
+        #expect(agent.weight == 0)
+        try rewrite(file) { $0.replacingOccurrences(of: "  canary: 2.4.0\n", with: "  canary: 2.4.0\n  retry: true\n") }
+        try agent.repository.commitAndPush("Retry 2.4.0: the gateway's timeout was the cause")
+        try await agent.run(30, canaryErrors: 0.01, random: &random) { agent.weight > 0 }
+        #expect(agent.weight > 0 && agent.reconciler.snapshot.value.invalidDiagnostics.isEmpty,
+                "\(agent.reconciler.snapshot.value.invalidDiagnostics) \(String(describing: agent.reconciler.snapshot.value.statuses["customer-support-agent"]))")
+        try await agent.run(100, canaryErrors: 0.3, random: &random) { try agent.rollbacks().split(separator: "\n").filter { $0 == "Steward-Action: rollback" }.count == 2 }
+        #expect(agent.weight == 0)
+        #expect(try !agent.repository.remoteFile("rollouts/customer-support-agent.yaml").contains("retry"))
     }
 }

@@ -27,16 +27,12 @@ import Testing
         JudgeProvider(scores: ["support-evals": ["2.3.1": 0.9, "2.4.0": canary]])
     }
 
-    static func promoted(_ agent: Agent) throws -> Bool {
-        try agent.repository.remoteFile("rollouts/customer-support-agent.yaml").contains("stable: 2.4.0")
-    }
-
     @Test func aCanaryThePluginScoresWellIsPromoted() async throws {
         let agent = try Agent(metric: Self.metric, plugins: ["judge": Self.judge(canary: 0.9)])
         var random = SeededRandom(seed: 21)
         await agent.start()
-        for _ in 0..<200 where try !Self.promoted(agent) { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
-        #expect(try Self.promoted(agent))
+        try await agent.run(200, canaryErrors: 0.01, random: &random, until: agent.promoted)
+        #expect(try agent.promoted())
         let verdict = try await agent.store.journal.recent(500).compactMap { $0.status?.verdicts["judge-score"] }.first
         #expect(verdict?.outcome == .pass, "\(String(describing: verdict))")
     }
@@ -45,9 +41,8 @@ import Testing
         let agent = try Agent(metric: Self.metric, plugins: ["judge": Self.judge(canary: 0.5)])
         var random = SeededRandom(seed: 22)
         await agent.start()
-        func rollback() throws -> String { try agent.repository.remoteGit(["log", "--format=%B", "--grep=Steward-Action: rollback"]) }
-        for _ in 0..<100 where try rollback().isEmpty { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
-        let message = try rollback()
+        try await agent.run(100, canaryErrors: 0.01, random: &random) { try !agent.rollbacks().isEmpty }
+        let message = try agent.rollbacks()
         #expect(message.contains("judge-score"), "\(message)")
         #expect(agent.weight == 0)
     }
@@ -57,7 +52,7 @@ import Testing
         var random = SeededRandom(seed: 23)
         await agent.start()
         for _ in 0..<60 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
-        #expect(try !Self.promoted(agent))
+        #expect(try !agent.promoted())
         let status = try #require(agent.reconciler.snapshot.value.statuses["customer-support-agent"])
         #expect(status.canaryWeight == 20, "a metric no provider reads let the canary move")
         let verdict = try #require(status.verdicts["judge-score"])

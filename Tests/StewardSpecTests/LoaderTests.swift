@@ -147,6 +147,23 @@ import StewardTesting
         #expect(template(provider: "{plugin: {settings: {}}}").diagnostics.map(\.description).first?.contains("missing required field 'name'") == true)
     }
 
+    /// A version the agent rolled back does not come back as the canary unless the rollout says `retry: true`.
+    @Test func aRolledBackVersionIsNoCanaryWithoutRetry() throws {
+        let model = Self.model.replacingOccurrences(
+            of: "{version: 1.1.0, baseModel: b, status: candidate}",
+            with: "{version: 1.1.0, baseModel: b, status: candidate, rolledBack: {at: \"2026-12-01T10:00:00Z\", reason: \"error-rate 0.09 > 0.05\", commit: 0123456789abcdef0123}}")
+        func rollout(_ extra: String) -> String {
+            "apiVersion: steward/v1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  model: m\n  stable: 1.0.0\n  canary: 1.1.0\n\(extra)  strategy: {canary: {steps: [{setWeight: 10}]}}\n"
+        }
+        #expect(load(["m.yaml": model, "r.yaml": rollout("")]).diagnostics.map(\.description) == [
+            "r.yaml:7:11: error: canary 1.1.0 was rolled back by Steward at 2026-12-01T10:00:00Z: error-rate 0.09 > 0.05 (it had been made the canary "
+                + "by commit 0123456789ab); propose a new version, or say retry: true on the rollout to try this one again",
+        ])
+        #expect(load(["m.yaml": model, "r.yaml": rollout("  retry: true\n")]).diagnostics.isEmpty)
+        let state = load(["m.yaml": model, "r.yaml": rollout("")]).state
+        #expect(state.models["m"]?.version(SemanticVersion(1, 1, 0))?.rolledBack?.reason == "error-rate 0.09 > 0.05")
+    }
+
     @Test func pauseStepsAreTimedOrIndefinite() throws {
         let result = load(["m.yaml": Self.model, "r.yaml": """
             apiVersion: steward/v1

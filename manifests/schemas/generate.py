@@ -141,6 +141,11 @@ model_version = obj(
         "trainingData": obj({"dataset": string(), "hash": string(), "examples": integer(0)}, ["dataset"]),
         "compatibility": obj({"embeddingsModel": string(), "minApiVersion": string()}),
         "notes": string(),
+        "rolledBack": obj(
+            {"at": string("When, as an ISO 8601 time."), "reason": string("The failing metric and its evidence."),
+             "commit": string("The commit that had made it the canary.")},
+            ["at", "reason"],
+        ) | {"description": "Written by the agent when it rolled this version back: no rollout makes it the canary again without retry: true."},
     },
     ["version", "baseModel", "status"],
 )
@@ -204,6 +209,7 @@ ROLLOUT = document(
             "rollbackMode": enum("revert", "abort"),
             "progressDeadline": DURATION,
             "progressDeadlineAbort": {"type": "boolean", "description": "At the deadline, abort instead of pausing."},
+            "retry": {"type": "boolean", "description": "Make the canary a version the agent rolled back before; the agent clears it at the next rollback."},
             "strategy": one_of_keys(
                 {
                     "canary": obj(

@@ -18,6 +18,12 @@ extension Reconciler {
                                              (.toVersion, to.description), (.reason, reason), (.observedRevision, observed),
                                              (.exposedRequests, "\(exposed)"), (.actor, "agent")]
         let files = RolloutFiles(rollout, in: desired.state)
+        let model = desired.state.rollouts[rollout]?.model ?? rollout
+        let at = ISOTime.string(Date(timeIntervalSince1970: now.secondsSinceEpoch))
+        @Sendable func marking(_ commit: ObjectID?) -> RollbackMarkEdit {
+            RollbackMarkEdit(model: model, version: from, rollout: rollout, mark: RollbackMark(at: at, reason: reason, commit: commit?.description))
+        }
+        let marked = [files.model, files.rollout].compactMap(\.self)
         return try await publishCommit("rollback of \(rollout)") { [weak self] repository, tip in
             guard let self, let current = try self.rollout(rollout, at: tip, in: repository, file: files.rollout), current.canary == from else { return nil }
             var why = "abort mode: the canary is cleared by an edit"
@@ -26,7 +32,13 @@ extension Reconciler {
                 case .found(let commit):
                     do {
                         return try repository.createRevert(of: commit, onto: tip, body: "Rolled back by Steward: \(reason).",
-                                                           trailers: trailers, author: identity, committer: identity)
+                                                           trailers: trailers, author: identity, committer: identity) { (read) throws(GitError) in
+                            do {
+                                return try marking(commit).files(marked) { path in try read(path) }
+                            } catch {
+                                throw GitError(operation: "mark \(from) rolled back", code: -1, message: "\(error)")
+                            }
+                        }
                     } catch {
                         why = "the revert of \(commit.short) does not apply cleanly (\((error as? GitError)?.message ?? "\(error)")); the canary is cleared by an edit"
                     }
@@ -36,8 +48,14 @@ extension Reconciler {
             }
             let message = CommitMessage(subject: "Roll back \(rollout): \(from) -> \(to)", body: "Rolled back by Steward: \(reason).\n\n\(why).",
                                         trailers: trailers)
-            return try repository.createCommit(parent: tip, changes: try Self.changes(Edits.clearCanary(current), at: tip, in: repository),
-                                               message: message, author: identity, committer: identity)
+            var edited: [String: [UInt8]] = [:]
+            for (file, change) in try Self.changes(Edits.clearCanary(current), at: tip, in: repository) {
+                guard case .edits(let edits) = change, let bytes = try repository.file(file, at: tip) else { continue }
+                edited[file] = try TextEdit.apply(edits, to: bytes)
+            }
+            let withMark = try marking(nil).files(marked) { path in try edited[path] ?? repository.file(path, at: tip) }
+            let changes = edited.merging(withMark) { _, marked in marked }.mapValues { FileChange.write($0) }
+            return try repository.createCommit(parent: tip, changes: changes, message: message, author: identity, committer: identity)
         }
     }
 
