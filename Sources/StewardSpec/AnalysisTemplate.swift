@@ -202,6 +202,15 @@ public enum IngestMeasure: String, Sendable, CaseIterable {
         }
     }
 
+    /// Whether its samples are the requests a version served (not a subset,
+    /// such as the rated ones): what the health checks count traffic by.
+    public var countsEveryRequest: Bool {
+        switch self {
+        case .errorRate, .latencyP50, .latencyP95, .latencyP99, .costPerRequest, .tokensPerRequest: true
+        case .rating, .hallucinationRate, .safetyViolations: false
+        }
+    }
+
     /// Whether the measure counts events among requests (so its evidence is
     /// a rate, judged exactly even with few events).
     public var isRate: Bool { self == .errorRate || self == .hallucinationRate || self == .safetyViolations }

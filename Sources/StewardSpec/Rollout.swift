@@ -21,9 +21,10 @@ public struct Rollout: Sendable {
     /// A person's word that the canary may be a version the agent rolled
     /// back before (`rolledBack` on it); the agent clears it at the next rollback.
     public var retry: Bool
+    public var healthChecks: HealthChecks
 
     static let fields = ["model", "stable", "canary", "stickyKey", "strategy", "rollbackMode", "progressDeadline", "progressDeadlineAbort", "gates",
-                         "retry"]
+                         "retry", "healthChecks"]
 
     init?(spec r: NodeReader, metadata: Metadata, source: ResourceSource) {
         guard let m = r.mapping(fields: Self.fields) else { return nil }
@@ -34,6 +35,7 @@ public struct Rollout: Sendable {
         progressDeadlineAbort = m.optional("progressDeadlineAbort")?.bool() ?? false
         gates = m.optional("gates").flatMap(Gates.init(reading:)) ?? Gates()
         retry = m.optional("retry")?.bool() ?? false
+        healthChecks = m.optional("healthChecks").flatMap(HealthChecks.init(reading:)) ?? HealthChecks()
         let model = m.required("model")?.resourceName()
         let stable = m.required("stable")?.semanticVersion()
         let strategy = m.required("strategy").flatMap(RolloutStrategy.init(reading:))

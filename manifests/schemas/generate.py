@@ -209,6 +209,12 @@ ROLLOUT = document(
             "rollbackMode": enum("revert", "abort"),
             "progressDeadline": DURATION,
             "progressDeadlineAbort": {"type": "boolean", "description": "At the deadline, abort instead of pausing."},
+            "healthChecks": obj(
+                {
+                    "noTraffic": obj({"after": DURATION, "action": enum("pause", "rollback", "warn", "off")}),
+                    "sampleRatio": obj({"action": enum("pause", "rollback", "warn", "off")}),
+                }
+            ) | {"description": "Checks of the canary's traffic, counted by the templates' ingest metrics; each off unless given."},
             "retry": {"type": "boolean", "description": "Make the canary a version the agent rolled back before; the agent clears it at the next rollback."},
             "strategy": one_of_keys(
                 {

@@ -28,7 +28,7 @@ struct CanaryMachine {
                   round.status.phase == .progressing || round.status.phase == .paused else { break }
             let before = round.status
             let metrics = round.metrics(referencesInForce)
-            guard round.judge(metrics, canary: canary) else { break }
+            guard round.judge(metrics, canary: canary), round.checkTrafficHealth(canary: canary) else { break }
             round.liftDeadlineHold(allowed: pendingMove(metrics).map(mayMake) ?? true)
             if pass == 0, skipStep, round.status.phase == .progressing, round.status.stepIndex < strategy.steps.count {
                 if case .setWeight(let weight) = strategy.steps[round.status.stepIndex].action { round.setCanaryWeight(weight) }

@@ -16,8 +16,11 @@ public enum PauseCause: String, Sendable, Hashable, Codable, CaseIterable {
     case emergencyStop
     /// `steward abort`: all traffic on stable until `steward retry`.
     case abortedByPerson
-    /// An experiment's observed split does not match its configuration.
+    /// An experiment's observed split does not match its configuration, or a
+    /// canary's share of the requests is far from its weight.
     case sampleRatioMismatch
+    /// The canary got no requests for a while after its weight rose.
+    case noTraffic
 
     /// The cause of a status written before causes were recorded, read from
     /// its reason: the prefixes are the ones those versions wrote.
@@ -25,7 +28,7 @@ public enum PauseCause: String, Sendable, Hashable, Codable, CaseIterable {
         let prefixes: [(String, PauseCause)] = [
             ("paused by a person", .person), ("waiting for a person", .awaitingPerson), ("preview of", .awaitingPerson),
             ("progress deadline", .progressDeadline), ("emergency stop", .emergencyStop),
-            ("aborted by a person", .abortedByPerson), ("sample ratio mismatch", .sampleRatioMismatch),
+            ("aborted by a person", .abortedByPerson), ("sample ratio mismatch", .sampleRatioMismatch), ("no traffic", .noTraffic),
         ]
         guard let cause = prefixes.first(where: { reason.hasPrefix($0.0) })?.1 else { return nil }
         self = cause

@@ -45,6 +45,9 @@ public struct RolloutStatus: Sendable, Hashable {
     public var exposure: [WeightChange] = []
     /// The token of each one-shot manual control already acted on.
     public var handledControls: [String: String] = [:]
+    /// The traffic problem a health check set to warn has alerted on
+    /// (its `PauseCause`), so that it is said once, not every round.
+    public var trafficWarning: String?
 
     /// Says why the rollout stands still, to code and to people at once;
     /// nil clears both.
@@ -125,7 +128,7 @@ public struct WeightChange: Sendable, Hashable, Codable {
 extension RolloutStatus: Codable {
     enum CodingKeys: String, CodingKey {
         case phase, stable, canary, stepIndex, canaryWeight, stepStartedAt, pauseReason, pauseCause, inconclusiveSince, split, failures,
-             lastJudged, passedThisStep, gatesPassed, gateNoes, handledControls, exposure, verdicts
+             lastJudged, passedThisStep, gatesPassed, gateNoes, handledControls, exposure, verdicts, trafficWarning
     }
 
     /// The largest step number a status may carry: far more steps than any rollout has.
@@ -158,5 +161,6 @@ extension RolloutStatus: Codable {
         handledControls = try c.decodeIfPresent([String: String].self, forKey: .handledControls) ?? [:]
         exposure = try c.decodeIfPresent([WeightChange].self, forKey: .exposure) ?? []
         verdicts = try c.decodeIfPresent([String: Verdict].self, forKey: .verdicts) ?? [:]
+        trafficWarning = try c.decodeIfPresent(String.self, forKey: .trafficWarning)
     }
 }
