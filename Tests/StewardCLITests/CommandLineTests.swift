@@ -210,6 +210,30 @@ extension CommandLineTests {
         #expect(run.output.contains("error: Model customer-support-agent 2.2.0\n  deprecated → development is not allowed (from deprecated: archived, production)"))
     }
 
+    /// Every change shows, and what served is immutable: editing a served
+    /// version's parameters in place is an error that names it; the same
+    /// edit to a version that never served, a rollout's settings and a
+    /// template's threshold are shown with what they affect.
+    @Test func planShowsEveryChangeAndRefusesAnEditToAServedVersion() throws {
+        let dir = try planRepository { dir in
+            try rewrite(dir + "/models/customer-support-agent.yaml") {
+                $0.replacingOccurrences(of: "        temperature: 0.2          # PATCH: lower temperature, fewer invented order numbers\n        maxTokens: 1024",
+                                        with: "        temperature: 0.2          # PATCH: lower temperature, fewer invented order numbers\n        maxTokens: 2048")
+            }
+            try rewrite(dir + "/rollouts/customer-support-agent.yaml") { $0.replacingOccurrences(of: "  progressDeadline: 2h", with: "  progressDeadline: 3h") }
+            try rewrite(dir + "/analysis/llm-defaults.yaml") { $0.replacingOccurrences(of: "failWhen: {above: 0.05}", with: "failWhen: {above: 0.04}") }
+        }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try steward(["plan", "--repo", dir, "--base", "main"])
+        #expect(run.status == 1, "\(run.output)")
+        #expect(run.output.contains("error: Model customer-support-agent 2.3.1\n  parameters {temperature: 0.2, maxTokens: 1024, topP: 0.95} → "
+                                    + "{temperature: 0.2, maxTokens: 2048, topP: 0.95}: 2.3.1 is production, and what served is what was measured: "
+                                    + "make the change a new version (such as 2.3.2) instead of editing this one"), "\(run.output)")
+        #expect(run.output.contains("\n  progressDeadline: 2h → 3h\n"), "\(run.output)")
+        #expect(run.output.contains("AnalysisTemplate llm-defaults\n  error-rate: ") && run.output.contains("above 0.05") && run.output.contains("above 0.04")
+                && run.output.contains("judges Rollout code-review-assistant, customer-support-agent from the next look on"), "\(run.output)")
+    }
+
     @Test func planReportsAMissingBase() throws {
         let dir = try planRepository { _ in }
         defer { try? FileManager.default.removeItem(atPath: dir) }

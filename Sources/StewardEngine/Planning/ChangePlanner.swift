@@ -6,7 +6,8 @@ public struct PlannedChange: Sendable, Hashable, Encodable {
     /// What kind of change it is; stable names for the JSON output.
     public enum Kind: String, Sendable, Hashable, Encodable {
         case rolloutStarts, rolloutRestarts, canaryRemoved, promotionRecorded, stableSwitched, stepsChanged,
-             rolloutAdded, rolloutRemoved, statusChanged, illegalTransition, versionAdded, versionRemoved, manualControl
+             rolloutAdded, rolloutRemoved, statusChanged, illegalTransition, versionAdded, versionRemoved, manualControl,
+             rolloutSettingsChanged, versionChanged, versionEditedInPlace, templateChanged
     }
 
     public var kind: Kind
@@ -20,7 +21,7 @@ public struct PlannedChange: Sendable, Hashable, Encodable {
     public var evidence: [String] = []
 
     /// A change the pull request must not make.
-    public var isError: Bool { kind == .illegalTransition }
+    public var isError: Bool { kind == .illegalTransition || kind == .versionEditedInPlace }
 }
 
 /// Compares the desired state at a pull request's base with the one at its
@@ -37,7 +38,7 @@ public enum ChangePlanner {
             change.summary += " (now \(standing(current)))"
             change.evidence = current.verdicts.keys.sorted().map { current.verdicts[$0]!.description }
             return change
-        } + registryChanges(base, head)
+        } + registryChanges(base, head) + templateChanges(base, head)
     }
 
     static func standing(_ status: RolloutStatus) -> String {
@@ -95,6 +96,12 @@ public enum ChangePlanner {
                                  lead: "strategy changes for the running canary \(canary)"))
         default:
             break
+        }
+        let settings = Self.settings(of: old).filter { new.fieldText($0.key) != $0.value }.keys.sorted()
+        if !settings.isEmpty {
+            let reshuffles = settings.contains("stickyKey") ? " (a new stickyKey sends each user to a version afresh)" : ""
+            changes.append(PlannedChange(kind: .rolloutSettingsChanged, subject: subject,
+                summary: settings.map { "\($0): \(old.fieldText($0)) → \(new.fieldText($0))" }.joined(separator: "; ") + reshuffles))
         }
         for control in ManualControl.allCases {
             let before = old.metadata.annotations[control.rawValue], after = new.metadata.annotations[control.rawValue]
@@ -171,6 +178,18 @@ public enum ChangePlanner {
                     changes.append(PlannedChange(kind: .versionAdded, subject: subject, summary: "new version, \(version.status.rawValue)"))
                     continue
                 }
+                let edited = ModelVersion.behaviourFields.filter { before.fieldText($0) != version.fieldText($0) }
+                if !edited.isEmpty {
+                    let what = edited.map { "\($0) \(before.fieldText($0)) → \(version.fieldText($0))" }.joined(separator: "; ")
+                    if let served = servedReason(before, of: name, in: base) {
+                        changes.append(PlannedChange(kind: .versionEditedInPlace, subject: subject,
+                            summary: "\(what): \(version.version) \(served), and what served is what was measured: "
+                                + "make the change a new version (such as \(SemanticVersion(version.version.major, version.version.minor, version.version.patch + 1))) instead of editing this one"))
+                    } else {
+                        changes.append(PlannedChange(kind: .versionChanged, subject: subject,
+                            summary: what + usedBy(version.version, of: name, in: head)))
+                    }
+                }
                 guard before.status != version.status else { continue }
                 if before.status.canMove(to: version.status) {
                     changes.append(PlannedChange(kind: .statusChanged, subject: subject,
@@ -188,4 +207,123 @@ public enum ChangePlanner {
         }
         return changes
     }
+
+    /// Why a version counts as having served traffic at the base, if it has:
+    /// its status, or a rollout that has it as stable or canary.
+    private static func servedReason(_ version: ModelVersion, of model: String, in base: DesiredState) -> String? {
+        if [.production, .deprecated, .archived].contains(version.status) { return "is \(version.status.rawValue)" }
+        let rollouts = base.rollouts.values.filter { $0.model == model && ($0.stable == version.version || $0.canary == version.version) }
+        return rollouts.map(\.metadata.name).sorted().first.map { "serves traffic in Rollout \($0)" }
+    }
+
+    /// `; used by Rollout a, b` for the rollouts that run a version, or nothing.
+    private static func usedBy(_ version: SemanticVersion, of model: String, in state: DesiredState) -> String {
+        let names = state.rollouts.values.filter { $0.model == model && ($0.stable == version || $0.canary == version) }.map(\.metadata.name).sorted()
+        return names.isEmpty ? "" : "; used by Rollout " + names.joined(separator: ", ")
+    }
+
+    /// A rollout's settings besides its versions, steps and controls, as text to compare.
+    private static func settings(of rollout: Rollout) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: Rollout.settingFields.map { ($0, rollout.fieldText($0)) })
+    }
+
+    /// Each analysis template whose metrics or confidences changed, with what changed and the rollouts it judges.
+    private static func templateChanges(_ base: DesiredState, _ head: DesiredState) -> [PlannedChange] {
+        var changes: [PlannedChange] = []
+        for name in head.analysisTemplates.keys.sorted() {
+            guard let old = base.analysisTemplates[name], let new = head.analysisTemplates[name] else { continue }
+            let before = Dictionary(old.metrics.map { ($0.name, $0.comparableFields) }, uniquingKeysWith: { a, _ in a })
+            let after = Dictionary(new.metrics.map { ($0.name, $0.comparableFields) }, uniquingKeysWith: { a, _ in a })
+            var said: [String] = []
+            if old.confidence != new.confidence { said.append("confidence \(old.confidence) → \(new.confidence)") }
+            if old.passConfidence != new.passConfidence { said.append("passConfidence \(old.passConfidence) → \(new.passConfidence)") }
+            for metric in Set(before.keys).union(after.keys).sorted() {
+                switch (before[metric], after[metric]) {
+                case (nil, _?): said.append("\(metric) added")
+                case (_?, nil): said.append("\(metric) removed")
+                case (let a?, let b?) where a != b:
+                    said.append("\(metric): " + a.keys.sorted().filter { a[$0] != b[$0] }.map { "\($0) \(a[$0]!) → \(b[$0]!)" }.joined(separator: ", "))
+                default: break
+                }
+            }
+            guard !said.isEmpty else { continue }
+            let judged = head.rollouts.values.filter { $0.analysisReferences.contains { $0.templates.contains(name) } }.map(\.metadata.name).sorted()
+            let affects = judged.isEmpty ? "; no rollout uses it" : "; judges Rollout " + judged.joined(separator: ", ") + " from the next look on"
+            changes.append(PlannedChange(kind: .templateChanged, subject: "AnalysisTemplate \(name)", summary: said.joined(separator: "; ") + affects))
+        }
+        return changes
+    }
+}
+
+extension ModelVersion {
+    /// The fields that make a version behave as it does (not its status,
+    /// notes, measured baseline or the agent's rollback mark).
+    static let behaviourFields = ["baseModel", "adapter", "promptTemplate", "parameters", "compatibility", "trainingData", "configHash"]
+
+    func fieldText(_ field: String) -> String {
+        switch field {
+        case "baseModel": baseModel
+        case "adapter": adapter ?? "-"
+        case "promptTemplate": promptTemplate.map { "\($0.name) \($0.version)" } ?? "-"
+        case "parameters": parameters.text
+        case "compatibility": compatibility.map { String(describing: $0) } ?? "-"
+        case "trainingData": trainingData.map { String(describing: $0) } ?? "-"
+        case "configHash": configHash ?? "-"
+        default: "-"
+        }
+    }
+}
+
+extension Rollout {
+    /// The settings compared by `steward plan`, besides versions, steps and controls.
+    static let settingFields = ["stickyKey", "rollbackMode", "progressDeadline", "progressDeadlineAbort", "retry", "gates", "healthChecks"]
+
+    func fieldText(_ field: String) -> String {
+        switch field {
+        case "stickyKey": stickyKey
+        case "rollbackMode": rollbackMode.rawValue
+        case "progressDeadline": progressDeadline.map(\.description) ?? "none"
+        case "progressDeadlineAbort": String(progressDeadlineAbort)
+        case "retry": String(retry)
+        case "gates": GatePoint.allCases.compactMap { point in
+            gates[point].isEmpty ? nil : "\(point.rawValue): " + gates[point].map(\.name).joined(separator: ", ")
+        }.joined(separator: "; ").nonEmpty ?? "none"
+        case "healthChecks": "noTraffic \(healthChecks.noTraffic.rawValue) after \(healthChecks.noTrafficAfter), sampleRatio \(healthChecks.sampleRatio.rawValue)"
+        default: "-"
+        }
+    }
+}
+
+extension MetricSpec {
+    /// What `steward plan` compares of a metric, field by field: everything that decides its verdicts.
+    var comparableFields: [String: String] {
+        ["provider": providerText,
+         "failWhen": "\(failWhen.comparison.rawValue) \(Verdict.format(failWhen.threshold))" + (failWhen.relativeTo != nil ? " × stable" : ""),
+         "minSamples": "\(minSamples)", "interval": "\(interval)", "failureLimit": "\(failureLimit) \(failureCounting.rawValue)",
+         "severity": severity.rawValue, "role": role.rawValue]
+    }
+
+    private var providerText: String {
+        switch provider {
+        case .ingest(let measure): "ingest \(measure.rawValue)"
+        case .prometheus(let address, let query, let samples): "prometheus \(address ?? "default") \(query)" + (samples.map { " samples \($0)" } ?? "")
+        case .http(let url, let jsonPath, let samplesPath): "http \(url) \(jsonPath)" + (samplesPath.map { " samples \($0)" } ?? "")
+        case .plugin(let name, let settings): "plugin \(name) " + settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: " ")
+        }
+    }
+}
+
+extension Parameters {
+    /// `{temperature: 0.2, maxTokens: 1024}`: the parameters given, in their usual order.
+    var text: String {
+        let given: [(String, String?)] = [("temperature", temperature.map { "\($0)" }), ("maxTokens", maxTokens.map { "\($0)" }),
+                                          ("topP", topP.map { "\($0)" }), ("topK", topK.map { "\($0)" }),
+                                          ("frequencyPenalty", frequencyPenalty.map { "\($0)" }), ("presencePenalty", presencePenalty.map { "\($0)" }),
+                                          ("stop", stop.map { "\($0)" })]
+        return "{" + given.compactMap { name, value in value.map { "\(name): \($0)" } }.joined(separator: ", ") + "}"
+    }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }
