@@ -28,6 +28,8 @@ struct ControlCommit {
     enum Change {
         case set(ManualControl, String)
         case remove(ManualControl)
+        /// A field of the rollout's spec, written plain (`canary: 2.4.0`, `retry: true`).
+        case setSpec(String, String)
     }
 
     func commit(_ action: String, _ changes: [Change]) throws {
@@ -54,6 +56,10 @@ struct ControlCommit {
                 case .set(let control, let value):
                     bytes = try TextEdit.apply([try editor.setEntry(control.rawValue, to: value, inMapping: annotations,
                                                                     inDocument: rollout.source.documentIndex)], to: bytes)
+                    applied += 1
+                case .setSpec(let key, let value):
+                    bytes = try TextEdit.apply([try editor.setEntry(key, to: value, inMapping: ["spec"], inDocument: rollout.source.documentIndex,
+                                                                    style: .plain)], to: bytes)
                     applied += 1
                 case .remove(let control):
                     guard rollout.metadata.annotations[control.rawValue] != nil else { continue }
@@ -192,9 +198,26 @@ struct PromoteFullCommand: ParsableCommand {
 }
 
 struct RetryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "retry", abstract: "Start an aborted or rolled-back canary again from its first step.")
+    static let configuration = CommandConfiguration(
+        commandName: "retry", abstract: "Start an aborted or rolled-back canary again from its first step.",
+        discussion: """
+            A rollback by revert takes the canary out of the rollout, and marks the version rolledBack in its model: \
+            give --version to make it the canary again, with retry: true (which the agent takes off at the next \
+            rollback), in one commit.
+            """)
     @OptionGroup var options: ControlOptions
-    func run() throws { try ControlCommit(options: options).commit("retry", [.set(.retry, ControlCommit.token)]) }
+
+    @Option(help: "The version to try again as the canary (one the agent rolled back and took out of the rollout).")
+    var version: String?
+
+    func validate() throws {
+        if let version, SemanticVersion(version) == nil { throw ValidationError("--version must be a version such as 2.4.0, found '\(version)'") }
+    }
+
+    func run() throws {
+        let again: [ControlCommit.Change] = version.map { [.setSpec("canary", $0), .setSpec("retry", "true")] } ?? []
+        try ControlCommit(options: options).commit("retry", again + [.set(.retry, ControlCommit.token)])
+    }
 }
 
 struct StopCommand: ParsableCommand {

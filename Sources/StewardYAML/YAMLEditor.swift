@@ -92,10 +92,13 @@ public struct YAMLEditor: Sendable {
     /// An edit that sets `key` to `value` in the block mapping at `path`:
     /// replaced in place when present, otherwise a new line after the
     /// mapping's last entry; a missing mapping at `path` is added under its
-    /// parent. Values are double-quoted, so that no value is read as anything but text.
-    public func setEntry(_ key: String, to value: String, inMapping path: FieldPath, inDocument index: Int = 0) throws(YAMLEditError) -> TextEdit {
+    /// parent. Values are double-quoted, so that no value is read as anything
+    /// but text, unless `style` asks for another the value fits (a plain
+    /// `true` or `2.4.0`, read as what it is).
+    public func setEntry(_ key: String, to value: String, inMapping path: FieldPath, inDocument index: Int = 0,
+                         style: YAMLScalar.Style = .doubleQuoted) throws(YAMLEditError) -> TextEdit {
         let root = try document(index)
-        let line = "\(key): \(ScalarWriter.doubleQuoted(value))"
+        let line = "\(key): \(style == .doubleQuoted ? ScalarWriter.doubleQuoted(value) : ScalarWriter.render(value, preferring: style))"
         if let mapping = root.node(at: path), mapping.scalar?.isNull == true, let pair = root.pair(at: path) {
             // An empty mapping (`annotations:` with nothing under it): the entry goes on the next line.
             var end = pair.key.range.end.offset

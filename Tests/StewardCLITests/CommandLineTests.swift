@@ -234,6 +234,29 @@ extension CommandLineTests {
                 && run.output.contains("judges Rollout code-review-assistant, customer-support-agent from the next look on"), "\(run.output)")
     }
 
+    /// After a rollback by revert (the canary out of the rollout, the version marked), `steward retry --version`
+    /// makes it the canary again with `retry: true`, in one commit that validates.
+    @Test func retryWithAVersionProposesARolledBackVersionAgain() throws {
+        let dir = try planRepository { dir in
+            try rewrite(dir + "/rollouts/customer-support-agent.yaml") { $0.replacingOccurrences(of: "  canary: 2.4.0\n", with: "") }
+            try rewrite(dir + "/models/customer-support-agent.yaml") {
+                $0.replacingOccurrences(of: "      status: candidate\n", with: "      status: candidate\n      rolledBack: {at: \"2026-12-01T10:00:00Z\", reason: \"error-rate 0.09 > 0.05\"}\n")
+            }
+        }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for arguments in [["config", "user.name", "t"], ["config", "user.email", "t@example.com"], ["add", "-A"], ["commit", "-qm", "rolled back"]] {
+            #expect(try run("/usr/bin/env", ["git", "-C", dir] + arguments).status == 0)
+        }
+        let retried = try steward(["retry", "customer-support-agent", "--repo", dir, "--version", "2.4.0"])
+        #expect(retried.status == 0, "\(retried.error)")
+        let rollout = try String(contentsOfFile: dir + "/rollouts/customer-support-agent.yaml", encoding: .utf8)
+        #expect(rollout.contains("\n  canary: 2.4.0\n  retry: true\n") && rollout.contains("steward.dev/retry: "), "\(rollout)")
+        #expect(try steward(["validate", dir]).status == 0)
+        #expect(try run("/usr/bin/env", ["git", "-C", dir, "status", "--porcelain"]).output.isEmpty)
+        let bad = try steward(["retry", "customer-support-agent", "--repo", dir, "--version", "two"])
+        #expect(bad.status != 0 && bad.error.contains("--version must be a version such as 2.4.0, found 'two'"), "\(bad.error)")
+    }
+
     @Test func planReportsAMissingBase() throws {
         let dir = try planRepository { _ in }
         defer { try? FileManager.default.removeItem(atPath: dir) }
