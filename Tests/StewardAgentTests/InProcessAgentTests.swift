@@ -127,6 +127,17 @@ import Testing
             for _ in 0..<rounds where try !done() { await tenSeconds(canaryErrors: canaryErrors, random: &random) }
         }
 
+        /// Walks a healthy canary to 50% and restarts the agent there (its
+        /// config changed by `reconfigure`); returns the weight it resumes at.
+        func restartedAtHalf(random: inout SeededRandom, reconfigure: (inout AgentConfig) -> Void = { _ in }) async throws -> Int {
+            await run(100, canaryErrors: 0.01, random: &random) { self.weight >= 50 }
+            #expect(weight == 50)
+            try restart(reconfigure: reconfigure)
+            await start()
+            #expect(reconciler.snapshot.value.ready)
+            return weight
+        }
+
         /// Whether the watched branch has the canary promoted.
         func promoted() throws -> Bool { try repository.remoteFile("rollouts/customer-support-agent.yaml").contains("stable: 2.4.0") }
 
@@ -186,12 +197,7 @@ import Testing
         let agent = try Agent()
         var random = SeededRandom(seed: 9)
         await agent.start()
-        await agent.run(100, canaryErrors: 0.01, random: &random) { agent.weight >= 50 }
-        #expect(agent.weight == 50)
-        try agent.restart()
-        await agent.start()
-        #expect(agent.reconciler.snapshot.value.ready)
-        #expect(agent.weight == 50, "the restarted agent started the canary over")
+        #expect(try await agent.restartedAtHalf(random: &random) == 50, "the restarted agent started the canary over")
         // And it goes on to promote.
         try await agent.run(100, canaryErrors: 0.01, random: &random, until: agent.promoted)
         #expect(try agent.repository.remoteFile("rollouts/customer-support-agent.yaml").contains("stable: 2.4.0"))
@@ -286,12 +292,8 @@ import Testing
         let agent = try Agent(statusBranch: "steward-status")
         var random = SeededRandom(seed: 14)
         await agent.start()
-        await agent.run(100, canaryErrors: 0.01, random: &random) { agent.weight >= 50 }
-        #expect(agent.weight == 50)
         // A restart resumes from the status branch, not from the start of the canary.
-        try agent.restart()
-        await agent.start()
-        #expect(agent.weight == 50, "the restarted agent did not resume from the status branch")
+        #expect(try await agent.restartedAtHalf(random: &random) == 50, "the restarted agent did not resume from the status branch")
         try await agent.run(100, canaryErrors: 0.01, random: &random, until: agent.promoted)
         let main = try Self.subjects(agent, "main"), statuses = try Self.subjects(agent, "steward-status")
         #expect(main.first == "Promote customer-support-agent to 2.4.0" && main.dropFirst().first == "Start canary 2.4.0", "\(main.prefix(4))")
@@ -311,13 +313,11 @@ import Testing
         let agent = try Agent()
         var random = SeededRandom(seed: 15)
         await agent.start()
-        await agent.run(100, canaryErrors: 0.01, random: &random) { agent.weight >= 50 }
-        #expect(agent.weight == 50)
+        #expect(try await agent.restartedAtHalf(random: &random) { $0.statusBranch = "steward-status" } == 50,
+                "the agent switched to a status branch started the canary over")
+        // Until the switch, the statuses went beside the desired state.
         let main = try Self.subjects(agent, "main")
         #expect(main.first?.hasPrefix("status:") == true, "\(main.prefix(3))")
-        try agent.restart { $0.statusBranch = "steward-status" }
-        await agent.start()
-        #expect(agent.weight == 50, "the agent switched to a status branch started the canary over")
         try await agent.run(100, canaryErrors: 0.01, random: &random, until: agent.promoted)
         // From the switch on, the statuses go to their own branch; the watched branch gets only the promotion.
         #expect(try Self.subjects(agent, "main") == ["Promote customer-support-agent to 2.4.0"] + main)
