@@ -99,10 +99,14 @@ public struct ChangeWindow: Sendable, Hashable {
     public var start: Int
     public var end: Int
     public var timeZone: String
+    /// A window when traffic must not move forward (a freeze), whatever the
+    /// other windows allow: deny beats allow.
+    public var deny: Bool
 
     init?(reading r: NodeReader) {
-        guard let m = r.mapping(fields: ["days", "start", "end", "timeZone"]) else { return nil }
+        guard let m = r.mapping(fields: ["days", "start", "end", "timeZone", "deny"]) else { return nil }
         timeZone = m.optional("timeZone")?.string() ?? "UTC"
+        deny = m.optional("deny")?.bool() ?? false
         let days = m.required("days")?.list { $0.oneOf(Day.self) }
         let start = m.required("start").flatMap(Self.clockTime)
         let end = m.required("end").flatMap(Self.clockTime)

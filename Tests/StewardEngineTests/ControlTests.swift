@@ -117,6 +117,31 @@ extension Scenario {
         #expect(Planner.plan(desired: s.desired, observed: [:], evidence: evidence, now: s.now + 5400)
             .allSatisfy { if case .setWeights = $0 { false } else { true } })
     }
+
+    /// A freeze inside the allowed hours wins; a rollout held says, in its status, when the next window opens.
+    @Test func aDenyWindowBeatsAnAllowOneAndTheWaitSaysWhenTheNextOpens() throws {
+        let freeze = policy + "\n    - {days: [mon], start: \"12:00\", end: \"14:00\", timeZone: Europe/Berlin, deny: true}\n"
+        var s = try Scenario(baseYAML(errorRateLimit: 1) + rolloutYAML() + freeze)
+        // Monday 2027-01-04 at 11:30 UTC, 12:30 in Berlin: inside the allow window and the freeze.
+        s.now = Moment(secondsSinceEpoch: 1_799_020_800 + 11 * 3600 + 1800)
+        var evidence = Evidence()
+        for m in healthy(v110, 5, 0) { evidence.record(m) }
+        let held = Planner.plan(desired: s.desired, observed: [:], evidence: evidence, now: s.now, utcOffsets: ["Europe/Berlin": 3600])
+        #expect(held.allSatisfy { if case .setWeights = $0 { false } else { true } })
+        let status = held.compactMap { if case .writeStatus(_, let status) = $0 { status } else { nil } }.last
+        // The freeze ends at 14:00 Berlin, 13:00 UTC.
+        #expect(status?.waitingFor == "outside the policy's change windows; the next opens at 2027-01-04T13:00:00Z", "\(String(describing: status))")
+        #expect(status?.transition.waitingFor == nil, "the wait is said, never committed for itself")
+        let after = Planner.plan(desired: s.desired, observed: [:], evidence: evidence, now: s.now + 5400, utcOffsets: ["Europe/Berlin": 3600])
+        #expect(after.contains(.setWeights(rollout: "r", stable: v100, canary: v110, canaryWeight: 5)))
+    }
+
+    @Test func momentsReadAsUTCTimes() {
+        #expect(Moment(secondsSinceEpoch: 0).utcText == "1970-01-01T00:00:00Z")
+        #expect(Moment(secondsSinceEpoch: 1_799_020_800 + 13 * 3600).utcText == "2027-01-04T13:00:00Z")
+        #expect(Moment(secondsSinceEpoch: 951_782_400).utcText == "2000-02-29T00:00:00Z")
+        #expect(Moment(secondsSinceEpoch: -1).utcText == "1969-12-31T23:59:59Z")
+    }
 }
 
 @Suite struct BlueGreenTests {

@@ -362,6 +362,7 @@ POLICY = document(
                         "start": string(pattern=r"^\d\d:\d\d$"),
                         "end": string(pattern=r"^\d\d:\d\d$"),
                         "timeZone": string(),
+                        "deny": {"type": "boolean", "description": "A freeze: no forward move inside it, whatever other windows allow."},
                     },
                     ["days", "start", "end"],
                 ),

@@ -55,7 +55,8 @@ struct StatusPage {
         let traffic = shares.map { version, percent in
             "<div class=\"share\"><span class=\"bar\"><span style=\"width:\(percent)%\"></span></span> \(percent)% \(code(version))</div>"
         }.joined()
-        let pause = s.pauseReason.map { "<p class=\"problem\">paused: \(Self.escape($0))</p>" } ?? ""
+        let pause = (s.pauseReason.map { "<p class=\"problem\">paused: \(Self.escape($0))</p>" } ?? "")
+            + (s.waitingFor.map { "<p>waiting: \(Self.escape($0))</p>" } ?? "")
         return """
             <section class="rollout" id="rollout-\(Self.escape(rollout.name))">
             <h2>\(Self.escape(rollout.name)) <span class="phase \(s.phase.rawValue)">\(s.phase.rawValue)</span></h2>

@@ -103,7 +103,7 @@ struct CanaryMachine {
             let move = pendingMove(metrics)
             if let move, !move.holds.isEmpty, !widened {
                 // The clock opens a change window: no deadline for the evidence meanwhile.
-                if move.holds.contains(where: { $0.kind == .changeWindow }) { return }
+                if move.holds.contains(where: { $0.kind == .changeWindow }) { return round.waitForChangeWindow() }
                 // A gate waits for its yes with no deadline (as Flagger's confirm-promotion does), asked once nothing else holds.
                 if move.holds.allSatisfy({ $0.kind == .gate }) {
                     round.askGates(move.holds)
@@ -124,7 +124,7 @@ struct CanaryMachine {
             }
             switch strategy.steps[round.status.stepIndex].action {
             case .setWeight(let weight):
-                if weight > round.status.canaryWeight, !round.trafficMayAdvance { return }
+                if weight > round.status.canaryWeight, !round.trafficMayAdvance { return round.waitForChangeWindow() }
                 round.setCanaryWeight(weight)
                 round.nextStep()
                 widened = false

@@ -9,11 +9,25 @@ struct ChangeWindows {
     /// fixed offsets such as `UTC+02:00` need no entry.
     let utcOffsets: [String: Int]
 
-    /// True when no policy restricts the model, or `now` is inside one of the windows.
+    /// True when `now` is inside no deny window of the policies that select
+    /// the model, and inside one of their allow windows (or they have none).
     func allowForward(model: String, at now: Moment) -> Bool {
         let windows = policies.filter { $0.applies(to: model) }.flatMap(\.changeWindows)
-        guard !windows.isEmpty else { return true }
-        return windows.contains { contains($0, now) }
+        guard !windows.contains(where: { $0.deny && contains($0, now) }) else { return false }
+        let allows = windows.filter { !$0.deny }
+        return allows.isEmpty || allows.contains { contains($0, now) }
+    }
+
+    /// The first minute after `now`, within a week, at which traffic may move
+    /// forward again; nil when none is. Time zones keep their offset as of
+    /// now (a change of daylight saving time within the week moves it by an hour).
+    func nextOpening(model: String, after now: Moment) -> Moment? {
+        let first = (now.secondsSinceEpoch / 60).rounded(.down) * 60 + 60
+        for minute in 0..<(8 * 24 * 60) {
+            let moment = Moment(secondsSinceEpoch: first + Double(minute) * 60)
+            if allowForward(model: model, at: moment) { return moment }
+        }
+        return nil
     }
 
     private func contains(_ window: ChangeWindow, _ now: Moment) -> Bool {

@@ -13,10 +13,12 @@ public enum Planner {
         let windows = ChangeWindows(policies: Array(desired.policies.values), utcOffsets: utcOffsets)
         return desired.rollouts.keys.sorted().flatMap { name -> [Action] in
             let rollout = desired.rollouts[name]!
-            let round = RolloutRound(
+            let open = windows.allowForward(model: rollout.model, at: now)
+            var round = RolloutRound(
                 rollout: rollout, desired: desired, evidence: evidence, now: now,
-                trafficMayAdvance: windows.allowForward(model: rollout.model, at: now),
+                trafficMayAdvance: open, windowOpens: open ? nil : windows.nextOpening(model: rollout.model, after: now),
                 status: observed[name] ?? .settled(on: rollout.stable, at: now))
+            round.status.waitingFor = nil
             switch rollout.strategy {
             case .canary(let strategy):
                 var machine = CanaryMachine(round: round, strategy: strategy)

@@ -12,6 +12,8 @@ struct RolloutRound {
     /// False outside the policy's change windows: no traffic moves forward
     /// (rollbacks are always allowed).
     let trafficMayAdvance: Bool
+    /// When the change windows next let traffic advance, while they hold it.
+    let windowOpens: Moment?
     var status: RolloutStatus
     var actions: [Action] = []
     /// Whether a person resumed the rollout this round.
@@ -139,6 +141,17 @@ struct RolloutRound {
         status.standStill(nil, nil)
     }
 
+    /// Why the change windows hold traffic, and until when.
+    var changeWindowSaid: String {
+        "outside the policy's change windows; the next opens at "
+            + (windowOpens.map(\.utcText) ?? "no time in the coming week")
+    }
+
+    /// The rollout waits for a change window to open: said in its status (not a pause, and never committed for itself).
+    mutating func waitForChangeWindow() {
+        status.waitingFor = changeWindowSaid
+    }
+
     // MARK: - The promotion checkpoint
 
     /// What holds a promotion of `version` now: the one checkpoint every
@@ -148,7 +161,7 @@ struct RolloutRound {
     func mayPromote(_ metrics: [JudgedMetric]) -> [HoldCause] {
         var holds = holds(movingTo: 100, metrics)
         if !trafficMayAdvance, status.canaryWeight < 100 {
-            holds.append(HoldCause(kind: .changeWindow, metric: nil, said: "outside the policy's change windows"))
+            holds.append(HoldCause(kind: .changeWindow, metric: nil, said: changeWindowSaid))
         }
         return holds + gateHolds(.beforePromotion)
     }

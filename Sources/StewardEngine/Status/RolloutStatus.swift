@@ -45,6 +45,9 @@ public struct RolloutStatus: Sendable, Hashable {
     public var exposure: [WeightChange] = []
     /// The token of each one-shot manual control already acted on.
     public var handledControls: [String: String] = [:]
+    /// What the rollout waits for that is neither a pause nor evidence (a
+    /// change window to open), for people; not part of its transitions.
+    public var waitingFor: String?
     /// The traffic problem a health check set to warn has alerted on
     /// (its `PauseCause`), so that it is said once, not every round.
     public var trafficWarning: String?
@@ -82,6 +85,7 @@ public struct RolloutStatus: Sendable, Hashable {
         s.gatesPassed = []
         s.gateNoes = [:]
         s.inconclusiveSince = nil
+        s.waitingFor = nil
         return s
     }
 
@@ -128,7 +132,7 @@ public struct WeightChange: Sendable, Hashable, Codable {
 extension RolloutStatus: Codable {
     enum CodingKeys: String, CodingKey {
         case phase, stable, canary, stepIndex, canaryWeight, stepStartedAt, pauseReason, pauseCause, inconclusiveSince, split, failures,
-             lastJudged, passedThisStep, gatesPassed, gateNoes, handledControls, exposure, verdicts, trafficWarning
+             lastJudged, passedThisStep, gatesPassed, gateNoes, handledControls, exposure, verdicts, trafficWarning, waitingFor
     }
 
     /// The largest step number a status may carry: far more steps than any rollout has.
@@ -162,5 +166,6 @@ extension RolloutStatus: Codable {
         exposure = try c.decodeIfPresent([WeightChange].self, forKey: .exposure) ?? []
         verdicts = try c.decodeIfPresent([String: Verdict].self, forKey: .verdicts) ?? [:]
         trafficWarning = try c.decodeIfPresent(String.self, forKey: .trafficWarning)
+        waitingFor = try c.decodeIfPresent(String.self, forKey: .waitingFor)
     }
 }
