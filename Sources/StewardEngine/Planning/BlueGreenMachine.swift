@@ -44,7 +44,7 @@ struct BlueGreenMachine {
             round.pause(.awaitingPerson, "preview of \(canary) passed; run `steward promote \(round.name)` to cut over")
             return
         }
-        guard round.trafficMayAdvance else { return }
+        guard round.trafficMayAdvance else { return round.waitForChangeWindow() }
         round.setCanaryWeight(100)
         round.nextStep()
     }

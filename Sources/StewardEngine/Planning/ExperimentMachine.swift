@@ -17,7 +17,10 @@ struct ExperimentMachine {
         let desiredSplit = strategy.variants.map { VariantShare(version: $0.version, percent: $0.weight) }
         guard !round.obeyEmergencyStop() else { return round.finish(observed: observed) }
         if round.status.stable != round.rollout.stable || round.status.split != desiredSplit || round.status.phase == .stopped {
-            guard round.trafficMayAdvance else { return round.finish(observed: observed) }
+            guard round.trafficMayAdvance else {
+                round.waitForChangeWindow()
+                return round.finish(observed: observed)
+            }
             var fresh = RolloutStatus.settled(on: round.rollout.stable, at: round.now).keeping(round.status.handledControls)
             fresh.phase = .progressing
             fresh.split = desiredSplit
