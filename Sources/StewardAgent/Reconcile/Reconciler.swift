@@ -115,7 +115,7 @@ public final class Reconciler: @unchecked Sendable {
         let now = clock()
         let started = ContinuousClock.now
         defer { metrics.roundTook(ContinuousClock.now - started) }
-        var readATip = false
+        var readATip = false, swept = false
         // A remote that is away, or never answers, is reported but stops nothing below.
         if fetching || pendingFetch != nil {
             do {
@@ -164,7 +164,7 @@ public final class Reconciler: @unchecked Sendable {
             try await commitTheRest(actions, desired: desired, at: moment)
             recordMetrics(judgedAt: moment)
             try publishRoutes(desired)
-            try await pruneOutcomes(now)
+            swept = try await pruneOutcomes(now)
             snapshot.update {
                 $0.statuses = statuses
                 $0.ready = true
@@ -181,8 +181,9 @@ public final class Reconciler: @unchecked Sendable {
         }
         snapshot.update { $0.lastRound = now }
         // Loading parses on every core, each thread in its own malloc arena; give the transient memory (syntax trees, file
-        // bytes) back once the round has let go of it.
-        if readATip { releaseFreedMemory() }
+        // bytes) back once the round has let go of it, and every ten minutes (with the sweep of old outcomes) what idle
+        // rounds left in the arenas.
+        if readATip || swept { releaseFreedMemory() }
     }
 
     /// Whether a fetch is under way: the loop looks again soon rather than at the next poll.
@@ -253,14 +254,15 @@ public final class Reconciler: @unchecked Sendable {
         return state
     }
 
-    /// Drops outcomes past the retention, every ten minutes.
-    func pruneOutcomes(_ now: Date) async throws {
-        guard now.timeIntervalSince(lastPrune) > 600 else { return }
+    /// Drops outcomes past the retention, every ten minutes; returns whether it swept.
+    func pruneOutcomes(_ now: Date) async throws -> Bool {
+        guard now.timeIntervalSince(lastPrune) > 600 else { return false }
         lastPrune = now
         let outcomes = store.outcomes, before = now.timeIntervalSince1970 - Self.retention
         let readings = store.readings
         let dropped = try await outcomes.prune(before: before) + readings.prune(before: before)
         if dropped > 0 { logger.info("dropped old outcomes", metadata: ["buckets": "\(dropped)"]) }
+        return true
     }
 
     // MARK: - Desired state
