@@ -51,6 +51,7 @@ struct StatusView {
         }
         if let reason = s.pauseReason { out.append("  paused: \(reason)") }
         if let waiting = s.waitingFor { out.append("  waiting: \(waiting)") }
+        if !s.spend.isEmpty { out.append("  spend: " + s.spend.joined(separator: "; ")) }
         for metric in s.verdicts.keys.sorted() {
             let verdict = s.verdicts[metric]!
             let word = verdict.outcome.rawValue + (verdict.leaning ? ", leaning to fail" : "")

@@ -74,14 +74,22 @@ public struct Deprecation: Sendable, Hashable {
 /// A cost ceiling for one period.
 public struct Budget: Sendable, Hashable {
     public enum Period: String, Sendable, CaseIterable { case day, week, month }
+    /// What reaching `maxCost` does: a warning, or no traffic moved toward a
+    /// canary costlier per request than stable (rollbacks still go through).
+    public enum Action: String, Sendable, CaseIterable { case alert, hold }
 
     public var period: Period
     public var maxCost: Double
     public var currency: String
+    /// The share of `maxCost` at which a warning is given.
+    public var warnAt: Double
+    public var action: Action
 
     init?(reading r: NodeReader) {
-        guard let m = r.mapping(fields: ["period", "maxCost", "currency"]) else { return nil }
+        guard let m = r.mapping(fields: ["period", "maxCost", "currency", "warnAt", "action"]) else { return nil }
         currency = m.optional("currency")?.string() ?? "USD"
+        warnAt = m.optional("warnAt")?.number(in: 0.01...1) ?? 0.8
+        action = m.optional("action")?.oneOf(Action.self) ?? .alert
         let period = m.required("period")?.oneOf(Period.self)
         let maxCost = m.required("maxCost")?.number(in: 0.000001...Double.greatestFiniteMagnitude)
         guard let period, let maxCost else { return nil }

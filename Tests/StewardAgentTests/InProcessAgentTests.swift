@@ -162,6 +162,9 @@ import Testing
         #expect(message.contains("Steward-Rollout: customer-support-agent") && message.contains("Steward-To-Version: 2.4.0"), "\(message)")
         let kinds = try await agent.store.journal.recent(200).compactMap(\.kind)
         #expect(kinds.contains(.promote) && kinds.contains(.setWeights))
+        // The quickstart's monthly budget, against what the outcomes cost (a thousand requests at 0.001 each, ten seconds apart).
+        let spend = agent.reconciler.snapshot.value.statuses["customer-support-agent"]?.spend.first ?? ""
+        #expect(spend.hasPrefix("month: ") && spend.hasSuffix(" of 5000 USD (0%)") && !spend.hasPrefix("month: 0.0 "), "\(spend)")
         let told = agent.notifier.events.filter { $0.rollout == "customer-support-agent" }.map(\.event)
         #expect(told == [.started, .stepAdvanced, .stepAdvanced, .promoted], "\(told)")
     }
@@ -428,5 +431,13 @@ import Testing
         try await agent.run(100, canaryErrors: 0.3, random: &random) { try agent.rollbacks().split(separator: "\n").filter { $0 == "Steward-Action: rollback" }.count == 2 }
         #expect(agent.weight == 0)
         #expect(try !agent.repository.remoteFile("rollouts/customer-support-agent.yaml").contains("retry"))
+    }
+
+    /// Budgets run by UTC calendar: a day from midnight, a week from Monday, a month from the first.
+    @Test func budgetPeriodsStartAtTheUTCDayWeekAndMonth() {
+        let wednesday = Date(timeIntervalSince1970: 1_799_193_600 + 15 * 3600 + 1800)  // 2027-01-06T15:30:00Z
+        #expect(Reconciler.periodStart(.day, of: wednesday) == 1_799_193_600)
+        #expect(Reconciler.periodStart(.week, of: wednesday) == 1_799_020_800)  // Monday 2027-01-04
+        #expect(Reconciler.periodStart(.month, of: wednesday) == 1_798_761_600)  // 2027-01-01
     }
 }

@@ -350,7 +350,8 @@ POLICY = document(
             "budgets": {
                 "type": "array",
                 "items": obj(
-                    {"period": enum("day", "week", "month"), "maxCost": number(0), "currency": string()},
+                    {"period": enum("day", "week", "month"), "maxCost": number(0), "currency": string(),
+                     "warnAt": number(0.01, 1), "action": enum("alert", "hold")},
                     ["period", "maxCost"],
                 ),
             },

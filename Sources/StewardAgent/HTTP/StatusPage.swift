@@ -57,6 +57,7 @@ struct StatusPage {
         }.joined()
         let pause = (s.pauseReason.map { "<p class=\"problem\">paused: \(Self.escape($0))</p>" } ?? "")
             + (s.waitingFor.map { "<p>waiting: \(Self.escape($0))</p>" } ?? "")
+            + (s.spend.isEmpty ? "" : "<p>spend: \(Self.escape(s.spend.joined(separator: "; ")))</p>")
         return """
             <section class="rollout" id="rollout-\(Self.escape(rollout.name))">
             <h2>\(Self.escape(rollout.name)) <span class="phase \(s.phase.rawValue)">\(s.phase.rawValue)</span></h2>

@@ -67,6 +67,8 @@ public final class Reconciler: @unchecked Sendable {
     /// Told once, with the number of rollouts, when the routes first follow
     /// a good desired state (systemd hears READY=1 from it).
     public var onReady: (@Sendable (_ rollouts: Int) -> Void)?
+    /// Each closed day's cost per model (see `spend`), summed once.
+    let closedDays = Mutex<[String: Double]>([:])
     /// When outcomes older than the retention were last dropped.
     var lastPrune = Date.distantPast
     /// How long a round's git work may wait behind other git work.
@@ -508,6 +510,7 @@ public final class Reconciler: @unchecked Sendable {
         }
         logProviderProblems(asked, in: evidence)
         gates.record(into: &evidence)
+        evidence.spent = try await spend(desired, at: Date(timeIntervalSince1970: now.secondsSinceEpoch))
         return evidence
     }
 

@@ -57,6 +57,10 @@ public struct Evidence: Sendable {
     /// Each rollout's gates' latest answers (see `GateAnswer`).
     var gateAnswers: [GateKey: GateAnswer] = [:]
 
+    /// What each model's requests cost in the current period of each budget
+    /// (the agent sums its outcomes; the engine reads no clock).
+    public var spent: [String: [Budget.Period: Double]] = [:]
+
     public init(_ measurements: [MetricReading] = []) {
         for m in measurements { record(m) }
     }

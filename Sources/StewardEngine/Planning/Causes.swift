@@ -49,6 +49,8 @@ struct HoldCause: Sendable, Hashable {
         case changeWindow
         /// A gate has not said yes to this canary (at this step).
         case gate
+        /// A budget at its limit holds traffic back from a costlier canary.
+        case budget
     }
 
     var kind: Kind

@@ -387,7 +387,7 @@ struct RolloutRound {
     /// to a regression), and no version is promoted while a critical
     /// metric's best estimate is a regression.
     func holds(movingTo weight: Int, _ metrics: [JudgedMetric]) -> [HoldCause] {
-        metrics.compactMap { metric in
+        metrics.compactMap { metric -> HoldCause? in
             let verdict = status.verdicts[metric.name]
             let said = verdict?.description ?? "\(metric.name) has no verdict yet"
             guard metric.isCritical else { return nil }
@@ -395,7 +395,7 @@ struct RolloutRound {
             if metric.gatesProgress, verdict?.outcome != .pass { return .needsPass(metric.name, said) }
             if weight >= 100, verdict?.favoursFailure == true { return HoldCause(kind: .badEstimate, metric: metric.name, said: said) }
             return nil
-        }
+        } + budgetHolds()
     }
 
     /// Whether a step that has waited `widenAfter` for passes may widen the
@@ -476,9 +476,10 @@ struct RolloutRound {
         status.passedThisStep = []
     }
 
-    /// The actions, with the status written when it changed.
-    func finish(observed: RolloutStatus?) -> [Action] {
-        status == observed ? actions : actions + [.writeStatus(rollout: name, status: status)]
+    /// The actions, with the budgets noted and the status written when it changed.
+    mutating func finish(observed: RolloutStatus?) -> [Action] {
+        noteBudgets()
+        return status == observed ? actions : actions + [.writeStatus(rollout: name, status: status)]
     }
 }
 

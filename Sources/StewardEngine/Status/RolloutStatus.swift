@@ -48,6 +48,10 @@ public struct RolloutStatus: Sendable, Hashable {
     /// What the rollout waits for that is neither a pause nor evidence (a
     /// change window to open), for people; not part of its transitions.
     public var waitingFor: String?
+    /// Each budget's spend in its current period, for people (`month: 812.4 of 1000 USD (81%)`); not part of its transitions.
+    public var spend: [String] = []
+    /// The budget levels already warned of (`month warning`, `month limit`), so that each is said once.
+    public var budgetWarnings: [String] = []
     /// The traffic problem a health check set to warn has alerted on
     /// (its `PauseCause`), so that it is said once, not every round.
     public var trafficWarning: String?
@@ -86,6 +90,7 @@ public struct RolloutStatus: Sendable, Hashable {
         s.gateNoes = [:]
         s.inconclusiveSince = nil
         s.waitingFor = nil
+        s.spend = []
         return s
     }
 
@@ -132,7 +137,7 @@ public struct WeightChange: Sendable, Hashable, Codable {
 extension RolloutStatus: Codable {
     enum CodingKeys: String, CodingKey {
         case phase, stable, canary, stepIndex, canaryWeight, stepStartedAt, pauseReason, pauseCause, inconclusiveSince, split, failures,
-             lastJudged, passedThisStep, gatesPassed, gateNoes, handledControls, exposure, verdicts, trafficWarning, waitingFor
+             lastJudged, passedThisStep, gatesPassed, gateNoes, handledControls, exposure, verdicts, trafficWarning, waitingFor, spend, budgetWarnings
     }
 
     /// The largest step number a status may carry: far more steps than any rollout has.
@@ -167,5 +172,7 @@ extension RolloutStatus: Codable {
         verdicts = try c.decodeIfPresent([String: Verdict].self, forKey: .verdicts) ?? [:]
         trafficWarning = try c.decodeIfPresent(String.self, forKey: .trafficWarning)
         waitingFor = try c.decodeIfPresent(String.self, forKey: .waitingFor)
+        spend = try c.decodeIfPresent([String].self, forKey: .spend) ?? []
+        budgetWarnings = try c.decodeIfPresent([String].self, forKey: .budgetWarnings) ?? []
     }
 }
