@@ -118,7 +118,7 @@ let package = Package(
         benchmark("PlanBenchmarks", measuring: "StewardEngine", "StewardSimulation", "StewardSpec", "StewardYAML"),
         benchmark("GitBenchmarks", measuring: "StewardGit"),
         // What the test suites share: fixtures and loopback helpers.
-        .target(name: "StewardTesting", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "StewardTesting", dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StewardYAMLTests", dependencies: ["StewardYAML"]),
         .testTarget(name: "StewardSpecTests", dependencies: ["StewardSpec", "StewardYAML", "StewardTesting"]),
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting", "StewardEngine", "StewardSimulation", "StewardTesting"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import Synchronization
 
 /// A stand-in for a server a test talks to (an HTTP JSON source, a
@@ -39,8 +40,11 @@ public final class FakeServer: Sendable {
         router.add(middleware: recorder)
         routes(router)
         let (ports, bound) = AsyncStream.makeStream(of: Int.self)
+        // Quiet: a test's output is for its own findings, not for a stand-in starting and stopping.
+        var logger = Logger(label: "fake-server")
+        logger.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "fake"),
-                              onServerRunning: { channel in bound.yield(channel.localAddress?.port ?? 0) })
+                              onServerRunning: { channel in bound.yield(channel.localAddress?.port ?? 0) }, logger: logger)
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         guard let port = await ports.first(where: { _ in true }), port > 0 else {
             task.cancel()
