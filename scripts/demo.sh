@@ -98,8 +98,12 @@ echo "(exit $?)"
 say "steward plan: what will merging a pull request do?"
 clone="$dir/pull-request"
 git clone -q "$dir/remote.git" "$clone"
-echo "  (someone tries code-review-assistant 1.1.1 again, once it is fixed)"
+echo "  (someone tries code-review-assistant 1.1.1 again: the agent marked it rolledBack, so plan refuses)"
 sed -i '/^  canary: /d; s/^  stable: 1.1.0$/  stable: 1.1.0\n  canary: 1.1.1/' "$clone/rollouts/code-review-assistant.yaml"
+"$steward" plan --repo "$clone" --base origin/main
+echo "(exit $?)"
+echo "  (the cause was fixed outside the version: they say so with retry: true)"
+sed -i 's/^  canary: 1.1.1$/  canary: 1.1.1\n  retry: true/' "$clone/rollouts/code-review-assistant.yaml"
 "$steward" plan --repo "$clone" --base origin/main
 echo "(exit $?: 2 means merging it changes something)"
 
