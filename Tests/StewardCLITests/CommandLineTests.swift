@@ -222,6 +222,10 @@ extension CommandLineTests {
             }
             try rewrite(dir + "/rollouts/customer-support-agent.yaml") { $0.replacingOccurrences(of: "  progressDeadline: 2h", with: "  progressDeadline: 3h") }
             try rewrite(dir + "/analysis/llm-defaults.yaml") { $0.replacingOccurrences(of: "failWhen: {above: 0.05}", with: "failWhen: {above: 0.04}") }
+            try rewrite(dir + "/prompts/support-system.yaml") {
+                $0.replacingOccurrences(of: "        If an order number is not in the context, ask for it; never guess one.\n      compatibleModels: [gpt-4.1-mini, gpt-4.1]",
+                                        with: "        If an order number is not in the context, ask for it.\n      compatibleModels: [gpt-4.1-mini, gpt-4.1]")
+            }
         }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let run = try steward(["plan", "--repo", dir, "--base", "main"])
@@ -230,6 +234,8 @@ extension CommandLineTests {
                                     + "{temperature: 0.2, maxTokens: 2048, topP: 0.95}: 2.3.1 is production, and what served is what was measured: "
                                     + "make the change a new version (such as 2.3.2) instead of editing this one"), "\(run.output)")
         #expect(run.output.contains("\n  progressDeadline: 2h → 3h\n"), "\(run.output)")
+        #expect(run.output.contains("error: PromptTemplate support-system 3.2.0\n  template changed in place, but customer-support-agent 2.3.0 is production "),
+                "\(run.output)")
         #expect(run.output.contains("AnalysisTemplate llm-defaults\n  error-rate: ") && run.output.contains("above 0.05") && run.output.contains("above 0.04")
                 && run.output.contains("judges Rollout code-review-assistant, customer-support-agent from the next look on"), "\(run.output)")
     }

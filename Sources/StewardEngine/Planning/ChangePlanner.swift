@@ -38,7 +38,35 @@ public enum ChangePlanner {
             change.summary += " (now \(standing(current)))"
             change.evidence = current.verdicts.keys.sorted().map { current.verdicts[$0]!.description }
             return change
-        } + registryChanges(base, head) + templateChanges(base, head)
+        } + registryChanges(base, head) + templateChanges(base, head) + promptChanges(base, head)
+    }
+
+    /// Prompt template versions edited in place: an error when a version that
+    /// has served uses it (what served is what was measured), shown otherwise.
+    private static func promptChanges(_ base: DesiredState, _ head: DesiredState) -> [PlannedChange] {
+        var changes: [PlannedChange] = []
+        for name in head.promptTemplates.keys.sorted() {
+            guard let old = base.promptTemplates[name], let new = head.promptTemplates[name] else { continue }
+            for version in new.versions {
+                guard let before = old.versions.first(where: { $0.version == version.version }) else { continue }
+                let edited = PromptTemplateVersion.contentFields.filter { before.fieldText($0) != version.fieldText($0) }
+                guard !edited.isEmpty else { continue }
+                let subject = "PromptTemplate \(name) \(version.version)"
+                let users = base.models.values.sorted { $0.metadata.name < $1.metadata.name }.flatMap { model in
+                    model.versions.filter { $0.promptTemplate?.name == name && $0.promptTemplate?.version == version.version }
+                        .compactMap { used in servedReason(used, of: model.metadata.name, in: base).map { "\(model.metadata.name) \(used.version) \($0)" } }
+                }
+                let what = edited.joined(separator: ", ") + " changed"
+                if let first = users.first {
+                    changes.append(PlannedChange(kind: .versionEditedInPlace, subject: subject,
+                        summary: "\(what) in place, but \(first)\(users.count > 1 ? " (and \(users.count - 1) more)" : ""): what served is what was measured; "
+                            + "make the change a new template version and a new model version that uses it"))
+                } else {
+                    changes.append(PlannedChange(kind: .versionChanged, subject: subject, summary: what))
+                }
+            }
+        }
+        return changes
     }
 
     static func standing(_ status: RolloutStatus) -> String {
@@ -269,6 +297,21 @@ extension ModelVersion {
         case "compatibility": compatibility.map { String(describing: $0) } ?? "-"
         case "trainingData": trainingData.map { String(describing: $0) } ?? "-"
         case "configHash": configHash ?? "-"
+        default: "-"
+        }
+    }
+}
+
+extension PromptTemplateVersion {
+    /// What a model version gets from it: its text, the models it declares, its embeddings.
+    static let contentFields = ["template", "compatibleModels", "incompatibleModels", "embeddingsModel"]
+
+    func fieldText(_ field: String) -> String {
+        switch field {
+        case "template": template ?? "-"
+        case "compatibleModels": compatibleModels.joined(separator: ",")
+        case "incompatibleModels": incompatibleModels.joined(separator: ",")
+        case "embeddingsModel": embeddingsModel ?? "-"
         default: "-"
         }
     }
