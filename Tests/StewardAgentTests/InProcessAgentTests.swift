@@ -303,7 +303,8 @@ import Testing
         #expect(!main.contains { $0.hasPrefix("status:") }, "\(main.prefix(6))")
         #expect(try !agent.repository.remoteGit(["ls-tree", "-r", "--name-only", "main"]).contains("status/"))
         // The status branch holds the status files alone, one commit per transition, from a root of its own.
-        #expect(statuses.filter { $0.hasPrefix("status: customer-support-agent") }.count >= 3 && statuses.allSatisfy { $0.hasPrefix("status: ") },
+        let bodies = try agent.repository.remoteGit(["log", "--format=%B%x00", "steward-status"]).split(separator: "\0")
+        #expect(bodies.filter { $0.contains("customer-support-agent ") }.count >= 3 && statuses.allSatisfy { $0.hasPrefix("status: ") },
                 "\(statuses)")
         #expect(try agent.repository.remoteGit(["ls-tree", "-r", "--name-only", "steward-status"])
                 == "status/code-review-assistant.yaml\nstatus/customer-support-agent.yaml\n")

@@ -47,14 +47,18 @@ import StewardYAML
         #expect(log.filter { $0[1].hasPrefix("Promote customer-support-agent") }.count == 1, "\(log)")
         var previous: [String: RolloutStatus] = [:]
         for entry in log where entry[1].hasPrefix("status: ") {
-            let rollout = String(entry[1].dropFirst("status: ".count).prefix { $0 != " " })
-            let file = try world.remoteGit(["show", "\(entry[0]):status/\(rollout).yaml"])
-            let transition = try #require(Self.transition(file), "\(file)")
-            #expect(previous[rollout] != transition, "status of \(rollout) committed twice: \(entry[1])")
-            previous[rollout] = transition
+            // One commit holds every status file a round changed.
+            let files = try world.remoteGit(["show", "--name-only", "--format=", entry[0]]).split(separator: "\n").filter { $0.hasPrefix("status/") }
+            for path in files {
+                let rollout = String(path.dropFirst("status/".count).dropLast(".yaml".count))
+                let file = try world.remoteGit(["show", "\(entry[0]):\(path)"])
+                let transition = try #require(Self.transition(file), "\(file)")
+                #expect(previous[rollout] != transition, "status of \(rollout) committed twice: \(entry[1])")
+                previous[rollout] = transition
+            }
         }
-        // No lost transition: every step of the walk is in git, in order.
-        let subjects = log.map { $0[1] }
+        // No lost transition: every step of the walk is in git, in order (a status commit of several rollouts says each in its body).
+        let subjects = try log.map { try world.remoteGit(["log", "-1", "--format=%B", $0[0]]) }
         let walk = ["canary at 20%", "canary at 50%", "Promote customer-support-agent to 2.4.0", "healthy at step 1"]
         let positions = walk.map { step in subjects.firstIndex { $0.contains(step) } }
         #expect(positions.allSatisfy { $0 != nil } && positions.map { $0 ?? -1 } == positions.map { $0 ?? -1 }.sorted(), "\(subjects)")

@@ -42,11 +42,14 @@ extension Reconciler {
     }
 
     /// The second pass: the rest in order, each journalled before it runs
-    /// (status, promotion and rollback commits). A failure skips the rest of
-    /// that rollout's actions (the next round plans them again) but not
-    /// other rollouts'. Throws the first failure.
+    /// (promotion and rollback commits), and the round's status transitions,
+    /// all of them, in one commit at the end (a first round with a thousand
+    /// rollouts makes one). A failure skips the rest of that rollout's
+    /// actions (the next round plans them again) but not other rollouts'.
+    /// Throws the first failure.
     func commitTheRest(_ actions: [Action], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
         var failed: Set<String> = [], firstFailure: (any Error)?
+        var transitions: [StatusTransition] = []
         for action in actions where !Self.movesTraffic(action) {
             if case .askGate(let question, let gate) = action {
                 ask(question, of: gate, revision: desired.revision.description)
@@ -55,13 +58,57 @@ extension Reconciler {
             let (rollout, said) = Self.describe(action)
             guard !failed.contains(rollout) else { continue }
             do {
+                if case .writeStatus(_, let status) = action, committed[rollout]?.transition != status.transition {
+                    transitions.append(try await journalledTransition(action, rollout: rollout, status: status, said: said, revision: desired.revision.description))
+                    continue
+                }
                 try await journalled(action, rollout: rollout, said: said, desired: desired, at: now)
             } catch {
                 failed.insert(rollout)
                 firstFailure = firstFailure ?? error
             }
         }
+        do {
+            try await commitTransitions(transitions, desired: desired)
+        } catch {
+            firstFailure = firstFailure ?? error
+        }
         if let firstFailure { throw firstFailure }
+    }
+
+    /// A status transition journalled (begun) and taken as the rollout's
+    /// status, waiting for the round's status commit.
+    struct StatusTransition {
+        var rollout: String
+        var status: RolloutStatus
+        var entry: Int64
+    }
+
+    private func journalledTransition(_ action: Action, rollout: String, status: RolloutStatus, said: String, revision: String) async throws -> StatusTransition {
+        let entry = try await store.journal.begin(rollout: rollout, kind: action.kind, action: said, revision: revision, at: clock())
+        if let event = Self.event(for: action, before: statuses[rollout], revision: revision) { notifier.post(event) }
+        statuses[rollout] = status
+        return StatusTransition(rollout: rollout, status: status, entry: entry)
+    }
+
+    /// Commits the round's status transitions at once and finishes their journal entries.
+    private func commitTransitions(_ transitions: [StatusTransition], desired: (revision: ObjectID, state: DesiredState)) async throws {
+        guard !transitions.isEmpty else { return }
+        let journal = store.journal
+        do {
+            let commit = try await commitStatuses(transitions.map { ($0.rollout, $0.status) }, desired: desired)?.description
+            for transition in transitions {
+                committed[transition.rollout] = transition.status
+                try await journal.finish(transition.entry, status: transition.status, commit: commit, why: nil)
+                metrics.action(Action.Kind.writeStatus.rawValue, outcome: "done")
+            }
+        } catch {
+            for transition in transitions {
+                try? await journal.fail(transition.entry, reason: "\(error)")
+                metrics.action(Action.Kind.writeStatus.rawValue, outcome: "failed")
+            }
+            throw error
+        }
     }
 
     /// Runs one action that is not traffic, journalled before it runs.
@@ -134,12 +181,8 @@ extension Reconciler {
         case .setWeights, .setSplit:
             break
         case .writeStatus(let rollout, let status):
+            // A transition is committed with the round's others (`commitTransitions`); the rest is journalled only.
             statuses[rollout] = status
-            if committed[rollout]?.transition != status.transition {
-                let commit = try await commitStatus(rollout, status, desired: desired)
-                committed[rollout] = status
-                return commit
-            }
         case .promote(let rollout, let version, let previous, let edits):
             return try await commitPromotion(rollout, version: version, previous: previous, edits: edits, desired: desired)
         case .rollback(let rollout, let from, let to, let mode, let reason, let edits):
@@ -239,21 +282,31 @@ extension Reconciler {
         }
     }
 
-    /// Commits a rollout's status file: beside the desired state, or on the
-    /// status branch when the config names one (created by the first status).
-    func commitStatus(_ rollout: String, _ status: RolloutStatus, desired: (revision: ObjectID, state: DesiredState)) async throws -> ObjectID? {
-        let path = Self.statusPath(rollout)
-        let bytes = Array(try StatusFile.encode(status, rollout: rollout).utf8)
+    /// Commits rollouts' status files, in one commit: beside the desired
+    /// state, or on the status branch when the config names one (created by
+    /// the first status). A file that already holds its transition is left
+    /// out; nothing is committed when all do.
+    func commitStatuses(_ list: [(rollout: String, status: RolloutStatus)], desired: (revision: ObjectID, state: DesiredState)) async throws -> ObjectID? {
+        let files = try list.map { (rollout: $0.rollout, path: Self.statusPath($0.rollout), transition: $0.status.transition,
+                                    bytes: Array(try StatusFile.encode($0.status, rollout: $0.rollout).utf8)) }
         let identity = agentIdentity, observed = desired.revision.description
-        let message = CommitMessage(subject: "status: \(rollout) \(status.phase.rawValue) at step \(status.stepIndex + 1), canary at \(status.canaryWeight)%",
-                                    trailers: [(.action, "status"), (.rollout, rollout), (.observedRevision, observed), (.actor, "agent")])
+        let lines = list.map { "\($0.rollout) \($0.status.phase.rawValue) at step \($0.status.stepIndex + 1), canary at \($0.status.canaryWeight)%" }
+        let message = CommitMessage(subject: "status: " + (lines.count == 1 ? lines[0] : "\(lines.count) rollouts"),
+                                    body: lines.count == 1 ? "" : lines.joined(separator: "\n"),
+                                    trailers: [(.action, "status")] + list.map { (.rollout, $0.rollout) } + [(.observedRevision, observed), (.actor, "agent")])
         @Sendable func build(_ repository: Repository, on tip: ObjectID?) throws -> ObjectID? {
-            // The same transition is not committed twice.
-            if let tip, let current = try repository.file(path, at: tip), Self.transition(from: current, rollout: rollout) == status.transition { return nil }
-            return try repository.createCommit(parent: tip, changes: [path: .write(bytes)], message: message, author: identity, committer: identity)
+            var changes: [String: FileChange] = [:]
+            for file in files {
+                // The same transition is not committed twice.
+                if let tip, let current = try repository.file(file.path, at: tip), Self.transition(from: current, rollout: file.rollout) == file.transition { continue }
+                changes[file.path] = .write(file.bytes)
+            }
+            guard !changes.isEmpty else { return nil }
+            return try repository.createCommit(parent: tip, changes: changes, message: message, author: identity, committer: identity)
         }
-        guard let statusBranch = config.statusBranch else { return try await publishCommit("status of \(rollout)", build: build) }
-        return try await publishCommit("status of \(rollout) on \(statusBranch)") { repository, remote, change in
+        let what = list.count == 1 ? "status of \(list[0].rollout)" : "status of \(list.count) rollouts"
+        guard let statusBranch = config.statusBranch else { return try await publishCommit(what, build: build) }
+        return try await publishCommit("\(what) on \(statusBranch)") { repository, remote, change in
             try repository.publishCreatingBranch(to: remote, branch: statusBranch) { (tip) throws(GitError) -> ObjectID? in
                 try change { try build(repository, on: tip) }
             }
