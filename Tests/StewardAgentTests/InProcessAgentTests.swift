@@ -47,7 +47,9 @@ import Testing
         ///   - statusBranch: the branch the agent commits its status files to, if not the watched one.
         ///   - metric: a metric added to the quickstart's template (YAML, indented as its list items are).
         ///   - plugins: providers given to the agent besides the built-in ones.
-        init(gate: String? = nil, statusBranch: String? = nil, metric: String? = nil, plugins: [String: any EvidenceProvider] = [:]) throws {
+        ///   - rolloutExtra: lines added to the rollout's spec (indented two spaces).
+        init(gate: String? = nil, statusBranch: String? = nil, metric: String? = nil, plugins: [String: any EvidenceProvider] = [:],
+             rolloutExtra: String = "") throws {
             self.plugins = plugins
             let rollout = "/rollouts/customer-support-agent.yaml"
             repository = try TemporaryRemote(copying: SourceTree.path("examples/quickstart")) { work in
@@ -61,7 +63,7 @@ import Testing
                     """)
                 try rewrite(work + rollout) { text in
                     let gates = gate.map { "  gates:\n    beforePromotion:\n      - {name: evals, url: \"\($0)\", timeout: 5s}\n" } ?? ""
-                    return text.replacingOccurrences(of: "  canary: 2.4.0\n", with: "") + gates
+                    return text.replacingOccurrences(of: "  canary: 2.4.0\n", with: "").replacingOccurrences(of: "  stable: 2.3.1\n", with: "  stable: 2.3.1\n" + rolloutExtra) + gates
                 }
                 if let metric { try rewrite(work + "/analysis/llm-defaults.yaml") { $0 + metric } }
             }
@@ -106,9 +108,10 @@ import Testing
         /// Ten virtual seconds of traffic (a thousand requests, split by the
         /// agent's weight; the canary failing `canaryErrors` of its
         /// requests), then one round.
-        func tenSeconds(canaryErrors: Double, random: inout SeededRandom) async {
+        /// - Parameter routed: the share of the canary's weight the gateway really sends it (1: as the table says).
+        func tenSeconds(canaryErrors: Double, random: inout SeededRandom, routed: Double = 1) async {
             let now = clock.advance(seconds: 10)
-            let canaryShare = max(0, weight)
+            let canaryShare = Int((Double(max(0, weight)) * routed).rounded())
             var outcomes: [Outcome] = []
             for i in 0..<1000 {
                 let canary = i % 100 < canaryShare
@@ -440,5 +443,31 @@ import Testing
         #expect(Reconciler.periodStart(.day, of: wednesday) == 1_799_193_600)
         #expect(Reconciler.periodStart(.week, of: wednesday) == 1_799_020_800)  // Monday 2027-01-04
         #expect(Reconciler.periodStart(.month, of: wednesday) == 1_798_761_600)  // 2027-01-01
+    }
+
+    static let healthChecks = "  healthChecks: {noTraffic: {after: 1m}, sampleRatio: {}}\n"
+
+    /// A gateway that ignores the routing table: the canary gets nothing, and the rollout pauses, saying so, after the grace.
+    @Test func aCanaryThatGetsNoRequestsPausesAndSaysWhy() async throws {
+        let agent = try Agent(rolloutExtra: Self.healthChecks)
+        var random = SeededRandom(seed: 17)
+        await agent.start()
+        for _ in 0..<12 { await agent.tenSeconds(canaryErrors: 0.01, random: &random, routed: 0) }
+        let status = try #require(agent.reconciler.snapshot.value.statuses["customer-support-agent"])
+        #expect(status.phase == .paused && status.pauseReason?.hasPrefix("no traffic: the canary served no request in 1m") == true
+                && status.canaryWeight == 20, "\(status.phase) \(status.pauseReason ?? "")")
+        // The gateway is fixed: the pause lifts by itself and the walk goes on.
+        try await agent.run(100, canaryErrors: 0.01, random: &random, until: agent.promoted)
+        #expect(try agent.promoted())
+    }
+
+    /// A gateway that sends the canary half its share: a sample-ratio mismatch, paused with the figures.
+    @Test func aCanaryGettingHalfItsShareIsPausedWithTheFigures() async throws {
+        let agent = try Agent(rolloutExtra: Self.healthChecks)
+        var random = SeededRandom(seed: 18)
+        await agent.start()
+        for _ in 0..<12 { await agent.tenSeconds(canaryErrors: 0.01, random: &random, routed: 0.5) }
+        let status = try #require(agent.reconciler.snapshot.value.statuses["customer-support-agent"])
+        #expect(status.phase == .paused && status.pauseReason?.contains("(10%) at a weight of 20%") == true, "\(status.pauseReason ?? "")")
     }
 }
