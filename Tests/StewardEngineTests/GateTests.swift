@@ -102,11 +102,13 @@ import StewardSpec
     /// Flagger's pre-rollout webhook: a smoke test with a `failureLimit`
     /// that keeps saying no rolls the canary back, with what it said; each
     /// answer counts once, however many rounds see it.
+    /// The reasons of the rollbacks planned so far.
+    func rollbacks(_ s: Scenario) -> [String] {
+        s.actions { if case .rollback = $0 { true } else { false } }.compactMap(\.action.reason)
+    }
+
     @Test func aSmokeGateThatKeepsSayingNoRollsTheCanaryBack() throws {
         var s = try Scenario(Self.yaml(.beforeRollout).replacingOccurrences(of: "timeout: 5s}", with: "timeout: 5s, failureLimit: 2}"))
-        func rollbacks() -> [String] {
-            s.actions { if case .rollback = $0 { true } else { false } }.compactMap(\.action.reason)
-        }
         s.run(minutes: 2, measure: Self.healthy)
         let question = try #require(asks(s).compactMap { if case .askGate(let q, _) = $0.action { q } else { nil } }.first, "the gate was never asked")
         #expect(question.point == .beforeRollout)
@@ -114,14 +116,14 @@ import StewardSpec
         // One no, seen by three rounds, counts once: no rollback yet.
         s.evidence.record(GateAnswer(question: question, yes: false, said: "500: smoke test failed: 3 of 10 prompts timed out", at: s.now))
         s.run(minutes: 3, measure: Self.healthy)
-        #expect(rollbacks().isEmpty)
+        #expect(rollbacks(s).isEmpty)
         #expect(s.observed["r"]?.gateNoes[question.passKey]?.count == 1)
         #expect(s.observed["r"]?.phase == .progressing)
 
         // The second no reaches the limit: rolled back with the gate's words, the canary never served.
         s.evidence.record(GateAnswer(question: question, yes: false, said: "500: smoke test failed: 4 of 10 prompts timed out", at: s.now))
         s.run(minutes: 1, measure: Self.healthy)
-        #expect(rollbacks() == ["gate evals (beforeRollout) said no 2 times: 500: smoke test failed: 4 of 10 prompts timed out"])
+        #expect(rollbacks(s) == ["gate evals (beforeRollout) said no 2 times: 500: smoke test failed: 4 of 10 prompts timed out"])
         #expect(s.observed["r"]?.phase == .rolledBack)
         #expect(s.weights == [0], "the canary got traffic: \(s.weights)")
     }

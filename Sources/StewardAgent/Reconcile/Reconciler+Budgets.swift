@@ -8,8 +8,11 @@ extension Reconciler {
     /// What each model with a budget has cost in the current period of each
     /// of its budgets (UTC days, weeks from Monday, calendar months), from the
     /// outcomes the agent took in: the engine weighs it against the budgets.
-    /// Days that ended over two hours ago are summed once and remembered.
+    /// Days that ended over two hours ago are summed once and remembered,
+    /// and the sums are taken again at most once a minute (rounds for new
+    /// outcomes come far more often, and a budget is no second-by-second matter).
     func spend(_ desired: DesiredState, at now: Date) async throws -> [String: [Budget.Period: Double]] {
+        if let last = lastSpend, now.timeIntervalSince(last.at) < 60, now >= last.at { return last.spent }
         var spent: [String: [Budget.Period: Double]] = [:]
         for modelName in Set(desired.rollouts.values.map(\.model)).sorted() {
             let periods = Set(desired.policies.values.filter { $0.applies(to: modelName) }.flatMap(\.budgets).map(\.period))
@@ -25,6 +28,7 @@ extension Reconciler {
                 spent[modelName, default: [:]][period] = total
             }
         }
+        lastSpend = (now, spent)
         return spent
     }
 

@@ -69,6 +69,8 @@ public final class Reconciler: @unchecked Sendable {
     public var onReady: (@Sendable (_ rollouts: Int) -> Void)?
     /// Each closed day's cost per model (see `spend`), summed once.
     let closedDays = Mutex<[String: Double]>([:])
+    /// The spend last summed, and when: taken again at most once a minute.
+    var lastSpend: (at: Date, spent: [String: [Budget.Period: Double]])?
     /// When outcomes older than the retention were last dropped.
     var lastPrune = Date.distantPast
     /// How long a round's git work may wait behind other git work.

@@ -18,16 +18,23 @@ struct ChangeWindows {
         return allows.isEmpty || allows.contains { contains($0, now) }
     }
 
-    /// The first minute after `now`, within a week, at which traffic may move
-    /// forward again; nil when none is. Time zones keep their offset as of
-    /// now (a change of daylight saving time within the week moves it by an hour).
+    /// The first moment after `now`, within a week, at which traffic may
+    /// move forward again; nil when none is. Only a window's start or end can
+    /// open the way, so only those are tried. Time zones keep their offset
+    /// as of now (a change of daylight saving time within the week moves it by an hour).
     func nextOpening(model: String, after now: Moment) -> Moment? {
-        let first = (now.secondsSinceEpoch / 60).rounded(.down) * 60 + 60
-        for minute in 0..<(8 * 24 * 60) {
-            let moment = Moment(secondsSinceEpoch: first + Double(minute) * 60)
-            if allowForward(model: model, at: moment) { return moment }
+        let windows = policies.filter { $0.applies(to: model) }.flatMap(\.changeWindows)
+        var candidates: [Double] = []
+        for window in windows {
+            guard let offset = offset(of: window.timeZone) else { continue }
+            let localDay = ((now.secondsSinceEpoch + Double(offset)) / 86_400).rounded(.down)
+            for day in 0...7 {
+                let midnight = (localDay + Double(day)) * 86_400 - Double(offset)
+                candidates += [midnight + Double(window.start) * 60, midnight + Double(window.end) * 60]
+            }
         }
-        return nil
+        return candidates.filter { $0 > now.secondsSinceEpoch }.sorted().lazy.map { Moment(secondsSinceEpoch: $0) }
+            .first { allowForward(model: model, at: $0) }
     }
 
     private func contains(_ window: ChangeWindow, _ now: Moment) -> Bool {

@@ -24,7 +24,8 @@ extension RolloutRound {
     /// round. Requests are counted by any metric of the rollout's templates
     /// that sees every request, whichever step it belongs to.
     mutating func checkTrafficHealth(canary: SemanticVersion) -> Bool {
-        let problem = trafficProblem(metrics(rollout.analysisReferences), canary: canary)
+        let checks = rollout.healthChecks
+        let problem = checks.noTraffic == .off && checks.sampleRatio == .off ? nil : trafficProblem(metrics(rollout.analysisReferences), canary: canary)
         if status.phase == .paused, let cause = status.pauseCause, cause == .noTraffic || cause == .sampleRatioMismatch {
             guard let problem, problem.cause == cause else {
                 resume()
