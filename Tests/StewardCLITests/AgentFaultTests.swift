@@ -49,7 +49,7 @@ import StewardTesting
         #expect(seen.exitStatus == 0)
         #expect(seen.exitSeconds < 6)
         print("measured (\(fault.rawValue)): an API stop in the routing file after \(Int((seen.stopSeconds ?? -1) * 1000)) ms; "
-              + "a failing canary at 0% \(Int(seen.dropSeconds)) s after its bad outcomes began")
+              + "a failing canary at 0% \(Int(seen.dropSeconds)) s after its bad outcomes began; exited 0 \(Int(seen.exitSeconds * 1000)) ms after SIGTERM")
     }
 
     @Test func evidenceIsJudgedWhenItArrivesNotAtTheNextPoll() async throws {
