@@ -14,6 +14,8 @@ public enum Trailer: String, Sendable, CaseIterable {
     case leaseHolder = "Steward-Lease-Holder"
     case leaseHost = "Steward-Lease-Host"
     case leaseExpires = "Steward-Lease-Expires"
+    /// One version's lifecycle transition and the policy rule behind it.
+    case lifecycle = "Steward-Lifecycle"
 }
 
 /// A commit message: a subject, an optional body, and trailers.

@@ -49,12 +49,16 @@ public struct ModelVersion: Sendable {
     /// Set by the agent when it rolled the version back: no rollout makes it
     /// the canary again unless it says `retry: true`.
     public var rolledBack: RollbackMark?
+    /// When the version entered its current status, as the agent stamps it
+    /// at each transition it commits: where the retention and deprecation
+    /// rules count a version's age from.
+    public var since: UTCDate?
     /// Where the version sits in its document, e.g. `spec.versions[2]`.
     public var path: FieldPath
 
     static let fields = [
         "version", "baseModel", "adapter", "promptTemplate", "parameters", "status", "parent",
-        "created", "author", "configHash", "baseline", "trainingData", "compatibility", "notes", "rolledBack",
+        "created", "author", "configHash", "baseline", "trainingData", "compatibility", "notes", "rolledBack", "since",
     ]
 
     init?(reading r: NodeReader) {
@@ -71,6 +75,7 @@ public struct ModelVersion: Sendable {
         compatibility = m.optional("compatibility").flatMap(Compatibility.init(reading:))
         notes = m.optional("notes")?.string()
         rolledBack = m.optional("rolledBack").flatMap(RollbackMark.init(reading:))
+        since = m.optional("since")?.date()
         path = r.path
         let version = m.required("version")?.semanticVersion()
         let baseModel = m.required("baseModel")?.string()

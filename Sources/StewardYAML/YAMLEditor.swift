@@ -43,7 +43,7 @@ public enum YAMLEditError: Error, Sendable, Hashable, CustomStringConvertible {
         case .noSuchField(let path): "no field \(path)"
         case .notAScalar(let path): "\(path) is not a plain or quoted scalar, so it cannot be replaced in place"
         case .notOnItsOwnLine(let path): "\(path) does not start its own line, so it cannot be removed in place"
-        case .notABlockMapping(let path): "\(path) is written inline ({…}); write it as a block mapping to add entries in place"
+        case .notABlockMapping(let path): "\(path) is not a mapping entries can be added to in place (a flow mapping takes one entry at a time); write it as a block mapping"
         case .overlappingEdits: "edits overlap or fall outside the file"
         }
     }
@@ -118,10 +118,24 @@ public struct YAMLEditor: Sendable {
         return try append(["\(name):", "  " + line], to: parent, at: parentPath)
     }
 
+    /// An edit that sets the field at `path`, a key in a block mapping, to
+    /// `value`: ``setEntry(_:to:inMapping:inDocument:style:)`` for its last key.
+    public func setEntry(_ path: FieldPath, to value: String, inDocument index: Int = 0) throws(YAMLEditError) -> TextEdit {
+        guard case .key(let key)? = path.components.last else { throw .noSuchField(path) }
+        return try setEntry(key, to: value, inMapping: FieldPath(Array(path.components.dropLast())), inDocument: index)
+    }
+
     /// Lines added after the last entry of a block mapping, at its entries' indentation.
+    /// In a flow mapping (`{a: 1}`) a single entry goes before the closing brace.
     private func append(_ lines: [String], to mapping: YAMLNode, at path: FieldPath) throws(YAMLEditError) -> TextEdit {
-        guard let last = mapping.pairs?.last, let first = mapping.pairs?.first,
-              source[mapping.range.start.offset] != UInt8(ascii: "{") else { throw .notABlockMapping(path) }
+        if source[mapping.range.start.offset] == UInt8(ascii: "{") {
+            let close = mapping.range.end.offset - 1
+            guard lines.count == 1, close > mapping.range.start.offset, source[close] == UInt8(ascii: "}") else { throw .notABlockMapping(path) }
+            var end = close
+            while end > mapping.range.start.offset + 1, source[end - 1] == UInt8(ascii: " ") { end -= 1 }
+            return TextEdit(bytes: end..<end, replacement: (mapping.pairs?.isEmpty ?? true ? "" : ", ") + lines[0])
+        }
+        guard let last = mapping.pairs?.last, let first = mapping.pairs?.first else { throw .notABlockMapping(path) }
         let indent = String(repeating: " ", count: first.key.range.start.column - 1)
         var end = last.value.range.end.offset
         if end > 0, source[end - 1] != UInt8(ascii: "\n") {

@@ -361,6 +361,7 @@ extension Reconciler {
                 switch edit.change {
                 case .set(let value): try editor.replaceScalar(at: edit.path, inDocument: edit.documentIndex, with: value)
                 case .remove: try editor.removeEntry(at: edit.path, inDocument: edit.documentIndex)
+                case .put(let value): try editor.setEntry(edit.path, to: value, inDocument: edit.documentIndex)
                 }
             })
         }

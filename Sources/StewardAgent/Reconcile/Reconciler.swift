@@ -73,6 +73,8 @@ public final class Reconciler: @unchecked Sendable {
     var lastSpend: (at: Date, spent: [String: [Budget.Period: Double]])?
     /// When outcomes older than the retention were last dropped.
     var lastPrune = Date.distantPast
+    /// The desired revision and day the lifecycle sweep last ran on: once a day per revision is enough.
+    var lastLifecycleSweep: (revision: ObjectID, day: String)?
     /// How long a round's git work may wait behind other git work.
     static let gitPatience = Duration.seconds(5)
     /// A fetch under way for longer than this is reported as a problem.
@@ -166,6 +168,7 @@ public final class Reconciler: @unchecked Sendable {
             }
             if !wasReady { onReady?(planned.count) }
             try await commitTheRest(actions, desired: desired, at: moment)
+            try await sweepLifecycle(desired, at: moment)
             recordMetrics(judgedAt: moment)
             try publishRoutes(desired)
             swept = try await pruneOutcomes(now)

@@ -6,7 +6,10 @@ import StewardYAML
 public struct FieldEdit: Sendable, Hashable, CustomStringConvertible {
     /// A new value for the field, or its removal.
     public enum Change: Sendable, Hashable {
+        /// Replaces the field's value; the field must be there.
         case set(String)
+        /// Sets the field, adding it to its mapping when it is not there.
+        case put(String)
         case remove
     }
 
@@ -28,7 +31,7 @@ public struct FieldEdit: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch change {
-        case .set(let value): "\(file): \(path) = \(value)"
+        case .set(let value), .put(let value): "\(file): \(path) = \(value)"
         case .remove: "\(file): remove \(path)"
         }
     }
@@ -39,23 +42,28 @@ public enum Edits {
     /// `stable` becomes `version`, the canary is cleared, the version's
     /// status becomes production, and production versions beyond the
     /// policy's `keepProductionVersions` (newest kept) become deprecated.
-    public static func promotion(of version: SemanticVersion, in rollout: Rollout, desired: DesiredState) -> [FieldEdit] {
+    /// `on`, when given, is stamped as each changed version's `since`.
+    public static func promotion(of version: SemanticVersion, in rollout: Rollout, desired: DesiredState, on day: Moment? = nil) -> [FieldEdit] {
         var edits = [FieldEdit(rollout.source, ["spec", "stable"], .set(version.description))]
         if rollout.canary != nil { edits.append(FieldEdit(rollout.source, ["spec", "canary"], .remove)) }
         guard let model = desired.models[rollout.model] else { return edits }
-        let keep = desired.policies.keys.sorted().compactMap { desired.policies[$0] }
-            .first { $0.applies(to: model.metadata.name) }?.keepProductionVersions ?? 2
+        let keep = desired.policy(for: model.metadata.name)?.keepProductionVersions ?? 2
         var production = model.versions.filter { $0.status == .production && $0.version != version }
             .sorted { $0.version > $1.version }
         if let promoted = model.version(version) {
-            if promoted.status != .production {
-                edits.append(FieldEdit(model.source, promoted.path.appending("status"), .set(LifecycleStatus.production.rawValue)))
-            }
+            if promoted.status != .production { edits += status(.production, of: promoted, in: model, on: day) }
             production.insert(promoted, at: 0)
         }
         for retired in production.dropFirst(keep) {
-            edits.append(FieldEdit(model.source, retired.path.appending("status"), .set(LifecycleStatus.deprecated.rawValue)))
+            edits += status(.deprecated, of: retired, in: model, on: day)
         }
+        return edits
+    }
+
+    /// A version's new status, with `since` stamped as `day`'s date when given.
+    public static func status(_ status: LifecycleStatus, of version: ModelVersion, in model: Model, on day: Moment?) -> [FieldEdit] {
+        var edits = [FieldEdit(model.source, version.path.appending("status"), .set(status.rawValue))]
+        if let day { edits.append(FieldEdit(model.source, version.path.appending("since"), .put(String(day.utcText.prefix(10))))) }
         return edits
     }
 

@@ -226,7 +226,7 @@ struct RolloutRound {
         status.phase = .promoting
         status.standStill(nil, nil)
         actions.append(.promote(rollout: name, version: version, previous: status.stable,
-                                edits: Edits.promotion(of: version, in: rollout, desired: desired)))
+                                edits: Edits.promotion(of: version, in: rollout, desired: desired, on: now)))
     }
 
     // MARK: - Analysis
