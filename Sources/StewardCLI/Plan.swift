@@ -14,7 +14,9 @@ struct Plan: ParsableCommand {
             request's head) with the one at --base (read from git, without \
             checking it out) and lists which rollouts start, restart, change \
             steps, promote or return to stable, which versions change status, \
-            and the least time each rollout will take.
+            and the least time each rollout will take. Below that, the \
+            versions the policy's retention and deprecation rules will retire, \
+            with their dates (the agent commits each when it falls due).
 
             Exit status, like `terraform plan -detailed-exitcode`: 0 nothing \
             changes, 2 something changes, 1 an error (the head does not \
@@ -68,8 +70,11 @@ struct Plan: ParsableCommand {
             printError("steward: error: \(error)")
             throw ExitCode(1)
         }
-        let changes = ChangePlanner.compare(base: baseState, head: head, status: try currentStatus())
-        let report = PlanReport(base: base, commit: baseCommit.short, changes: changes)
+        let status = try currentStatus()
+        let changes = ChangePlanner.compare(base: baseState, head: head, status: status)
+        let now = Moment(secondsSinceEpoch: Date().timeIntervalSince1970)
+        let report = PlanReport(base: base, commit: baseCommit.short, changes: changes,
+                                lifecycle: LifecycleSweep.schedule(head, statuses: status, now: now), now: now)
         print(report.render(format), terminator: "")
         if changes.contains(where: \.isError) { throw ExitCode(1) }
         if !changes.isEmpty { throw ExitCode(2) }
@@ -116,6 +121,19 @@ struct PlanReport {
     let base: String
     let commit: String
     let changes: [PlannedChange]
+    /// What the policies schedule on the head; not a change of the pull request.
+    let lifecycle: LifecycleSweep.Schedule
+    let now: Moment
+
+    /// `on 2027-02-18`, or `due now` for what the agent's next sweep commits.
+    private func when(_ transition: LifecycleTransition) -> String {
+        transition.due <= now ? "due now" : "on " + transition.due.utcText.prefix(10)
+    }
+
+    private var scheduled: [String] {
+        lifecycle.transitions.map { "\($0.model) \($0.version): \($0.from.rawValue) → \($0.toText) \(when($0)) (\($0.rule))" }
+            + lifecycle.undated.map { "\($0): no date to count its age from; add `since: YYYY-MM-DD` (when it entered its status)" }
+    }
 
     func render(_ format: Plan.PlanFormat) -> String {
         switch format {
@@ -139,29 +157,51 @@ struct PlanReport {
             if let duration = change.minimumDuration { out += "  takes at least \(duration)\n" }
             if !change.evidence.isEmpty { out += "  evidence so far:\n" + change.evidence.map { "    \($0)\n" }.joined() }
         }
+        if !scheduled.isEmpty {
+            out += "\nScheduled by the policy (retention and deprecation):\n" + scheduled.map { "  \($0)\n" }.joined()
+        }
         // A status file's pause reason or verdict must not move the cursor or retitle the terminal.
         return terminalSafe(out)
     }
 
     func markdown() -> String {
         var out = "### \(changes.contains(where: \.isError) ? "❌" : "📋") steward plan\n\n\(headline.prefix(1).uppercased() + headline.dropFirst()).\n"
-        guard !changes.isEmpty else { return out }
-        out += "\n| | Subject | What happens | At least |\n|---|---|---|---|\n"
-        for change in changes {
-            let summary = markdownCell(([change.summary] + change.evidence).joined(separator: "; "))
-            out += "| \(change.isError ? "❌" : "") | \(change.subject) | \(summary) | \(change.minimumDuration ?? "") |\n"
+        if !changes.isEmpty {
+            out += "\n| | Subject | What happens | At least |\n|---|---|---|---|\n"
+            for change in changes {
+                let summary = markdownCell(([change.summary] + change.evidence).joined(separator: "; "))
+                out += "| \(change.isError ? "❌" : "") | \(change.subject) | \(summary) | \(change.minimumDuration ?? "") |\n"
+            }
+        }
+        if !scheduled.isEmpty {
+            out += "\n<details><summary>Scheduled by the policy (\(scheduled.count))</summary>\n\n" + scheduled.map { "- \(markdownCell($0))\n" }.joined() + "\n</details>\n"
         }
         return out
     }
 
     func json() -> String {
+        struct Scheduled: Encodable {
+            var model: String
+            var version: String
+            var from: String
+            var to: String
+            var due: String
+            var rule: String
+        }
         struct Output: Encodable {
             var schema = 1
             var base: String
             var baseCommit: String
             var changes: [PlannedChange]
             var errors: Int
+            var lifecycle: [Scheduled]
+            var undated: [String]
         }
-        return prettyJSON(Output(base: base, baseCommit: commit, changes: changes, errors: changes.filter(\.isError).count))
+        let scheduled = lifecycle.transitions.map {
+            Scheduled(model: $0.model, version: $0.version.description, from: $0.from.rawValue, to: $0.toText,
+                      due: max($0.due, now).utcText, rule: $0.rule)
+        }
+        return prettyJSON(Output(base: base, baseCommit: commit, changes: changes, errors: changes.filter(\.isError).count,
+                                 lifecycle: scheduled, undated: lifecycle.undated))
     }
 }

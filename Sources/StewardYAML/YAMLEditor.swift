@@ -71,9 +71,26 @@ public struct YAMLEditor: Sendable {
     }
 
     /// An edit that removes the mapping entry at `path` (key, value and the
-    /// rest of their lines); the key must start its own line.
+    /// rest of their lines); the key must start its own line. A path that
+    /// ends with an index removes that item of a block sequence (`- ` and
+    /// its lines, and a blank line after it).
     public func removeEntry(at path: FieldPath, inDocument index: Int = 0) throws(YAMLEditError) -> TextEdit {
         let root = try document(index)
+        if case .index = path.components.last {
+            guard let item = root.node(at: path) else { throw .noSuchField(path) }
+            var lineStart = item.range.start.offset
+            while lineStart > 0, source[lineStart - 1] != UInt8(ascii: "\n") { lineStart -= 1 }
+            let lead = source[lineStart..<item.range.start.offset]
+            guard lead.filter({ $0 != UInt8(ascii: " ") }) == [UInt8(ascii: "-")] else { throw .notOnItsOwnLine(path) }
+            // The item's range may run on to where the next token starts: its lines end at its last character's.
+            var end = item.range.end.offset
+            while end > item.range.start.offset, [UInt8(ascii: " "), UInt8(ascii: "\n")].contains(source[end - 1]) { end -= 1 }
+            while end < source.count, source[end - 1] != UInt8(ascii: "\n") { end += 1 }
+            var blank = end
+            while blank < source.count, source[blank] == UInt8(ascii: " ") { blank += 1 }
+            if blank < source.count, source[blank] == UInt8(ascii: "\n") { end = blank + 1 }
+            return TextEdit(bytes: lineStart..<end, replacement: "")
+        }
         guard let pair = root.pair(at: path) else { throw .noSuchField(path) }
         let keyStart = pair.key.range.start.offset
         var lineStart = keyStart

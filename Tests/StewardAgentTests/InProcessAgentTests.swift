@@ -48,8 +48,9 @@ import Testing
         ///   - metric: a metric added to the quickstart's template (YAML, indented as its list items are).
         ///   - plugins: providers given to the agent besides the built-in ones.
         ///   - rolloutExtra: lines added to the rollout's spec (indented two spaces).
+        ///   - prepare: changes the quickstart's work tree (its path given) before the first commit.
         init(gate: String? = nil, statusBranch: String? = nil, metric: String? = nil, plugins: [String: any EvidenceProvider] = [:],
-             rolloutExtra: String = "") throws {
+             rolloutExtra: String = "", prepare: (String) throws -> Void = { _ in }) throws {
             self.plugins = plugins
             let rollout = "/rollouts/customer-support-agent.yaml"
             repository = try TemporaryRemote(copying: SourceTree.path("examples/quickstart")) { work in
@@ -66,6 +67,7 @@ import Testing
                     return text.replacingOccurrences(of: "  canary: 2.4.0\n", with: "").replacingOccurrences(of: "  stable: 2.3.1\n", with: "  stable: 2.3.1\n" + rolloutExtra) + gates
                 }
                 if let metric { try rewrite(work + "/analysis/llm-defaults.yaml") { $0 + metric } }
+                try prepare(work)
             }
             try rewrite(repository.work + rollout) { $0.replacingOccurrences(of: "  stable: 2.3.1\n", with: "  stable: 2.3.1\n  canary: 2.4.0\n") }
             try repository.commitAndPush("Start canary 2.4.0")
@@ -438,6 +440,58 @@ import Testing
     }
 
     /// Budgets run by UTC calendar: a day from midnight, a week from Monday, a month from the first.
+    /// The retention and deprecation sweep on the virtual calendar (the
+    /// agent starts on 2027-01-15): what is due is committed once, in one
+    /// commit naming the rule for each version; the versions a rollout runs
+    /// and the fast-rollback targets are left alone; what falls due later is
+    /// committed when the calendar gets there.
+    @Test func theLifecycleSweepCommitsWhatIsDueOnceAndLeavesServingVersionsAlone() async throws {
+        let models = "models/customer-support-agent.yaml"
+        func development(_ version: String, created: String) -> String {
+            "\n    - version: \(version)\n      baseModel: gpt-4.1\n      status: development\n      created: \"\(created)\"\n"
+        }
+        let agent = try Agent { work in
+            try rewrite(work + "/" + models) { text in
+                text.replacingOccurrences(of: "      status: deprecated\n", with: "      status: deprecated\n      since: \"2026-10-01\"\n")
+                    + development("2.5.0", created: "2026-12-01") + development("2.6.0", created: "2027-01-10")
+            }
+        }
+        func lifecycleCommits() throws -> [String] {
+            try agent.repository.remoteGit(["log", "--format=%B%x00", "--grep=Steward-Action: lifecycle", "main"])
+                .components(separatedBy: "\u{0}").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        }
+        func status(_ version: String) throws -> String {
+            let text = try agent.repository.remoteFile(models)
+            let entry = try #require(text.components(separatedBy: "- version: ").first { $0.hasPrefix(version + "\n") })
+            let status = entry.components(separatedBy: "status: ")[1].prefix { $0 != "\n" }
+            let since = entry.components(separatedBy: "since: ").dropFirst().first.map { " since " + $0.prefix { $0 != "\n" } } ?? ""
+            return String(status) + since
+        }
+        await agent.start()
+        var random = SeededRandom(seed: 7)
+        for _ in 0..<3 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
+        let first = try lifecycleCommits()
+        #expect(first.count == 1, "\(first)")
+        #expect(first.first?.hasPrefix("Lifecycle: 2 versions retired") == true, "\(first)")
+        #expect(first.first?.contains("Steward-Lifecycle: customer-support-agent 2.2.0 deprecated→archived (retention.deprecated.maxAge 90d)") == true)
+        #expect(first.first?.contains("Steward-Lifecycle: customer-support-agent 2.5.0 development→archived (retention.development.maxAge 30d)") == true)
+        #expect(try status("2.2.0") == "archived since \"2027-01-15\"")
+        #expect(try status("2.5.0") == "archived since \"2027-01-15\"")
+        // The fast-rollback target, the stable, the canary and a version not yet due stay as they were.
+        #expect(try status("2.3.0") == "production")
+        #expect(try status("2.3.1") == "production")
+        #expect(try status("2.4.0") == "candidate")
+        #expect(try status("2.6.0") == "development")
+        // 2.6.0 was created on 2027-01-10: 30 days on, the next sweep retires it, in a commit of its own.
+        _ = agent.clock.advance(seconds: 27 * 86_400)
+        for _ in 0..<2 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
+        let later = try lifecycleCommits()
+        #expect(later.count == 2, "\(later)")
+        #expect(later.first?.contains("Steward-Lifecycle: customer-support-agent 2.6.0 development→archived (retention.development.maxAge 30d)") == true)
+        #expect(try status("2.6.0") == "archived since \"2027-02-11\"")
+        #expect(try status("2.4.0") == "candidate" || status("2.4.0").hasPrefix("production"))
+    }
+
     @Test func budgetPeriodsStartAtTheUTCDayWeekAndMonth() {
         let wednesday = Date(timeIntervalSince1970: 1_799_193_600 + 15 * 3600 + 1800)  // 2027-01-06T15:30:00Z
         #expect(Reconciler.periodStart(.day, of: wednesday) == 1_799_193_600)

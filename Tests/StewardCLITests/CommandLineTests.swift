@@ -195,6 +195,38 @@ extension CommandLineTests {
         #expect(run.output.hasPrefix("steward plan: no changes against main ("))
     }
 
+    /// The policy's schedule is listed below the changes, with dates; it is
+    /// not a change of the pull request, so the exit status stays 0.
+    @Test func planListsWhatThePolicyWillRetireAndWhen() throws {
+        let dir = try planRepository { dir in
+            let rollout = dir + "/rollouts/customer-support-agent.yaml"
+            let text = try String(contentsOfFile: rollout, encoding: .utf8)
+            try text.replacingOccurrences(of: "  canary: 2.4.0\n", with: "").write(toFile: rollout, atomically: true, encoding: .utf8)
+            let model = dir + "/models/customer-support-agent.yaml"
+            try (try String(contentsOfFile: model, encoding: .utf8))
+                .replacingOccurrences(of: "      status: deprecated\n", with: "      status: deprecated\n      since: \"2026-01-05\"\n")
+                .write(toFile: model, atomically: true, encoding: .utf8)
+            let git = try run("/usr/bin/env", ["git", "-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "dated"])
+            #expect(git.status == 0, "\(git.error)")
+            // A development version created in 2099 falls due 30 days later (retention.development.maxAge).
+            try (try String(contentsOfFile: model, encoding: .utf8) + "\n    - version: 9.0.0\n      baseModel: gpt-5\n      status: development\n      created: \"2099-01-01\"\n")
+                .write(toFile: model, atomically: true, encoding: .utf8)
+        }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let plan = try steward(["plan", "--repo", dir, "--base", "main"])
+        #expect(plan.status == 2, "the new version is the change")
+        #expect(plan.output.contains("""
+            Scheduled by the policy (retention and deprecation):
+              customer-support-agent 2.2.0: deprecated → archived due now (retention.deprecated.maxAge 90d)
+              customer-support-agent 9.0.0: development → archived on 2099-01-31 (retention.development.maxAge 30d)
+              code-review-assistant 1.0.0 (deprecated): no date to count its age from
+            """), "\(plan.output)")
+        let json = try steward(["plan", "--repo", dir, "--base", "main", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        let lifecycle = try #require(object["lifecycle"] as? [[String: Any]])
+        #expect(lifecycle.map { [$0["version"], $0["to"], $0["due"]].map { $0 as? String ?? "" }.joined(separator: " ") }.last == "9.0.0 archived 2099-01-31T00:00:00Z")
+    }
+
     @Test func planRefusesAnIllegalLifecycleTransition() throws {
         let dir = try planRepository { dir in
             let model = dir + "/models/customer-support-agent.yaml"

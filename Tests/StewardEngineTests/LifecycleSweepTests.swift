@@ -14,6 +14,7 @@ import Testing
           retention:
             development: {maxAge: 30d, maxVersions: 2}
             deprecated: {maxVersions: 1}
+            archived: {maxAge: 365d}
           deprecation: {noticePeriod: 14d, archiveAfter: 60d}
         ---
         apiVersion: steward/v1
@@ -21,6 +22,9 @@ import Testing
         metadata: {name: m}
         spec:
           versions:
+            - {version: 0.8.0, baseModel: b, status: archived, since: "2025-01-01"}
+            - {version: 0.9.0, baseModel: b, status: archived, since: "2025-01-01"}
+            - {version: 0.9.1, baseModel: b, status: archived, since: "2026-01-01", parent: 0.9.0}
             - {version: 1.0.0, baseModel: b, status: deprecated, since: "2026-01-01"}
             - {version: 1.1.0, baseModel: b, status: deprecated}
             - {version: 1.2.0, baseModel: b, status: deprecated, since: "2026-11-20"}
@@ -80,6 +84,8 @@ import Testing
         let schedule = LifecycleSweep.schedule(state, statuses: [:], now: now)
         let due = schedule.due(at: now).map(\.description)
         #expect(due == [
+            // A year archived; 0.9.0 stays (0.9.1 names it as its parent), 0.9.1 is not a year archived yet.
+            "m 0.8.0 archived → removed (retention.archived.maxAge 365d)",
             // Past its archive date, and the older of two deprecated versions (maxVersions 1).
             "m 1.0.0 deprecated → archived (deprecation.archiveAfter 60d)",
             // Neither the stable (1.4.0) nor the newest production (1.5.0, 1.4.0: keepProductionVersions 2).
@@ -95,6 +101,7 @@ import Testing
             + ["m 1.2.0 deprecated → archived (retention.deprecated.maxVersions 1)"])
         let upcoming = schedule.transitions.filter { $0.due > now }.map { "\($0) on \($0.due.utcText.prefix(10))" }
         #expect(upcoming == [
+            "m 0.9.1 archived → removed (retention.archived.maxAge 365d) on 2027-01-01",
             "m 1.2.0 deprecated → archived (deprecation.archiveAfter 60d) on 2027-01-19",
             "m 2.2.0 development → archived (retention.development.maxAge 30d) on 2026-12-31",
             "m 2.3.0 development → archived (retention.development.maxAge 30d) on 2027-01-04",
@@ -118,8 +125,9 @@ import Testing
     @Test func aDeprecatedVersionGetsItsFullNoticeWhateverTheCountSays() throws {
         var state = try Self.state()
         // A third deprecated version, newer than 1.2.0: the count rule now reaches 1.2.0, deprecated on 2026-11-20.
-        state.models["m"]?.versions[3].status = .deprecated
-        state.models["m"]?.versions[3].since = UTCDate("2026-12-01")
+        let index = try #require(state.models["m"]?.versions.firstIndex { $0.version == SemanticVersion(1, 3, 0) })
+        state.models["m"]?.versions[index].status = .deprecated
+        state.models["m"]?.versions[index].since = UTCDate("2026-12-01")
         let now = try Self.day("2026-12-01")
         let schedule = LifecycleSweep.schedule(state, statuses: [:], now: now)
         let forTwelve = try #require(schedule.transitions.first { $0.version == SemanticVersion(1, 2, 0) })
@@ -147,6 +155,10 @@ import Testing
         #expect(after.diagnostics.filter { $0.severity == .error }.map(\.description) == [])
         let versions = try #require(after.state.models["m"]?.versions)
         for transition in due {
+            guard transition.to != nil else {
+                #expect(!versions.contains { $0.version == transition.version }, "\(transition)")
+                continue
+            }
             let version = try #require(versions.first { $0.version == transition.version })
             #expect(version.status == transition.to && version.since == UTCDate("2026-12-07"), "\(transition)")
         }

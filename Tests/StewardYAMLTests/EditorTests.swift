@@ -77,6 +77,40 @@ import Testing
         #expect(after == source.replacingOccurrences(of: "  canary: \"2.4.0\"    # being tried\n", with: ""))
     }
 
+    /// A version leaves the registry with all its lines and the blank line
+    /// after it; its neighbours, their comments and a flow sequence are kept.
+    @Test func removingASequenceItemTakesItsLines() throws {
+        let text = """
+            spec:
+              versions:
+                - version: 1.0.0   # the first
+                  status: archived
+
+                - {version: 1.1.0, status: archived}
+
+                - version: 1.2.0
+                  status: production
+              tags: [a, b]
+
+            """
+        let bytes = Array(text.utf8)
+        let editor = try YAMLEditor(source: bytes, file: "m.yaml")
+        let first = try editor.removeEntry(at: FieldPath(["spec", "versions"]).appending(0))
+        let second = try editor.removeEntry(at: FieldPath(["spec", "versions"]).appending(1))
+        let after = String(decoding: try TextEdit.apply([first, second], to: bytes), as: UTF8.self)
+        #expect(after == """
+            spec:
+              versions:
+                - version: 1.2.0
+                  status: production
+              tags: [a, b]
+
+            """, "\(after)")
+        #expect(throws: YAMLEditError.notOnItsOwnLine(FieldPath(["spec", "tags"]).appending(1))) {
+            try editor.removeEntry(at: FieldPath(["spec", "tags"]).appending(1))
+        }
+    }
+
     @Test func refusedEditsSayWhy() throws {
         let editor = try YAMLEditor(source: Array(source.utf8), file: "r.yaml")
         #expect(throws: YAMLEditError.noSuchField(["spec", "missing"])) {

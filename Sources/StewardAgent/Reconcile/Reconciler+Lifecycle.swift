@@ -19,9 +19,9 @@ extension Reconciler {
     private func commitLifecycle(_ due: [LifecycleTransition], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
         let edits = LifecycleSweep.edits(due, desired: desired.state, now: now)
         let files = Set(edits.map(\.file)), base = desired.revision
-        let lines = due.map { "\($0.model) \($0.version): \($0.from.rawValue) → \($0.to.rawValue) (\($0.rule))" }
+        let lines = due.map { "\($0.model) \($0.version): \($0.from.rawValue) → \($0.toText) (\($0.rule))" }
         let message = CommitMessage(
-            subject: due.count == 1 ? "Lifecycle: \(due[0].model) \(due[0].version) \(due[0].to.rawValue)" : "Lifecycle: \(due.count) versions retired",
+            subject: due.count == 1 ? "Lifecycle: \(due[0].model) \(due[0].version) \(due[0].toText)" : "Lifecycle: \(due.count) versions retired",
             body: "The policy's retention and deprecation rules:\n" + lines.joined(separator: "\n"),
             trailers: [(.action, "lifecycle")] + due.map { (.lifecycle, $0.trailer) } + [(.observedRevision, base.description), (.actor, "agent")])
         let identity = agentIdentity

@@ -6,16 +6,20 @@ public struct LifecycleTransition: Sendable, Hashable, CustomStringConvertible {
     public var model: String
     public var version: SemanticVersion
     public var from: LifecycleStatus
-    public var to: LifecycleStatus
+    /// The new status; nil when the version leaves the registry (git keeps it).
+    public var to: LifecycleStatus?
     /// When it falls due; a rule on counts is due at once.
     public var due: Moment
     /// The rule, as the policy writes it: `retention.development.maxAge 30d`.
     public var rule: String
 
-    public var description: String { "\(model) \(version) \(from.rawValue) → \(to.rawValue) (\(rule))" }
+    /// `archived`, or `removed`.
+    public var toText: String { to?.rawValue ?? "removed" }
+
+    public var description: String { "\(model) \(version) \(from.rawValue) → \(toText) (\(rule))" }
 
     /// The commit trailer's value: `customer-support-agent 2.2.0 deprecated→archived (deprecation.archiveAfter 90d)`.
-    public var trailer: String { "\(model) \(version) \(from.rawValue)→\(to.rawValue) (\(rule))" }
+    public var trailer: String { "\(model) \(version) \(from.rawValue)→\(toText) (\(rule))" }
 }
 
 /// What a policy's retention and deprecation rules retire, and when. Pure:
@@ -29,6 +33,8 @@ public struct LifecycleTransition: Sendable, Hashable, CustomStringConvertible {
 ///   were deprecated, or past `retention.deprecated`; never before
 ///   `deprecation.noticePeriod` has passed since, whatever the rule: the
 ///   notice is a promise to the people who use them.
+/// - Archived versions past `retention.archived` leave the registry (git
+///   keeps them), unless a version that stays names one as its parent.
 ///
 /// Age counts from the version's `since` (stamped by the agent at each
 /// transition it commits); a development, staging or candidate version
@@ -81,7 +87,11 @@ public enum LifecycleSweep {
             all += due
             for transition in due {
                 guard let index = state.models[transition.model]?.versions.firstIndex(where: { $0.version == transition.version }) else { continue }
-                state.models[transition.model]?.versions[index].status = transition.to
+                guard let to = transition.to else {
+                    state.models[transition.model]?.versions.remove(at: index)
+                    continue
+                }
+                state.models[transition.model]?.versions[index].status = to
                 state.models[transition.model]?.versions[index].since = day
             }
         }
@@ -99,14 +109,17 @@ public enum LifecycleSweep {
         }
         return order.compactMap { final[$0] }.flatMap { transition -> [FieldEdit] in
             guard let model = desired.models[transition.model], let version = model.version(transition.version) else { return [] }
-            return Edits.status(transition.to, of: version, in: model, on: now)
+            guard let to = transition.to else { return [FieldEdit(file: model.source.file, documentIndex: model.source.documentIndex, path: version.path, change: .remove)] }
+            return Edits.status(to, of: version, in: model, on: now)
         }
     }
 
-    /// Versions no rule may touch: those a rollout names or serves, and the
-    /// newest `keepProductionVersions` production versions.
+    /// Versions no rule may touch: those a rollout names or serves, the
+    /// newest `keepProductionVersions` production versions, and archived
+    /// versions another names as its parent (the lineage stays whole).
     static func held(_ model: Model, policy: Policy, desired: DesiredState, statuses: [String: RolloutStatus]) -> Set<SemanticVersion> {
         var held = Set(model.versions.filter { $0.status == .production }.map(\.version).sorted(by: >).prefix(policy.keepProductionVersions))
+        held.formUnion(model.versions.compactMap(\.parent).filter { parent in model.version(parent)?.status == .archived })
         for rollout in desired.rollouts.values where rollout.model == model.metadata.name {
             held.insert(rollout.stable)
             if let canary = rollout.canary { held.insert(canary) }
@@ -125,7 +138,7 @@ public enum LifecycleSweep {
     private static func rules(for version: ModelVersion, of model: Model, policy: Policy, now: Moment)
         -> (transitions: [LifecycleTransition], undated: Bool) {
         let status = version.status
-        guard let next = successor(of: status) else { return ([], false) }
+        let next = successor(of: status)
         var transitions: [LifecycleTransition] = []
         var undated = false
         let createdIn = [LifecycleStatus.development, .staging, .candidate].contains(status)
@@ -162,7 +175,7 @@ public enum LifecycleSweep {
         return (transitions, undated && transitions.isEmpty)
     }
 
-    /// Where a version goes when a rule retires it.
+    /// Where a version goes when a rule retires it: nil, out of the registry.
     static func successor(of status: LifecycleStatus) -> LifecycleStatus? {
         switch status {
         case .development, .staging, .candidate, .deprecated: .archived
