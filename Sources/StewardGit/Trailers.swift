@@ -16,6 +16,8 @@ public enum Trailer: String, Sendable, CaseIterable {
     case leaseExpires = "Steward-Lease-Expires"
     /// One version's lifecycle transition and the policy rule behind it.
     case lifecycle = "Steward-Lifecycle"
+    /// A gate's yes and what it said: `ROLLOUT POINT GATE VERSION: said`.
+    case gate = "Steward-Gate"
 }
 
 /// A commit message: a subject, an optional body, and trailers.

@@ -253,6 +253,12 @@ import Testing
         let yes = try #require(journal.first { $0.kind == .askGate && $0.state == "done" })
         let promotion = try #require(journal.first { $0.kind == .promote })
         #expect(promotion.id > yes.id)
+        // What the gate said with its yes is in the status and in the trailer of the status commit that records it.
+        let trailers = try agent.repository.remoteGit(["log", "--format=%(trailers:key=Steward-Gate,valueonly)", "main"])
+        #expect(trailers.trimmingCharacters(in: .whitespacesAndNewlines) == "customer-support-agent beforePromotion evals 2.4.0: 200: 40 of 40 evals passed",
+                "\(trailers)")
+        let statusFile = try agent.repository.remoteFile("status/customer-support-agent.yaml")
+        #expect(statusFile.contains("  gateSaid:\n    beforePromotion evals 2.4.0: \"200: 40 of 40 evals passed\"\n"), "\(statusFile)")
     }
 
     @Test func aRegressionWhileTheGateSaysNoIsStillRolledBack() async throws {

@@ -96,7 +96,12 @@ extension Reconciler {
         guard !transitions.isEmpty else { return }
         let journal = store.journal
         do {
-            let commit = try await commitStatuses(transitions.map { ($0.rollout, $0.status) }, desired: desired)?.description
+            // What gates said yes with since the last status committed: a prompt evaluation's figures, say.
+            let gates = transitions.flatMap { transition in
+                transition.status.gateSaid.sorted { $0.key < $1.key }.filter { committed[transition.rollout]?.gateSaid[$0.key] == nil }
+                    .map { "\(transition.rollout) \($0.key): \($0.value)" }
+            }
+            let commit = try await commitStatuses(transitions.map { ($0.rollout, $0.status) }, gates: gates, desired: desired)?.description
             for transition in transitions {
                 committed[transition.rollout] = transition.status
                 try await journal.finish(transition.entry, status: transition.status, commit: commit, why: nil)
@@ -286,14 +291,17 @@ extension Reconciler {
     /// state, or on the status branch when the config names one (created by
     /// the first status). A file that already holds its transition is left
     /// out; nothing is committed when all do.
-    func commitStatuses(_ list: [(rollout: String, status: RolloutStatus)], desired: (revision: ObjectID, state: DesiredState)) async throws -> ObjectID? {
+    /// `gates`: the gates' yeses they record, one `Steward-Gate` trailer each.
+    func commitStatuses(_ list: [(rollout: String, status: RolloutStatus)], gates: [String] = [],
+                        desired: (revision: ObjectID, state: DesiredState)) async throws -> ObjectID? {
         let files = try list.map { (rollout: $0.rollout, path: Self.statusPath($0.rollout), transition: $0.status.transition,
                                     bytes: Array(try StatusFile.encode($0.status, rollout: $0.rollout).utf8)) }
         let identity = agentIdentity, observed = desired.revision.description
         let lines = list.map { "\($0.rollout) \($0.status.phase.rawValue) at step \($0.status.stepIndex + 1), canary at \($0.status.canaryWeight)%" }
         let message = CommitMessage(subject: "status: " + (lines.count == 1 ? lines[0] : "\(lines.count) rollouts"),
                                     body: lines.count == 1 ? "" : lines.joined(separator: "\n"),
-                                    trailers: [(.action, "status")] + list.map { (.rollout, $0.rollout) } + [(.observedRevision, observed), (.actor, "agent")])
+                                    trailers: [(.action, "status")] + list.map { (.rollout, $0.rollout) } + gates.map { (.gate, $0) }
+                                        + [(.observedRevision, observed), (.actor, "agent")])
         @Sendable func build(_ repository: Repository, on tip: ObjectID?) throws -> ObjectID? {
             var changes: [String: FileChange] = [:]
             for file in files {

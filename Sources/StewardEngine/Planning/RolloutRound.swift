@@ -194,6 +194,7 @@ struct RolloutRound {
                 let key = answer.question.passKey
                 guard !answer.yes else {
                     status.gatesPassed.insert(key)
+                    status.gateSaid[key] = answer.said
                     continue
                 }
                 // A no counts while the rollout goes on (a paused one was not asked), once per answer.

@@ -32,6 +32,11 @@ public struct RolloutStatus: Sendable, Hashable {
     /// The gates that said yes to this canary (see `GateQuestion.passKey`):
     /// kept, so that a restarted agent does not ask again.
     public var gatesPassed: Set<String> = []
+    /// What each gate said with its yes (by `GateQuestion.passKey`), on
+    /// one bounded line: the figures (a prompt evaluation's, say) people
+    /// read in the status file and in the `Steward-Gate` trailer of the
+    /// status commit that records them.
+    public var gateSaid: [String: String] = [:]
     /// How many times each gate said no to its question (by
     /// `GateQuestion.passKey`), and when it last did: a gate with a
     /// `failureLimit` rolls the canary back when the count reaches it.
@@ -137,7 +142,7 @@ public struct WeightChange: Sendable, Hashable, Codable {
 extension RolloutStatus: Codable {
     enum CodingKeys: String, CodingKey {
         case phase, stable, canary, stepIndex, canaryWeight, stepStartedAt, pauseReason, pauseCause, inconclusiveSince, split, failures,
-             lastJudged, passedThisStep, gatesPassed, gateNoes, handledControls, exposure, verdicts, trafficWarning, waitingFor, spend, budgetWarnings
+             lastJudged, passedThisStep, gatesPassed, gateSaid, gateNoes, handledControls, exposure, verdicts, trafficWarning, waitingFor, spend, budgetWarnings
     }
 
     /// The largest step number a status may carry: far more steps than any rollout has.
@@ -167,6 +172,7 @@ extension RolloutStatus: Codable {
         passedThisStep = try c.decodeIfPresent(Set<String>.self, forKey: .passedThisStep) ?? []
         gatesPassed = try c.decodeIfPresent(Set<String>.self, forKey: .gatesPassed) ?? []
         gateNoes = try c.decodeIfPresent([String: GateNoes].self, forKey: .gateNoes) ?? [:]
+        gateSaid = try c.decodeIfPresent([String: String].self, forKey: .gateSaid) ?? [:]
         handledControls = try c.decodeIfPresent([String: String].self, forKey: .handledControls) ?? [:]
         exposure = try c.decodeIfPresent([WeightChange].self, forKey: .exposure) ?? []
         verdicts = try c.decodeIfPresent([String: Verdict].self, forKey: .verdicts) ?? [:]
