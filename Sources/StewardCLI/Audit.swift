@@ -164,12 +164,16 @@ struct AuditTrail {
         let states = try walk.step(over: record, compare: touchesYAML && !isAgentAction)
         if isAgent, let action = record.trailer(.action) {
             let name = record.trailer(.rollout)
-            if let rollout, name != rollout { return nil }
+            // A lifecycle sweep names model versions (`MODEL VERSION from→to (rule)`), a gate's yes its rollout first.
+            let lifecycle = record.trailers.filter { $0.key == Trailer.lifecycle.rawValue }.map(\.value)
+            let gates = record.trailers.filter { $0.key == Trailer.gate.rawValue }.map { "gate: " + $0.value }
+            let models = lifecycle.compactMap { $0.split(separator: " ").count > 1 ? "Model " + $0.split(separator: " ").prefix(2).joined(separator: " ") : nil }
+            if let rollout, name != rollout, !lifecycle.contains(where: { $0.hasPrefix(rollout + " ") }) { return nil }
             return AuditRow(
                 commit: record.id.short, date: date, kind: "agent",
                 who: record.trailer(.actor) ?? "\(record.authorName) <\(record.authorEmail)>", action: action,
-                subjects: name.map { ["Rollout \($0)"] } ?? [], from: record.trailer(.fromVersion), to: record.trailer(.toVersion),
-                reason: record.trailer(.reason), changes: [], summary: record.subject, signature: signature)
+                subjects: name.map { ["Rollout \($0)"] } ?? models, from: record.trailer(.fromVersion), to: record.trailer(.toVersion),
+                reason: record.trailer(.reason), changes: lifecycle + gates, summary: record.subject, signature: signature)
         }
         // A person's commit that carries Steward trailers is shown, with them marked as claims.
         // A manual control's trailers describe the person's own commit: not a claim to be the agent.
@@ -246,6 +250,7 @@ struct AuditReport {
             var text = "\(row.action) \(row.subjects.joined(separator: ", "))"
             if let from = row.from, let to = row.to { text += " \(from) → \(to)" } else if let to = row.to { text += " → \(to)" }
             if let reason = row.reason { text += ": \(reason)" }
+            if !row.changes.isEmpty { text += (row.reason == nil ? ": " : "; ") + row.changes.joined(separator: "; ") }
             return text
         }
         let changed = row.changes.isEmpty ? "no change to the desired state" : row.changes.joined(separator: "; ")

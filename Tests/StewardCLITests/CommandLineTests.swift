@@ -355,11 +355,26 @@ extension CommandLineTests {
             Steward-Reason: error_rate 0.071 > 0.05 (critical), 1,204 samples
             Steward-Actor: agent
             """]).status == 0)
+        // Then the agent's lifecycle sweep archives 2.2.0.
+        let models = dir + "/models/customer-support-agent.yaml"
+        try (try String(contentsOfFile: models, encoding: .utf8))
+            .replacingOccurrences(of: "      status: deprecated\n", with: "      status: archived\n      since: \"2027-01-15\"\n")
+            .write(toFile: models, atomically: true, encoding: .utf8)
+        #expect(try git(["-c", "user.name=Steward", "-c", "user.email=steward@example.com", "commit", "-qam", """
+            Lifecycle: customer-support-agent 2.2.0 archived
+
+            Steward-Action: lifecycle
+            Steward-Lifecycle: customer-support-agent 2.2.0 deprecated→archived (deprecation.archiveAfter 90d)
+            Steward-Actor: agent
+            """]).status == 0)
 
         let run = try steward(["audit", "--repo", dir, "--format", "json", "--agent-email", "steward@example.com"])
         #expect(run.status == 0, "\(run.error)")
-        let rows = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [[String: Any]])
-        #expect(rows.count == 3)
+        var rows = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [[String: Any]])
+        #expect(rows.count == 4)
+        #expect(rows.first?["action"] as? String == "lifecycle" && rows.first?["subjects"] as? [String] == ["Model customer-support-agent 2.2.0"]
+                && rows.first?["changes"] as? [String] == ["customer-support-agent 2.2.0 deprecated→archived (deprecation.archiveAfter 90d)"], "\(rows.first ?? [:])")
+        rows.removeFirst()
         #expect(rows[0]["kind"] as? String == "agent")
         #expect(rows[0]["action"] as? String == "rollback")
         #expect(rows[0]["from"] as? String == "2.4.0")
@@ -375,8 +390,9 @@ extension CommandLineTests {
         let table = try steward(["audit", "--repo", dir, "--rollout", "customer-support-agent", "--agent-email", "steward@example.com"])
         let lines = table.output.split(separator: "\n")
         #expect(lines.first?.hasPrefix("COMMIT") == true)
-        #expect(lines.count == 4)  // header, the rollback, the canary's start, the base that added the rollout
-        #expect(lines[1].hasSuffix("rollback Rollout customer-support-agent 2.4.0 → 2.3.1: error_rate 0.071 > 0.05 (critical), 1,204 samples"))
+        #expect(lines.count == 5)  // header, the sweep, the rollback, the canary's start, the base that added the rollout
+        #expect(lines[1].hasSuffix("lifecycle Model customer-support-agent 2.2.0: customer-support-agent 2.2.0 deprecated→archived (deprecation.archiveAfter 90d)"), "\(lines[1])")
+        #expect(lines[2].hasSuffix("rollback Rollout customer-support-agent 2.4.0 → 2.3.1: error_rate 0.071 > 0.05 (critical), 1,204 samples"))
         let none = try steward(["audit", "--repo", dir, "--rollout", "code-review-assistant", "--since", "2000-01-01"])
         #expect(none.output.split(separator: "\n").count == 2)  // header + the base commit that added it
         let badDate = try steward(["audit", "--repo", dir, "--since", "yesterday"])
