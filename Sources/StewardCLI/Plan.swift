@@ -74,7 +74,8 @@ struct Plan: ParsableCommand {
         let changes = ChangePlanner.compare(base: baseState, head: head, status: status)
         let now = Moment(secondsSinceEpoch: Date().timeIntervalSince1970)
         let report = PlanReport(base: base, commit: baseCommit.short, changes: changes,
-                                lifecycle: LifecycleSweep.schedule(head, statuses: status, now: now), now: now)
+                                lifecycle: LifecycleSweep.schedule(head, statuses: status, now: now), now: now,
+                                retirements: UpgradePlanner.retirements(head, now: now))
         print(report.render(format), terminator: "")
         if changes.contains(where: \.isError) { throw ExitCode(1) }
         if !changes.isEmpty { throw ExitCode(2) }
@@ -124,6 +125,8 @@ struct PlanReport {
     /// What the policies schedule on the head; not a change of the pull request.
     let lifecycle: LifecycleSweep.Schedule
     let now: Moment
+    /// Versions whose base model retires within the policy's notice, or has retired.
+    var retirements: [RetirementWarning] = []
 
     /// `on 2027-02-18`, or `due now` for what the agent's next sweep commits.
     private func when(_ transition: LifecycleTransition) -> String {
@@ -160,6 +163,9 @@ struct PlanReport {
         if !scheduled.isEmpty {
             out += "\nScheduled by the policy (retention and deprecation):\n" + scheduled.map { "  \($0)\n" }.joined()
         }
+        if !retirements.isEmpty {
+            out += "\n" + retirements.map { "warning: \($0)\n" }.joined()
+        }
         // A status file's pause reason or verdict must not move the cursor or retitle the terminal.
         return terminalSafe(out)
     }
@@ -172,6 +178,9 @@ struct PlanReport {
                 let summary = markdownCell(([change.summary] + change.evidence).joined(separator: "; "))
                 out += "| \(change.isError ? "❌" : "") | \(change.subject) | \(summary) | \(change.minimumDuration ?? "") |\n"
             }
+        }
+        if !retirements.isEmpty {
+            out += "\n" + retirements.map { "⚠️ \(markdownCell($0.description))\n\n" }.joined()
         }
         if !scheduled.isEmpty {
             out += "\n<details><summary>Scheduled by the policy (\(scheduled.count))</summary>\n\n" + scheduled.map { "- \(markdownCell($0))\n" }.joined() + "\n</details>\n"
@@ -196,12 +205,13 @@ struct PlanReport {
             var errors: Int
             var lifecycle: [Scheduled]
             var undated: [String]
+            var retirements: [String]
         }
         let scheduled = lifecycle.transitions.map {
             Scheduled(model: $0.model, version: $0.version.description, from: $0.from.rawValue, to: $0.toText,
                       due: max($0.due, now).utcText, rule: $0.rule)
         }
         return prettyJSON(Output(base: base, baseCommit: commit, changes: changes, errors: changes.filter(\.isError).count,
-                                 lifecycle: scheduled, undated: lifecycle.undated))
+                                 lifecycle: scheduled, undated: lifecycle.undated, retirements: retirements.map(\.description)))
     }
 }

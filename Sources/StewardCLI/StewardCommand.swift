@@ -13,7 +13,7 @@ public struct StewardCommand: AsyncParsableCommand {
             """,
         subcommands: [Validate.self, Plan.self, Simulate.self, Audit.self, Route.self, AgentCommand.self,
                       PauseCommand.self, ResumeCommand.self, AbortCommand.self, PromoteCommand.self, PromoteFullCommand.self,
-                      RetryCommand.self, StopCommand.self, UnstopCommand.self, StatusCommand.self]
+                      RetryCommand.self, StopCommand.self, UnstopCommand.self, StatusCommand.self, UpgradesCommand.self]
     )
 
     public init() {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import StewardSpec
 
 /// `steward validate`: checks a desired-state directory the way the agent
@@ -27,13 +28,15 @@ struct Validate: ParsableCommand {
     var format: ReportFormat = .text
 
     func run() throws {
-        let result: LoadResult
+        var result: LoadResult
         do {
             result = try DesiredStateLoader().load(directory: path, paths: includes.isEmpty ? ["."] : includes)
         } catch {
             printError("steward: error: \(error)")
             throw ExitCode(2)
         }
+        // A canary on a base model its provider has retired is refused on the day, here and not when loading.
+        result.diagnostics += result.state.retiredCanaries(at: UTCDate(secondsSinceEpoch: Date().timeIntervalSince1970))
         print(ValidationReport(result: result).render(format), terminator: "")
         if !result.isValid { throw ExitCode(1) }
     }

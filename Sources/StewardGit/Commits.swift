@@ -44,8 +44,11 @@ extension Repository {
     /// branch (see ``moveBranch(_:from:to:reason:)``). Every byte outside the
     /// edited ranges stays as it was. With no parent, a root commit holding
     /// only the files written (the first commit of a branch of its own).
+    /// `alsoParent` makes it a merge of that commit too (the tree is still
+    /// `parent`'s with `changes`): a branch rebuilt on a newer base that
+    /// still moves forward from its own tip.
     public func createCommit(parent: ObjectID?, changes: [String: FileChange], message: CommitMessage,
-                             author: Signature, committer: Signature) throws(GitError) -> ObjectID {
+                             author: Signature, committer: Signature, alsoParent: ObjectID? = nil) throws(GitError) -> ObjectID {
         try locked { () throws(GitError) -> ObjectID in
             var contents: [String: [UInt8]?] = [:]
             for (path, change) in changes {
@@ -64,7 +67,8 @@ extension Repository {
                 }
             }
             let tree = try unlockedTree(basedOn: parent, replacing: contents)
-            return try unlockedCommit(tree: tree, parents: parent.map { [$0] } ?? [], message: message, author: author, committer: committer)
+            let parents = (parent.map { [$0] } ?? []) + (alsoParent.map { [$0] } ?? [])
+            return try unlockedCommit(tree: tree, parents: parents, message: message, author: author, committer: committer)
         }
     }
 

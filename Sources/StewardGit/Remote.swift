@@ -259,6 +259,16 @@ extension Repository {
         return handle
     }
 
+    /// The URL of a remote the repository names (`origin`), if it has one.
+    public func remoteURL(named name: String) -> String? {
+        try? locked { () throws(GitError) -> String? in
+            var handle: OpaquePointer?
+            guard git_remote_lookup(&handle, pointer, name) == 0, let handle else { return nil }
+            defer { git_remote_free(handle) }
+            return git_remote_url(handle).map { String(cString: $0) }
+        }
+    }
+
     /// The directory of a local remote, or nil for a network URL.
     static func localPath(_ url: String) -> String? {
         if url.hasPrefix("file://") { return String(url.dropFirst("file://".count)) }

@@ -18,6 +18,11 @@ public enum Trailer: String, Sendable, CaseIterable {
     case lifecycle = "Steward-Lifecycle"
     /// A gate's yes and what it said: `ROLLOUT POINT GATE VERSION: said`.
     case gate = "Steward-Gate"
+    /// An upgrade proposal's model, its new base model, the source that listed it and the rule that picked it.
+    case model = "Steward-Model"
+    case baseModel = "Steward-Base-Model"
+    case source = "Steward-Source"
+    case rule = "Steward-Rule"
 }
 
 /// A commit message: a subject, an optional body, and trailers.

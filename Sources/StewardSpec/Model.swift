@@ -7,13 +7,16 @@ public struct Model: Sendable {
     public var description: String?
     public var owner: String?
     public var versions: [ModelVersion]
+    /// Which base models count as this model's upgrades (`steward upgrades`).
+    public var upgrades: UpgradeTracking?
 
-    static let fields = ["description", "owner", "versions"]
+    static let fields = ["description", "owner", "versions", "upgrades"]
 
     init?(spec r: NodeReader, metadata: Metadata, source: ResourceSource) {
         guard let m = r.mapping(fields: Self.fields) else { return nil }
         description = m.optional("description")?.string()
         owner = m.optional("owner")?.string()
+        upgrades = m.optional("upgrades").flatMap(UpgradeTracking.init(reading:))
         guard let versionsReader = m.required("versions"),
               let versions = versionsReader.list(ModelVersion.init(reading:)) else { return nil }
         if versionsReader.node.items?.isEmpty == true {

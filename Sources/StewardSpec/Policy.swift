@@ -14,8 +14,10 @@ public struct Policy: Sendable {
     public var budgets: [Budget]
     public var changeWindows: [ChangeWindow]
     public var allowedSigners: [String]
+    /// Where base models come from, for upgrade proposals and retirement warnings.
+    public var upgrades: UpgradeSources?
 
-    static let fields = ["models", "retention", "keepProductionVersions", "deprecation", "budgets", "changeWindows", "allowedSigners"]
+    static let fields = ["models", "retention", "keepProductionVersions", "deprecation", "budgets", "changeWindows", "allowedSigners", "upgrades"]
 
     init?(spec r: NodeReader, metadata: Metadata, source: ResourceSource) {
         guard let m = r.mapping(fields: Self.fields) else { return nil }
@@ -31,6 +33,7 @@ public struct Policy: Sendable {
         keepProductionVersions = m.optional("keepProductionVersions")?.int(in: 1...100) ?? 2
         deprecation = m.optional("deprecation").flatMap(Deprecation.init(reading:))
         budgets = m.optional("budgets")?.list(Budget.init(reading:)) ?? []
+        upgrades = m.optional("upgrades").flatMap(UpgradeSources.init(reading:))
         changeWindows = m.optional("changeWindows")?.list(ChangeWindow.init(reading:)) ?? []
         allowedSigners = m.optional("allowedSigners")?.strings() ?? []
         self.metadata = metadata

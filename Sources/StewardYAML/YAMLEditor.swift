@@ -77,19 +77,12 @@ public struct YAMLEditor: Sendable {
     public func removeEntry(at path: FieldPath, inDocument index: Int = 0) throws(YAMLEditError) -> TextEdit {
         let root = try document(index)
         if case .index = path.components.last {
-            guard let item = root.node(at: path) else { throw .noSuchField(path) }
-            var lineStart = item.range.start.offset
-            while lineStart > 0, source[lineStart - 1] != UInt8(ascii: "\n") { lineStart -= 1 }
-            let lead = source[lineStart..<item.range.start.offset]
-            guard lead.filter({ $0 != UInt8(ascii: " ") }) == [UInt8(ascii: "-")] else { throw .notOnItsOwnLine(path) }
-            // The item's range may run on to where the next token starts: its lines end at its last character's.
-            var end = item.range.end.offset
-            while end > item.range.start.offset, [UInt8(ascii: " "), UInt8(ascii: "\n")].contains(source[end - 1]) { end -= 1 }
-            while end < source.count, source[end - 1] != UInt8(ascii: "\n") { end += 1 }
+            let lines = try itemLines(at: path, inDocument: index)
+            var end = lines.upperBound
             var blank = end
             while blank < source.count, source[blank] == UInt8(ascii: " ") { blank += 1 }
             if blank < source.count, source[blank] == UInt8(ascii: "\n") { end = blank + 1 }
-            return TextEdit(bytes: lineStart..<end, replacement: "")
+            return TextEdit(bytes: lines.lowerBound..<end, replacement: "")
         }
         guard let pair = root.pair(at: path) else { throw .noSuchField(path) }
         let keyStart = pair.key.range.start.offset
@@ -104,6 +97,22 @@ public struct YAMLEditor: Sendable {
             if end < source.count { end += 1 }
         }
         return TextEdit(bytes: lineStart..<end, replacement: "")
+    }
+
+    /// The bytes of the lines that hold the block sequence item at `path`
+    /// (an index): from its line's start, `- ` included, to the end of its
+    /// last line.
+    public func itemLines(at path: FieldPath, inDocument index: Int = 0) throws(YAMLEditError) -> Range<Int> {
+        guard let item = try document(index).node(at: path) else { throw .noSuchField(path) }
+        var lineStart = item.range.start.offset
+        while lineStart > 0, source[lineStart - 1] != UInt8(ascii: "\n") { lineStart -= 1 }
+        let lead = source[lineStart..<item.range.start.offset]
+        guard lead.filter({ $0 != UInt8(ascii: " ") }) == [UInt8(ascii: "-")] else { throw .notOnItsOwnLine(path) }
+        // The item's range may run on to where the next token starts: its lines end at its last character's.
+        var end = item.range.end.offset
+        while end > item.range.start.offset, [UInt8(ascii: " "), UInt8(ascii: "\n")].contains(source[end - 1]) { end -= 1 }
+        while end < source.count, source[end - 1] != UInt8(ascii: "\n") { end += 1 }
+        return lineStart..<end
     }
 
     /// An edit that sets `key` to `value` in the block mapping at `path`:

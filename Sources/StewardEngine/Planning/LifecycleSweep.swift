@@ -50,6 +50,11 @@ public enum LifecycleSweep {
         /// `customer-support-agent 2.2.0 (deprecated)`.
         public var undated: [String] = []
 
+        public init(transitions: [LifecycleTransition] = [], undated: [String] = []) {
+            self.transitions = transitions
+            self.undated = undated
+        }
+
         /// The transitions due at `now`.
         public func due(at now: Moment) -> [LifecycleTransition] { transitions.filter { $0.due <= now } }
     }
