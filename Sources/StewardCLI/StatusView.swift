@@ -24,6 +24,7 @@ struct StatusView {
         }
         if let error = report.lastError { out.append("last error: \(error)") }
         if let problem = report.outcomeWriteProblem { out.append("outcomes refused (503), cannot be written: \(problem)") }
+        out += (report.retirements ?? []).map { "warning: \($0)" }
         for rollout in report.rollouts { out += [""] + lines(for: rollout) }
         let decisions = report.decisions.filter { !$0.action.hasPrefix("writeStatus") }.prefix(8)
         if !decisions.isEmpty {

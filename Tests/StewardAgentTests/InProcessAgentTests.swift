@@ -498,6 +498,26 @@ import Testing
         #expect(try status("2.4.0") == "candidate" || status("2.4.0").hasPrefix("production"))
     }
 
+    /// A catalog's retirement date within the notice is a warning in the
+    /// status report (what `steward status` prints) and on the status page.
+    @Test func aBaseModelRetiringSoonIsWarnedOfInTheStatus() async throws {
+        let agent = try Agent { work in
+            try rewrite(work + "/policies/default.yaml") { text in
+                text + "  upgrades:\n    sources:\n      - name: openai\n        catalog:\n"
+                    + "          - {name: gpt-4.1-mini, retires: \"2027-01-25\", successor: gpt-4.1}\n"
+            }
+        }
+        await agent.start()
+        let report = StatusReport(agent.reconciler.snapshot.value, journal: [])
+        #expect(report.retirements == [
+            "customer-support-agent 2.2.0: gpt-4.1-mini retires on 2027-01-25 (in 10 days), catalog openai; successor gpt-4.1",
+            "customer-support-agent 2.3.0: gpt-4.1-mini retires on 2027-01-25 (in 10 days), catalog openai; successor gpt-4.1",
+            "customer-support-agent 2.3.1: gpt-4.1-mini retires on 2027-01-25 (in 10 days), catalog openai; Rollout customer-support-agent runs it; successor gpt-4.1",
+        ], "\(report.retirements ?? [])")
+        let page = StatusPage(report: report, history: [], now: agent.clock.now, commitURL: nil).html
+        #expect(page.contains("base model retiring: customer-support-agent 2.3.1: gpt-4.1-mini retires on 2027-01-25"))
+    }
+
     @Test func budgetPeriodsStartAtTheUTCDayWeekAndMonth() {
         let wednesday = Date(timeIntervalSince1970: 1_799_193_600 + 15 * 3600 + 1800)  // 2027-01-06T15:30:00Z
         #expect(Reconciler.periodStart(.day, of: wednesday) == 1_799_193_600)

@@ -42,6 +42,7 @@ struct StatusPage {
                 + report.invalidDiagnostics.prefix(20).map { "<li>\(Self.escape($0))</li>" }.joined() + "</ul></div>")
         }
         if let error = report.lastError { parts.append("<p class=\"problem\">last error: \(Self.escape(error))</p>") }
+        for retirement in report.retirements ?? [] { parts.append("<p class=\"problem\">base model retiring: \(Self.escape(retirement))</p>") }
         return parts.joined()
     }
 

@@ -18,6 +18,8 @@ public struct StatusReport: Codable, Sendable {
     /// Why outcomes cannot be written now (a full or broken state disk);
     /// meanwhile `/v1/outcomes` answers 503 so that clients send again.
     public var outcomeWriteProblem: String?
+    /// Versions whose base model retires soon, or has retired (from the policies' catalogs).
+    public var retirements: [String]?
     public var rollouts: [RolloutReport]
     public var decisions: [Decision]
 
@@ -73,6 +75,7 @@ public struct StatusReport: Codable, Sendable {
         invalidDiagnostics = state.invalidDiagnostics
         lastError = state.lastError
         lastFetch = state.lastFetch
+        retirements = state.retirements.isEmpty ? nil : state.retirements
         rollouts = state.statuses.sorted { $0.key < $1.key }.map { RolloutReport(name: $0.key, status: $0.value) }
         decisions = journal.map { Decision(time: $0.created, rollout: $0.rollout, action: $0.action, state: $0.state, detail: $0.detail, revision: $0.revision, commit: $0.commit) }
     }

@@ -24,6 +24,8 @@ public final class AgentSnapshot: Sendable {
         public var lastError: String?
         public var lastFetch: Date?
         public var lastRound: Date?
+        /// Versions whose base model retires within the policy's notice, or has retired.
+        public var retirements: [String] = []
         /// A good desired state is loaded and routes are published.
         public var ready = false
     }
