@@ -55,6 +55,18 @@ struct UpgradesCommand: ParsableCommand {
     @Option(help: "Where to push: a URL, or the name of a remote of --repo.")
     var remote: String = "origin"
 
+    @Option(name: .customLong("git-token-file"), help: "For an https:// remote: a file holding the token to push with.")
+    var gitTokenFile: String?
+
+    @Option(name: .customLong("git-user"), help: "The user name sent with --git-token-file.")
+    var gitUser: String = "x-access-token"
+
+    @Option(name: .customLong("ssh-key"), help: "For an ssh:// remote: the private key file (host keys from --known-hosts).")
+    var sshKey: String?
+
+    @Option(name: .customLong("known-hosts"), help: "The known_hosts file an ssh:// remote's key must be in.")
+    var knownHosts: String?
+
     @Option(help: "The author of proposal commits, as \"Name <email>\".")
     var author: String = "Steward <steward@localhost>"
 
@@ -128,7 +140,7 @@ struct UpgradesCommand: ParsableCommand {
                              plan: PlanReport(base: branch, commit: base.short, changes: changes, lifecycle: .init(), now: now).markdown())
         guard push else { return }
         let url = repository.remoteURL(named: remote) ?? remote
-        let options = RemoteOptions(url: url)
+        let options = RemoteOptions(url: url, credentials: credentials(for: url))
         let previous = try repository.fetchIfPresent(options, branch: proposal.branch)?.tip
         if let previous, try files.allSatisfy({ try repository.file($0.key, at: previous) == $0.value }) {
             print("  \(proposal.branch) already holds it")
@@ -151,6 +163,16 @@ struct UpgradesCommand: ParsableCommand {
             try GitHubPullRequests(api: githubAPI, repository: githubRepository, tokenFile: githubTokenFile)
                 .ensure(head: proposal.branch, base: branch, title: "Upgrade \(proposal.model) to \(proposal.baseModel) (\(proposal.version))", body: body)
         }
+    }
+
+    /// What --git-token-file or --ssh-key say, for the remote's kind of URL.
+    private func credentials(for url: String) -> Credentials {
+        if let gitTokenFile, url.hasPrefix("https://") { return .token(user: gitUser, tokenFile: gitTokenFile) }
+        if let sshKey {
+            let user = url.split(separator: "@").first.map { String($0.split(separator: "/").last ?? "git") } ?? "git"
+            return .sshKey(user: user, privateKey: sshKey, publicKey: nil, passphraseFile: nil, knownHosts: knownHosts)
+        }
+        return .none
     }
 
     /// The pull request's body: what is proposed and why, what a person must still do, and the plan.
