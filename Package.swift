@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -77,6 +78,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // OTLP's trace messages (the part Steward reads), generated from Protos/ by scripts/generate_otlp.sh and committed.
+        .target(
+            name: "StewardOTLP",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Protos"]
+        ),
         .target(
             name: "StewardStore",
             dependencies: ["StewardEngine", "StewardSpec", .product(name: "GRDB", package: "GRDB.swift")]
@@ -93,7 +100,8 @@ let package = Package(
         .target(
             name: "StewardAgent",
             dependencies: [
-                "StewardMetrics", "StewardStore", "StewardEngine", "StewardSpec", "StewardGit", "StewardRouting", "StewardYAML",
+                "StewardMetrics", "StewardStore", "StewardEngine", "StewardSpec", "StewardGit", "StewardRouting", "StewardYAML", "StewardOTLP",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -132,6 +140,7 @@ let package = Package(
         .testTarget(
             name: "StewardCLITests",
             dependencies: ["StewardCLI", "StewardAgent", "StewardMetrics", "StewardEngine", "StewardSimulation", "StewardSpec", "StewardGit", "StewardYAML", "StewardTesting",
+                           "StewardOTLP", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                            "steward", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird")]
         ),

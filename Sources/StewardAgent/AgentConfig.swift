@@ -16,6 +16,8 @@ public struct AgentConfig: Sendable {
     /// (starts, promotions, reverts, controls), and CI runs on those alone.
     /// Nil (the default): the status files sit beside the desired state.
     public var statusBranch: String?
+    /// The span or resource attributes `/v1/traces` reads a model call's Steward model and version from.
+    public var spanAttributes = SpanAttributes()
     /// Folders of the desired state inside the repository; the whole tree by default.
     public var paths = ["."]
     public var pollInterval: StewardDuration = StewardDuration(seconds: 30)
@@ -69,7 +71,7 @@ public struct AgentConfig: Sendable {
         "STEWARD_IDENTITY_NAME", "STEWARD_IDENTITY_EMAIL", "STEWARD_LISTEN", "STEWARD_API_TOKEN_FILE", "STEWARD_READ_TOKEN_FILE", "STEWARD_STATE_DIRECTORY", "STEWARD_ROUTING_FILE",
         "STEWARD_PROMETHEUS_ADDRESS", "STEWARD_PROMETHEUS_BEARER_TOKEN_FILE", "STEWARD_WEBHOOKS_SECRET_FILE",
         "STEWARD_NOTIFICATION_URLS", "STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE", "STEWARD_SIGNATURES_OPENPGP_KEYRING",
-        "STEWARD_SIGNATURES_SIGNING_KEY", "STEWARD_STATUS_BRANCH",
+        "STEWARD_SIGNATURES_SIGNING_KEY", "STEWARD_STATUS_BRANCH", "STEWARD_OTLP_MODEL_ATTRIBUTE", "STEWARD_OTLP_VERSION_ATTRIBUTE",
     ]
 
     /// Reads the config file, then the environment; every problem is in `bag`.
@@ -93,7 +95,7 @@ public struct AgentConfig: Sendable {
     }
 
     static let fields = ["repository", "identity", "listen", "apiTokenFile", "readTokenFile", "stateDirectory", "routing", "prometheus", "webhooks", "notifications",
-                         "signatures", "status"]
+                         "signatures", "status", "otlp"]
 
     static let branchExpected = "a branch name such as steward-status (no spaces, no '..', none of ~^:?*[\\, not starting with '-' or '/')"
 
@@ -156,6 +158,10 @@ public struct AgentConfig: Sendable {
             if let timeout = prometheus.optional("timeout"), let duration = timeout.duration() {
                 duration.seconds > 0 ? (config.prometheus.timeout = duration.seconds) : timeout.error("out-of-range", "timeout must be more than 0s")
             }
+        }
+        if let otlp = m.optional("otlp")?.mapping(fields: ["modelAttribute", "versionAttribute"]) {
+            if let name = otlp.optional("modelAttribute")?.string(), !name.isEmpty { config.spanAttributes.model = name }
+            if let name = otlp.optional("versionAttribute")?.string(), !name.isEmpty { config.spanAttributes.version = name }
         }
         if let status = m.optional("status")?.mapping(fields: ["branch"]), let branch = status.required("branch"), let name = branch.string() {
             isBranchName(name) ? (config.statusBranch = name) : branch.error("invalid-branch", "branch must be " + branchExpected + ", found '\(name)'")
@@ -227,6 +233,8 @@ public struct AgentConfig: Sendable {
         if let signers = environment["STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE"] { allowedSignersFile = signers }
         if let keyring = environment["STEWARD_SIGNATURES_OPENPGP_KEYRING"] { openPGPKeyring = keyring }
         if let key = environment["STEWARD_SIGNATURES_SIGNING_KEY"] { signingKey = key }
+        if let name = environment["STEWARD_OTLP_MODEL_ATTRIBUTE"], !name.isEmpty { spanAttributes.model = name }
+        if let name = environment["STEWARD_OTLP_VERSION_ATTRIBUTE"], !name.isEmpty { spanAttributes.version = name }
         if let name = environment["STEWARD_STATUS_BRANCH"] {
             name.isEmpty ? (statusBranch = nil) : Self.isBranchName(name) ? (statusBranch = name) : problem("STEWARD_STATUS_BRANCH", "must be " + Self.branchExpected)
         }

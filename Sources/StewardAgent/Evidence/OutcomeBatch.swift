@@ -52,7 +52,7 @@ public struct OutcomeBatch: Decodable {
     struct Problem: Error { var reason: String }
 
     /// Why the registry does not know the outcome's model or version, if it does not.
-    private static func unknown(_ outcome: Outcome, _ known: [String: Set<String>]?) -> String? {
+    static func unknown(_ outcome: Outcome, _ known: [String: Set<String>]?) -> String? {
         guard let known else { return nil }
         guard let versions = known[outcome.model] else { return "model: '\(outcome.model.prefix(80))' is not a Model in the registry" }
         return versions.contains(outcome.version) ? nil

@@ -27,6 +27,7 @@ struct AgentRoutes {
         router.addRoutes(reads)
         let writes = RouteCollection(context: BasicRequestContext.self).add(middleware: BearerMiddleware.writes(token))
         OutcomeRoutes(reconciler: reconciler, ingest: ingest, evidenceArrived: evidenceArrived).add(to: writes)
+        TraceRoutes(reconciler: reconciler, ingest: ingest, attributes: reconciler.config.spanAttributes, evidenceArrived: evidenceArrived).add(to: writes)
         ControlRoutes(reconciler: reconciler, trigger: trigger).add(to: writes)
         router.addRoutes(writes)
         return router

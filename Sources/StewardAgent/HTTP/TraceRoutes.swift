@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import NIOFoundationEssentialsCompat
+import StewardOTLP
+import SwiftProtobuf
+
+/// `POST /v1/traces`: OTLP/HTTP trace exports, protobuf
+/// (`application/x-protobuf`) or JSON (`application/json`), whose GenAI
+/// spans become outcomes (see ``SpanOutcomes``) — the same checks, bounds
+/// and buffer as `/v1/outcomes`, behind the same token. Answered as OTLP
+/// answers, in the request's encoding: refused spans are a partial success.
+struct TraceRoutes {
+    let reconciler: Reconciler
+    let ingest: IngestBuffer
+    let attributes: SpanAttributes
+    let evidenceArrived: @Sendable () -> Void
+
+    func add(to routes: some RouterMethods<BasicRequestContext>) {
+        routes.post("v1/traces") { request, _ -> Response in
+            let body: ByteBuffer
+            switch await ConnectionLimits.body(of: request, upTo: OutcomeRoutes.maxBody) {
+            case .complete(let bytes): body = bytes
+            case .tooLarge: return .text(.contentTooLarge, "the body is larger than \(OutcomeRoutes.maxBody) bytes; export smaller batches\n")
+            case .tooSlow: return .tooSlow
+            }
+            let json = request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true
+            let export: OTLPExportRequest
+            do {
+                var options = JSONDecodingOptions()
+                options.ignoreUnknownFields = true
+                export = json ? try OTLPExportRequest(jsonUTF8Data: Data(buffer: body), options: options)
+                    : try OTLPExportRequest(serializedBytes: Array(buffer: body))
+            } catch {
+                return .text(.badRequest, "not an OTLP trace export (\(json ? "JSON" : "protobuf")): \(error)\n")
+            }
+            if let problem = ingest.writeProblem {
+                reconciler.metrics.ingestRefused()
+                return .text(.serviceUnavailable, "the agent cannot write outcomes (\(problem)); export this batch again later\n")
+            }
+            let spans = SpanOutcomes(export, attributes: attributes, now: Date().timeIntervalSince1970, known: reconciler.snapshot.value.versions)
+            guard ingest.add(spans.accepted) else {
+                reconciler.metrics.ingestRefused()
+                return .text(.serviceUnavailable, "the agent holds \(IngestBuffer.maximumBuckets) buckets of outcomes it cannot write yet; "
+                             + "nothing of this batch was kept: export it again later\n")
+            }
+            if !spans.accepted.isEmpty { evidenceArrived() }
+            reconciler.metrics.ingested(accepted: spans.accepted.count, rejected: spans.rejected.count)
+            var answer = OTLPExportResponse()
+            if !spans.rejected.isEmpty {
+                answer.partialSuccess.rejectedSpans = Int64(spans.rejected.count)
+                answer.partialSuccess.errorMessage = spans.rejected.prefix(10).map { "span \($0.index): \($0.reason)" }.joined(separator: "; ")
+            }
+            let bytes: [UInt8] = json ? Array((try? answer.jsonUTF8Data()) ?? Data("{}".utf8)) : ((try? answer.serializedBytes()) ?? [])
+            return Response(status: .ok, headers: [.contentType: json ? "application/json" : "application/x-protobuf"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+}
