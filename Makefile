@@ -3,7 +3,7 @@
 # the exact command to run when they cannot.
 
 SWIFT ?= swift
-DEBIAN_PACKAGES := git openssh-client gnupg gpgv pkg-config libyaml-dev libgit2-dev libsqlite3-dev chromium prometheus
+DEBIAN_PACKAGES := git openssh-client gnupg gpgv pkg-config libyaml-dev libgit2-dev libsqlite3-dev chromium prometheus python3-venv
 PYTHON_PACKAGES := jsonschema pyyaml
 
 .PHONY: deps test crash-test fuzz demo bench build release clean

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import StewardOTLP
+import StewardTesting
 import SwiftProtobuf
 import Testing
 
@@ -109,6 +110,28 @@ import Testing
         }
         #expect(reverted, "\((try? String(contentsOfFile: world.dir + "/agent.log", encoding: .utf8)) ?? "")")
         #expect(try world.remoteGit(["log", "-1", "--format=%(trailers)", "--grep=Revert"]).contains("Steward-Reason: error-rate 0."))
+        #expect(world.stop() == 0)
+    }
+
+    /// Spans made by the OpenTelemetry Python SDK (installed from PyPI,
+    /// hashes checked, into a throwaway virtual environment): its OTLP/HTTP
+    /// exporter's protobuf, and its encoder's request as JSON. Every model
+    /// call that names its version is counted; those that do not are refused.
+    @Test func spansFromTheOpenTelemetrySDKAreCountedInBothEncodings() async throws {
+        let world = try AgentEndToEndTests.World()
+        let venv = world.dir + "/venv"
+        let setup = try Subprocess.run(["sh", "-c", "python3 -m venv \(venv) && \(venv)/bin/pip install -q --require-hashes -r "
+                                        + "\(CommandLineTests.root)/examples/otel/requirements.txt"], in: world.dir, mergingErrors: true)
+        try #require(setup.status == 0, "\(setup.output)")
+        let port = try world.start()
+        for encoding in ["protobuf", "json"] {
+            let sent = try Subprocess.run([venv + "/bin/python", CommandLineTests.root + "/examples/otel/genai_spans.py", "--agent", "http://127.0.0.1:\(port)",
+                                           "--token-file", world.dir + "/token", "--model", "customer-support-agent", "--version", "2.4.0",
+                                           "--count", "60", "--errors", "0.1", "--unversioned", "2", "--encoding", encoding], in: world.dir, mergingErrors: true)
+            #expect(sent.status == 0 && sent.output.contains("sent 62 spans (2 without a version), \(encoding)"), "\(sent.output)")
+        }
+        #expect(try await Self.metric("steward_outcomes_ingested_total", port: port) == 120)
+        #expect(try await Self.metric("steward_outcomes_rejected_total", port: port) == 4)
         #expect(world.stop() == 0)
     }
 
