@@ -6,7 +6,7 @@ SWIFT ?= swift
 DEBIAN_PACKAGES := git openssh-client gnupg gpgv pkg-config libyaml-dev libgit2-dev libsqlite3-dev chromium prometheus python3-venv
 PYTHON_PACKAGES := jsonschema pyyaml
 
-.PHONY: deps test crash-test fuzz demo bench build release clean
+.PHONY: deps test crash-test fuzz demo bench build release clean deb deb-test
 
 deps:
 	@missing=""; \
@@ -28,6 +28,18 @@ build: deps
 
 release: deps
 	$(SWIFT) build -c release
+
+# A Debian package, dist/steward_VERSION_ARCH.deb, from a release build with
+# the Swift runtime linked in: `apt install ./dist/steward_*.deb` on a host
+# with nothing else (scripts/make_deb.sh says what is in it).
+deb: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product steward
+	scripts/make_deb.sh .build/release/steward dist
+
+# Builds the package, installs it on this machine (as root), checks it and
+# purges it again (scripts/test_deb.sh).
+deb-test: deb
+	scripts/test_deb.sh dist/steward_$$(.build/release/steward --version)_$$(dpkg --print-architecture).deb
 
 # One test at a time: the suite starts real agents and git writers and
 # measures time. Run in parallel on 2 cores it gains nothing (the
