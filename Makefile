@@ -10,7 +10,7 @@ PYTHON_PACKAGES := jsonschema pyyaml
 
 deps:
 	@missing=""; \
-	for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(DEBIAN_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages:$$missing"; \
@@ -32,7 +32,8 @@ release: deps
 # A Debian package, dist/steward_VERSION_ARCH.deb, from a release build with
 # the Swift runtime linked in: `apt install ./dist/steward_*.deb` on a host
 # with nothing else (scripts/make_deb.sh says what is in it).
-deb: deps
+deb:
+	@$(MAKE) --no-print-directory deps EXTRA_PACKAGES="libcurl4-openssl-dev binutils"
 	$(SWIFT) build -c release --static-swift-stdlib --product steward
 	scripts/make_deb.sh .build/release/steward dist
 

@@ -18,7 +18,9 @@ for unit in steward.service steward-upgrades.service steward-upgrades.timer; do
 done
 [ -s /etc/steward/api-token ] || fail "no API token was made"
 [ "$(stat -c %a /etc/steward/api-token)" = 600 ] || fail "the API token is readable by others"
-/usr/bin/steward validate /usr/share/doc/steward/manifests >/dev/null 2>&1; [ $? -le 1 ] || fail "steward validate could not read the manifests"
+# The reference manifests validate, but for agent.yaml, which is not a kind: 1 (errors found), not 2 (unreadable).
+status=0; /usr/bin/steward validate /usr/share/doc/steward/manifests >/dev/null 2>&1 || status=$?
+[ "$status" -le 1 ] || fail "steward validate could not read the manifests"
 zcat /usr/share/man/man1/steward.1.gz | grep -q '^\.SS upgrades' || fail "the man page has no upgrades command"
 grep -q steward /usr/share/bash-completion/completions/steward || fail "no bash completion"
 ldd /usr/bin/steward | grep -q 'libswiftCore' && fail "the binary needs the Swift runtime; build it with --static-swift-stdlib"
