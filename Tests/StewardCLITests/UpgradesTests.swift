@@ -80,17 +80,22 @@ import Testing
             try rewrite(work + "/rollouts/customer-support-agent.yaml") { $0.replacingOccurrences(of: "  canary: 2.4.0\n", with: "") }
             try "list-token\n".write(toFile: work + "/../list-token", atomically: true, encoding: .utf8)
             try rewrite(work + "/policies/default.yaml") { text in
-                text + "  upgrades:\n    sources:\n      - {name: lab, modelList: {url: \"\(list)\", tokenFile: \"\(work)/../list-token\"}}\n"
+                Self.withoutUpgrades(text) + "  upgrades:\n    sources:\n      - {name: lab, modelList: {url: \"\(list)\", tokenFile: \"\(work)/../list-token\"}}\n"
             }
             try rewrite(work + "/models/customer-support-agent.yaml") { text in
-                text.replacingOccurrences(of: "  owner: support-ml@example.com\n",
-                                          with: "  owner: support-ml@example.com\n  upgrades: {track: \"gpt-4.1-mini*\", pick: newest, ignore: [\"*nano*\"]}\n")
+                text.replacingOccurrences(of: "  upgrades: {track: \"gpt-4.1*\", pick: newest}",
+                                          with: "  upgrades: {track: \"gpt-4.1-mini*\", pick: newest, ignore: [\"*nano*\"]}")
             }
             try rewrite(work + "/prompts/support-system.yaml") { text in
                 text.replacingOccurrences(of: "compatibleModels: [gpt-4.1-mini, gpt-4.1]",
                                           with: "compatibleModels: [gpt-4.1-mini, gpt-4.1, gpt-4.1-mini-2026-11, gpt-4.1-mini-2027-01]")
             }
         }
+    }
+
+    /// The quickstart's policy without its own `upgrades` (its last entry), for a test to write its own.
+    static func withoutUpgrades(_ policy: String) -> String {
+        policy.components(separatedBy: "  # Where base models come from").first ?? policy
     }
 
     @Test func aNewModelMakesOneBranchAndOnePullRequestThatFollowTheList() async throws {
@@ -181,7 +186,7 @@ import Testing
         func day(_ offset: Double) -> String { String(ISO8601DateFormatter().string(from: Date().addingTimeInterval(offset * 86_400)).prefix(10)) }
         let dir = try cli.planRepository { dir in
             try rewrite(dir + "/policies/default.yaml") { text in
-                text + """
+                Self.withoutUpgrades(text) + """
                   upgrades:
                     retirementNotice: 30d
                     sources:

@@ -36,18 +36,7 @@ import Testing
             - {version: 2.1.0, baseModel: b, status: development, created: "2026-11-20"}
             - {version: 2.2.0, baseModel: b, status: development, created: "2026-12-01"}
             - {version: 2.3.0, baseModel: b, status: development, created: "2026-12-05"}
-        ---
-        apiVersion: steward/v1
-        kind: Rollout
-        metadata: {name: r}
-        spec:
-          model: m
-          stable: 1.4.0
-          canary: 1.6.0
-          strategy:
-            canary:
-              steps: [{setWeight: 50}]
-        """
+        """ + rolloutDocument(canary: "1.6.0", stable: "1.4.0", strategy: "    canary:\n      steps: [{setWeight: 50}]")
 
     static func state() throws -> DesiredState {
         let loaded = DesiredStateLoader().load([SourceFile(path: "registry.yaml", bytes: Array(registry.utf8))])

@@ -5,7 +5,7 @@ import Testing
 
 /// Which base model a model's `upgrades` picks, from catalogs alone.
 @Suite struct UpgradePlannerTests {
-    static func state(pick: String, catalog: String, canary: String = "") throws -> DesiredState {
+    static func state(pick: String, catalog: String, canary: String? = nil) throws -> DesiredState {
         let text = """
             apiVersion: steward/v1
             kind: Policy
@@ -26,17 +26,7 @@ import Testing
                 - {version: 1.0.0, baseModel: llm-2, status: deprecated}
                 - {version: 1.1.0, baseModel: llm-3, status: production}
                 - {version: 1.2.0, baseModel: llm-3, status: candidate}
-            ---
-            apiVersion: steward/v1
-            kind: Rollout
-            metadata: {name: r}
-            spec:
-              model: m
-              stable: 1.1.0\(canary)
-              strategy:
-                canary:
-                  steps: [{setWeight: 50}]
-            """
+            """ + rolloutDocument(canary: canary, stable: "1.1.0", strategy: "    canary:\n      steps: [{setWeight: 50}]")
         let loaded = DesiredStateLoader().load([SourceFile(path: "r.yaml", bytes: Array(text.utf8))])
         #expect(loaded.diagnostics.filter { $0.severity == .error }.map(\.description) == [])
         return loaded.state
@@ -81,7 +71,7 @@ import Testing
             "m 1.1.0: llm-3 retires on 2026-12-20 (in 13 days), catalog vendor; Rollout r runs it; successor llm-3-turbo",
             "m 1.2.0: llm-3 retires on 2026-12-20 (in 13 days), catalog vendor; successor llm-3-turbo",
         ], "\(warnings)")
-        let running = try Self.state(pick: "newest", catalog: catalog, canary: "\n  canary: 1.2.0")
+        let running = try Self.state(pick: "newest", catalog: catalog, canary: "1.2.0")
         let quiet = UpgradePlanner.check(running, listings: [:], now: Self.now)
         #expect(quiet.proposals.isEmpty && quiet.quiet == ["m: Rollout r is running canary 1.2.0; no proposal until it finishes"], "\(quiet)")
     }

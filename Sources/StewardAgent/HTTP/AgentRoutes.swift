@@ -26,8 +26,9 @@ struct AgentRoutes {
         StatusRoutes(reconciler: reconciler, page: page, ingest: ingest).add(to: reads)
         router.addRoutes(reads)
         let writes = RouteCollection(context: BasicRequestContext.self).add(middleware: BearerMiddleware.writes(token))
-        OutcomeRoutes(reconciler: reconciler, ingest: ingest, evidenceArrived: evidenceArrived).add(to: writes)
-        TraceRoutes(reconciler: reconciler, ingest: ingest, attributes: reconciler.config.spanAttributes, evidenceArrived: evidenceArrived).add(to: writes)
+        let outcomes = OutcomeRoutes(reconciler: reconciler, ingest: ingest, evidenceArrived: evidenceArrived)
+        outcomes.add(to: writes)
+        TraceRoutes(outcomes: outcomes, attributes: reconciler.config.spanAttributes).add(to: writes)
         ControlRoutes(reconciler: reconciler, trigger: trigger).add(to: writes)
         router.addRoutes(writes)
         return router

@@ -10,18 +10,15 @@ import SwiftProtobuf
 /// and buffer as `/v1/outcomes`, behind the same token. Answered as OTLP
 /// answers, in the request's encoding: refused spans are a partial success.
 struct TraceRoutes {
-    let reconciler: Reconciler
-    let ingest: IngestBuffer
+    let outcomes: OutcomeRoutes
     let attributes: SpanAttributes
-    let evidenceArrived: @Sendable () -> Void
 
     func add(to routes: some RouterMethods<BasicRequestContext>) {
         routes.post("v1/traces") { request, _ -> Response in
             let body: ByteBuffer
-            switch await ConnectionLimits.body(of: request, upTo: OutcomeRoutes.maxBody) {
-            case .complete(let bytes): body = bytes
-            case .tooLarge: return .text(.contentTooLarge, "the body is larger than \(OutcomeRoutes.maxBody) bytes; export smaller batches\n")
-            case .tooSlow: return .tooSlow
+            switch await OutcomeRoutes.body(of: request, batch: "export smaller batches") {
+            case .success(let bytes): body = bytes
+            case .failure(let refusal): return refusal.response
             }
             let json = request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true
             let export: OTLPExportRequest
@@ -33,18 +30,10 @@ struct TraceRoutes {
             } catch {
                 return .text(.badRequest, "not an OTLP trace export (\(json ? "JSON" : "protobuf")): \(error)\n")
             }
-            if let problem = ingest.writeProblem {
-                reconciler.metrics.ingestRefused()
-                return .text(.serviceUnavailable, "the agent cannot write outcomes (\(problem)); export this batch again later\n")
-            }
-            let spans = SpanOutcomes(export, attributes: attributes, now: Date().timeIntervalSince1970, known: reconciler.snapshot.value.versions)
-            guard ingest.add(spans.accepted) else {
-                reconciler.metrics.ingestRefused()
-                return .text(.serviceUnavailable, "the agent holds \(IngestBuffer.maximumBuckets) buckets of outcomes it cannot write yet; "
-                             + "nothing of this batch was kept: export it again later\n")
-            }
-            if !spans.accepted.isEmpty { evidenceArrived() }
-            reconciler.metrics.ingested(accepted: spans.accepted.count, rejected: spans.rejected.count)
+            if let refusal = outcomes.refuseUnwritable(again: "export this batch again later") { return refusal }
+            let spans = SpanOutcomes(export, attributes: attributes, now: Date().timeIntervalSince1970,
+                                     known: outcomes.reconciler.snapshot.value.versions)
+            if let refusal = outcomes.keep(spans.accepted, rejected: spans.rejected.count, again: "export it again later") { return refusal }
             var answer = OTLPExportResponse()
             if !spans.rejected.isEmpty {
                 answer.partialSuccess.rejectedSpans = Int64(spans.rejected.count)
