@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "StewardGitTests", dependencies: ["StewardGit", "StewardYAML"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StewardMetricsTests", dependencies: ["StewardMetrics", "StewardEngine", "StewardSpec"]),
-        .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent", "StewardStore", "StewardEngine", "StewardSimulation", "StewardSpec", "StewardYAML", "StewardGit",
+        .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent", "StewardStore", "StewardEngine", "StewardSimulation", "StewardSpec", "StewardYAML", "StewardGit", "StewardOTLP", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                                                             "StewardRouting", "StewardTesting", .product(name: "Hummingbird", package: "hummingbird"),
                                                             .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(

@@ -18,6 +18,8 @@ public struct AgentConfig: Sendable {
     public var statusBranch: String?
     /// The span or resource attributes `/v1/traces` reads a model call's Steward model and version from.
     public var spanAttributes = SpanAttributes()
+    /// Where the agent exports its own traces (OTLP/HTTP), if anywhere.
+    public var tracingEndpoint: String?
     /// Folders of the desired state inside the repository; the whole tree by default.
     public var paths = ["."]
     public var pollInterval: StewardDuration = StewardDuration(seconds: 30)
@@ -72,6 +74,7 @@ public struct AgentConfig: Sendable {
         "STEWARD_PROMETHEUS_ADDRESS", "STEWARD_PROMETHEUS_BEARER_TOKEN_FILE", "STEWARD_WEBHOOKS_SECRET_FILE",
         "STEWARD_NOTIFICATION_URLS", "STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE", "STEWARD_SIGNATURES_OPENPGP_KEYRING",
         "STEWARD_SIGNATURES_SIGNING_KEY", "STEWARD_STATUS_BRANCH", "STEWARD_OTLP_MODEL_ATTRIBUTE", "STEWARD_OTLP_VERSION_ATTRIBUTE",
+        "STEWARD_TRACING_ENDPOINT",
     ]
 
     /// Reads the config file, then the environment; every problem is in `bag`.
@@ -95,7 +98,7 @@ public struct AgentConfig: Sendable {
     }
 
     static let fields = ["repository", "identity", "listen", "apiTokenFile", "readTokenFile", "stateDirectory", "routing", "prometheus", "webhooks", "notifications",
-                         "signatures", "status", "otlp"]
+                         "signatures", "status", "otlp", "tracing"]
 
     static let branchExpected = "a branch name such as steward-status (no spaces, no '..', none of ~^:?*[\\, not starting with '-' or '/')"
 
@@ -158,6 +161,10 @@ public struct AgentConfig: Sendable {
             if let timeout = prometheus.optional("timeout"), let duration = timeout.duration() {
                 duration.seconds > 0 ? (config.prometheus.timeout = duration.seconds) : timeout.error("out-of-range", "timeout must be more than 0s")
             }
+        }
+        if let tracing = m.optional("tracing")?.mapping(fields: ["endpoint"]), let endpoint = tracing.required("endpoint"), let text = endpoint.string() {
+            isHTTPURL(text) ? (config.tracingEndpoint = text)
+                : endpoint.error("invalid-url", "endpoint must be an OTLP/HTTP collector's http(s) URL, e.g. http://127.0.0.1:4318")
         }
         if let otlp = m.optional("otlp")?.mapping(fields: ["modelAttribute", "versionAttribute"]) {
             if let name = otlp.optional("modelAttribute")?.string(), !name.isEmpty { config.spanAttributes.model = name }
@@ -233,6 +240,10 @@ public struct AgentConfig: Sendable {
         if let signers = environment["STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE"] { allowedSignersFile = signers }
         if let keyring = environment["STEWARD_SIGNATURES_OPENPGP_KEYRING"] { openPGPKeyring = keyring }
         if let key = environment["STEWARD_SIGNATURES_SIGNING_KEY"] { signingKey = key }
+        if let endpoint = environment["STEWARD_TRACING_ENDPOINT"] {
+            endpoint.isEmpty ? (tracingEndpoint = nil) : Self.isHTTPURL(endpoint) ? (tracingEndpoint = endpoint)
+                : problem("STEWARD_TRACING_ENDPOINT", "must be an http(s) URL")
+        }
         if let name = environment["STEWARD_OTLP_MODEL_ATTRIBUTE"], !name.isEmpty { spanAttributes.model = name }
         if let name = environment["STEWARD_OTLP_VERSION_ATTRIBUTE"], !name.isEmpty { spanAttributes.version = name }
         if let name = environment["STEWARD_STATUS_BRANCH"] {

@@ -1,13 +1,16 @@
 import Foundation
+import Hummingbird
 import Logging
 @testable import StewardAgent
 import StewardEngine
 import StewardGit
+import StewardOTLP
 import StewardRouting
 import StewardSimulation
 import StewardSpec
 import StewardStore
 import StewardTesting
+import SwiftProtobuf
 import Synchronization
 import Testing
 
@@ -516,6 +519,41 @@ import Testing
         ], "\(report.retirements ?? [])")
         let page = StatusPage(report: report, history: [], now: agent.clock.now, commitURL: nil).html
         #expect(page.contains("base model retiring: customer-support-agent 2.3.1: gpt-4.1-mini retires on 2027-01-25"))
+    }
+
+    /// With `tracing.endpoint`, each round is a trace exported over
+    /// OTLP/HTTP: the round its root, and its fetch, evidence (a span per
+    /// provider), plan and commits its children.
+    @Test func eachRoundIsATraceExportedOverOTLP() async throws {
+        let received = Mutex<[OTLPSpan]>([])
+        let collector = try await FakeServer.start { router in
+            router.post("v1/traces") { request, _ -> Response in
+                let body = try await request.body.collect(upTo: 8 << 20)
+                let export = try OTLPExportRequest(serializedBytes: Array(buffer: body))
+                received.withLock { $0 += export.resourceSpans.flatMap(\.scopeSpans).flatMap(\.spans) }
+                return Response(status: .ok)
+            }
+        }
+        defer { collector.stop() }
+        let agent = try Agent()
+        try agent.restart { $0.tracingEndpoint = collector.address }
+        await agent.start()
+        var random = SeededRandom(seed: 3)
+        for _ in 0..<3 { await agent.tenSeconds(canaryErrors: 0.01, random: &random) }
+        // Exports leave after each round, in a task of their own.
+        for _ in 0..<100 where received.withLock({ $0.filter { $0.name == "reconcile round" }.count }) < 4 { try await Task.sleep(for: .milliseconds(50)) }
+        let spans = received.withLock { $0 }
+        let roots = spans.filter { $0.name == "reconcile round" && $0.parentSpanID.isEmpty }
+        #expect(roots.count >= 4, "\(spans.map(\.name))")
+        let first = try #require(roots.first { root in spans.contains { $0.traceID == root.traceID && $0.name == "action writeStatus" } })
+        let children = spans.filter { $0.traceID == first.traceID && $0.parentSpanID == first.spanID }.map(\.name)
+        #expect(Set(["fetch", "gather evidence", "plan", "commit"]).isSubset(of: children), "\(children)")
+        // Once a canary runs, the evidence asks its providers, each in a span of its own.
+        let asked = spans.filter { $0.name == "gather evidence" }.filter { evidence in
+            spans.contains { $0.traceID == evidence.traceID && $0.parentSpanID == evidence.spanID && $0.name == "provider ingest" }
+        }
+        #expect(!asked.isEmpty, "\(spans.map(\.name))")
+        #expect(spans.allSatisfy { $0.endTimeUnixNano >= $0.startTimeUnixNano && $0.startTimeUnixNano > 0 })
     }
 
     @Test func budgetPeriodsStartAtTheUTCDayWeekAndMonth() {

@@ -101,7 +101,9 @@ extension Reconciler {
                 transition.status.gateSaid.sorted { $0.key < $1.key }.filter { committed[transition.rollout]?.gateSaid[$0.key] == nil }
                     .map { "\(transition.rollout) \($0.key): \($0.value)" }
             }
-            let commit = try await commitStatuses(transitions.map { ($0.rollout, $0.status) }, gates: gates, desired: desired)?.description
+            let commit = try await tracer.span("action writeStatus", ["rollouts": "\(transitions.count)"]) {
+                try await commitStatuses(transitions.map { ($0.rollout, $0.status) }, gates: gates, desired: desired)?.description
+            }
             for transition in transitions {
                 committed[transition.rollout] = transition.status
                 try await journal.finish(transition.entry, status: transition.status, commit: commit, why: nil)
@@ -122,7 +124,9 @@ extension Reconciler {
         let id = try await journal.begin(rollout: rollout, kind: action.kind, action: said, revision: revision, at: clock())
         let before = statuses[rollout]
         do {
-            let commit = try await run(action, desired: desired, at: now)?.description
+            let commit = try await tracer.span("action \(action.kind.rawValue)", ["rollout": rollout]) {
+                try await run(action, desired: desired, at: now)?.description
+            }
             if let event = Self.event(for: action, before: before, revision: revision) { notifier.post(event) }
             let status = statuses[rollout]
             try await journal.finish(id, status: status, commit: commit, why: action.reason)

@@ -73,6 +73,8 @@ public final class Reconciler: @unchecked Sendable {
     var lastSpend: (at: Date, spent: [String: [Budget.Period: Double]])?
     /// When outcomes older than the retention were last dropped.
     var lastPrune = Date.distantPast
+    /// The agent's own traces (off unless `tracing.endpoint` is set).
+    let tracer: RoundTracer
     /// The desired revision and day the lifecycle sweep last ran on: once a day per revision is enough.
     var lastLifecycleSweep: (revision: ObjectID, day: String)?
     /// How long a round's git work may wait behind other git work.
@@ -93,6 +95,7 @@ public final class Reconciler: @unchecked Sendable {
         routes = parts.routes
         self.logger = logger
         self.clock = clock
+        tracer = RoundTracer(endpoint: config.tracingEndpoint, logger: logger)
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
         let clone = config.stateDirectory + "/repository.git"
         repository = FileManager.default.fileExists(atPath: clone) ? try Repository.open(clone) : try Repository.create(clone, bare: true)
@@ -118,6 +121,11 @@ public final class Reconciler: @unchecked Sendable {
     ///   - fetchPatience: how long to wait for the fetch before going on
     ///     with the last good state.
     public func round(fetching: Bool = true, fetchPatience: Duration = .seconds(1)) async {
+        await tracer.span("reconcile round", ["fetching": "\(fetching)"]) { await reconcile(fetching: fetching, fetchPatience: fetchPatience) }
+        tracer.export()
+    }
+
+    private func reconcile(fetching: Bool, fetchPatience: Duration) async {
         let now = clock()
         let started = ContinuousClock.now
         defer { metrics.roundTook(ContinuousClock.now - started) }
@@ -125,7 +133,7 @@ public final class Reconciler: @unchecked Sendable {
         // A remote that is away, or never answers, is reported but stops nothing below.
         if fetching || pendingFetch != nil {
             do {
-                readATip = try await refreshDesired(patience: fetchPatience)
+                readATip = try await tracer.span("fetch") { try await refreshDesired(patience: fetchPatience) }
                 // A fetch still under way is no sign that git is back.
                 if pendingFetch == nil { fetchProblem = nil }
             } catch {
@@ -151,9 +159,11 @@ public final class Reconciler: @unchecked Sendable {
                 return
             }
             let moment = Moment(secondsSinceEpoch: now.timeIntervalSince1970)
-            let evidence = try await gatherEvidence(desired.state, at: moment)
-            let actions = Planner.plan(desired: withLocalStops(desired.state), observed: statuses, evidence: evidence, now: moment,
-                                       utcOffsets: Self.utcOffsets(desired.state, at: now))
+            let evidence = try await tracer.span("gather evidence") { try await gatherEvidence(desired.state, at: moment) }
+            let actions = await tracer.span("plan", ["rollouts": "\(desired.state.rollouts.count)"]) {
+                Planner.plan(desired: withLocalStops(desired.state), observed: statuses, evidence: evidence, now: moment,
+                             utcOffsets: Self.utcOffsets(desired.state, at: now))
+            }
             decidedAt = Date()
             try await moveTraffic(actions, desired: desired, at: moment)
             // The routes follow a good desired state: ready, however long the commits below take (a first round
@@ -169,8 +179,8 @@ public final class Reconciler: @unchecked Sendable {
                 $0.retirements = retirements
             }
             if !wasReady { onReady?(planned.count) }
-            try await commitTheRest(actions, desired: desired, at: moment)
-            try await sweepLifecycle(desired, at: moment)
+            try await tracer.span("commit") { try await commitTheRest(actions, desired: desired, at: moment) }
+            try await tracer.span("lifecycle sweep") { try await sweepLifecycle(desired, at: moment) }
             recordMetrics(judgedAt: moment)
             try publishRoutes(desired)
             swept = try await pruneOutcomes(now)
@@ -512,7 +522,9 @@ public final class Reconciler: @unchecked Sendable {
                 asked += requested.filter(\.due).map { ($0.metric.name, $0.version) }
                 continue
             }
-            try await provider.gather(requested, at: now, into: &evidence)
+            try await tracer.span("provider \(name)", ["queries": "\(requested.filter(\.due).count)"]) {
+                try await provider.gather(requested, at: now, into: &evidence)
+            }
             if provider.asksServers { asked += requested.filter(\.due).map { ($0.metric.name, $0.version) } }
         }
         logProviderProblems(asked, in: evidence)

@@ -118,7 +118,32 @@ public nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_ScopeSpans: Sen
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  public var scope: Opentelemetry_Proto_Collector_Trace_V1_InstrumentationScope {
+    get {_scope ?? Opentelemetry_Proto_Collector_Trace_V1_InstrumentationScope()}
+    set {_scope = newValue}
+  }
+  /// Returns true if `scope` has been explicitly set.
+  public var hasScope: Bool {self._scope != nil}
+  /// Clears the value of `scope`. Subsequent reads from it will return its default value.
+  public mutating func clearScope() {self._scope = nil}
+
   public var spans: [Opentelemetry_Proto_Collector_Trace_V1_Span] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _scope: Opentelemetry_Proto_Collector_Trace_V1_InstrumentationScope? = nil
+}
+
+public nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_InstrumentationScope: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var version: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -134,7 +159,11 @@ public nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_Span: Sendable 
 
   public var spanID: Data = Data()
 
+  public var parentSpanID: Data = Data()
+
   public var name: String = String()
+
+  public var kind: Opentelemetry_Proto_Collector_Trace_V1_Span.SpanKind = .unspecified
 
   public var startTimeUnixNano: UInt64 = 0
 
@@ -152,6 +181,48 @@ public nonisolated struct Opentelemetry_Proto_Collector_Trace_V1_Span: Sendable 
   public mutating func clearStatus() {self._status = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum SpanKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+    case `internal` // = 1
+    case server // = 2
+    case client // = 3
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .internal
+      case 2: self = .server
+      case 3: self = .client
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .internal: return 1
+      case .server: return 2
+      case .client: return 3
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Opentelemetry_Proto_Collector_Trace_V1_Span.SpanKind] = [
+      .unspecified,
+      .internal,
+      .server,
+      .client,
+    ]
+
+  }
 
   public init() {}
 
@@ -510,7 +581,7 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_Resource: SwiftProt
 
 nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ScopeSpans: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScopeSpans"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}spans\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scope\0\u{1}spans\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -518,6 +589,7 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ScopeSpans: SwiftPr
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._scope) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.spans) }()
       default: break
       }
@@ -525,6 +597,13 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ScopeSpans: SwiftPr
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._scope {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
     if !self.spans.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.spans, fieldNumber: 2)
     }
@@ -532,7 +611,43 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ScopeSpans: SwiftPr
   }
 
   public static func ==(lhs: Opentelemetry_Proto_Collector_Trace_V1_ScopeSpans, rhs: Opentelemetry_Proto_Collector_Trace_V1_ScopeSpans) -> Bool {
+    if lhs._scope != rhs._scope {return false}
     if lhs.spans != rhs.spans {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_InstrumentationScope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InstrumentationScope"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Opentelemetry_Proto_Collector_Trace_V1_InstrumentationScope, rhs: Opentelemetry_Proto_Collector_Trace_V1_InstrumentationScope) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.version != rhs.version {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -540,7 +655,7 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_ScopeSpans: SwiftPr
 
 nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_Span: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Span"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{2}\u{3}name\0\u{4}\u{2}start_time_unix_nano\0\u{3}end_time_unix_nano\0\u{1}attributes\0\u{2}\u{6}status\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{4}\u{2}parent_span_id\0\u{1}name\0\u{1}kind\0\u{3}start_time_unix_nano\0\u{3}end_time_unix_nano\0\u{1}attributes\0\u{2}\u{6}status\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -550,7 +665,9 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_Span: SwiftProtobuf
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.traceID) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.spanID) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.parentSpanID) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
       case 7: try { try decoder.decodeSingularFixed64Field(value: &self.startTimeUnixNano) }()
       case 8: try { try decoder.decodeSingularFixed64Field(value: &self.endTimeUnixNano) }()
       case 9: try { try decoder.decodeRepeatedMessageField(value: &self.attributes) }()
@@ -571,8 +688,14 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_Span: SwiftProtobuf
     if !self.spanID.isEmpty {
       try visitor.visitSingularBytesField(value: self.spanID, fieldNumber: 2)
     }
+    if !self.parentSpanID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.parentSpanID, fieldNumber: 4)
+    }
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 5)
+    }
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 6)
     }
     if self.startTimeUnixNano != 0 {
       try visitor.visitSingularFixed64Field(value: self.startTimeUnixNano, fieldNumber: 7)
@@ -592,7 +715,9 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_Span: SwiftProtobuf
   public static func ==(lhs: Opentelemetry_Proto_Collector_Trace_V1_Span, rhs: Opentelemetry_Proto_Collector_Trace_V1_Span) -> Bool {
     if lhs.traceID != rhs.traceID {return false}
     if lhs.spanID != rhs.spanID {return false}
+    if lhs.parentSpanID != rhs.parentSpanID {return false}
     if lhs.name != rhs.name {return false}
+    if lhs.kind != rhs.kind {return false}
     if lhs.startTimeUnixNano != rhs.startTimeUnixNano {return false}
     if lhs.endTimeUnixNano != rhs.endTimeUnixNano {return false}
     if lhs.attributes != rhs.attributes {return false}
@@ -600,6 +725,10 @@ nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_Span: SwiftProtobuf
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_Span.SpanKind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SPAN_KIND_UNSPECIFIED\0\u{1}SPAN_KIND_INTERNAL\0\u{1}SPAN_KIND_SERVER\0\u{1}SPAN_KIND_CLIENT\0")
 }
 
 nonisolated extension Opentelemetry_Proto_Collector_Trace_V1_Status: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
