@@ -11,7 +11,8 @@ public struct TextEdit: Sendable, Hashable {
     /// Applies non-overlapping edits to `source`; every byte outside the
     /// edited ranges, comments and formatting included, is kept as it was.
     public static func apply(_ edits: [TextEdit], to source: [UInt8]) throws(YAMLEditError) -> [UInt8] {
-        let ordered = edits.sorted { $0.bytes.lowerBound < $1.bytes.lowerBound }
+        // An insertion where a removal starts goes first: both apply.
+        let ordered = edits.sorted { ($0.bytes.lowerBound, $0.bytes.upperBound) < ($1.bytes.lowerBound, $1.bytes.upperBound) }
         var output: [UInt8] = []
         output.reserveCapacity(source.count)
         var cursor = 0
@@ -91,12 +92,25 @@ public struct YAMLEditor: Sendable {
         guard source[lineStart..<keyStart].allSatisfy({ $0 == UInt8(ascii: " ") }) else {
             throw .notOnItsOwnLine(path)
         }
-        var end = pair.value.range.end.offset
-        if end > 0, source[end - 1] != UInt8(ascii: "\n") {
-            while end < source.count, source[end] != UInt8(ascii: "\n") { end += 1 }
-            if end < source.count { end += 1 }
+        return TextEdit(bytes: lineStart..<endOfLines(from: keyStart, to: pair.value.range.end.offset), replacement: "")
+    }
+
+    /// Where the lines of what starts at `start` end (after their newline).
+    /// A node's range may run on to where the next token starts, past blank
+    /// lines and comments that belong to what follows: step back to its last
+    /// character (over those), then on to the end of that line.
+    private func endOfLines(from start: Int, to rangeEnd: Int) -> Int {
+        let space = UInt8(ascii: " "), newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r")
+        var end = rangeEnd
+        while true {
+            while end > start, [space, newline, carriageReturn].contains(source[end - 1]) { end -= 1 }
+            var lineStart = end
+            while lineStart > start, source[lineStart - 1] != newline { lineStart -= 1 }
+            guard lineStart > start, source[lineStart..<end].first(where: { $0 != space }) == UInt8(ascii: "#") else { break }
+            end = lineStart
         }
-        return TextEdit(bytes: lineStart..<end, replacement: "")
+        while end > 0, end < source.count, source[end - 1] != newline { end += 1 }
+        return end
     }
 
     /// The bytes of the lines that hold the block sequence item at `path`
@@ -108,11 +122,7 @@ public struct YAMLEditor: Sendable {
         while lineStart > 0, source[lineStart - 1] != UInt8(ascii: "\n") { lineStart -= 1 }
         let lead = source[lineStart..<item.range.start.offset]
         guard lead.filter({ $0 != UInt8(ascii: " ") }) == [UInt8(ascii: "-")] else { throw .notOnItsOwnLine(path) }
-        // The item's range may run on to where the next token starts: its lines end at its last character's.
-        var end = item.range.end.offset
-        while end > item.range.start.offset, [UInt8(ascii: " "), UInt8(ascii: "\n")].contains(source[end - 1]) { end -= 1 }
-        while end < source.count, source[end - 1] != UInt8(ascii: "\n") { end += 1 }
-        return lineStart..<end
+        return lineStart..<endOfLines(from: item.range.start.offset, to: item.range.end.offset)
     }
 
     /// An edit that sets `key` to `value` in the block mapping at `path`:
@@ -163,11 +173,7 @@ public struct YAMLEditor: Sendable {
         }
         guard let last = mapping.pairs?.last, let first = mapping.pairs?.first else { throw .notABlockMapping(path) }
         let indent = String(repeating: " ", count: first.key.range.start.column - 1)
-        var end = last.value.range.end.offset
-        if end > 0, source[end - 1] != UInt8(ascii: "\n") {
-            while end < source.count, source[end] != UInt8(ascii: "\n") { end += 1 }
-            if end < source.count { end += 1 }
-        }
+        let end = endOfLines(from: last.key.range.start.offset, to: last.value.range.end.offset)
         let newline = end > 0 && source[end - 1] != UInt8(ascii: "\n") ? "\n" : ""
         return TextEdit(bytes: end..<end, replacement: newline + lines.map { indent + $0 + "\n" }.joined())
     }

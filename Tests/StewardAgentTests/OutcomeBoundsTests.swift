@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StewardAgent
+import StewardOTLP
 import StewardStore
 
 /// Before: an outcome with `"time": 1e19` trapped the agent (Double to
@@ -73,5 +74,35 @@ import StewardStore
         func others(_ range: Range<Int>) -> [Outcome] { range.map { Outcome(model: "n\($0)", version: "1.0.0", time: 1_800_000_000, latencyMs: 1, ok: true) } }
         #expect(buffer.add(others(0..<IngestBuffer.maximumBuckets - 1)))
         #expect(!buffer.add(others(IngestBuffer.maximumBuckets..<IngestBuffer.maximumBuckets + 1)))
+    }
+
+    /// A version on the resource (one process, one version) makes its model
+    /// calls outcomes, not its HTTP or database spans.
+    @Test func aResourceVersionDoesNotMakeEverySpanAModelCall() {
+        func attribute(_ key: String, _ value: String) -> OTLPKeyValue {
+            var pair = OTLPKeyValue()
+            pair.key = key
+            pair.value.stringValue = value
+            return pair
+        }
+        func span(_ name: String, _ attributes: [OTLPKeyValue], failed: Bool = false) -> OTLPSpan {
+            var span = OTLPSpan()
+            span.name = name
+            span.startTimeUnixNano = 1_800_000_000_000_000_000
+            span.endTimeUnixNano = 1_800_000_000_500_000_000
+            span.attributes = attributes
+            if failed { span.status.code = .error }
+            return span
+        }
+        var resource = Opentelemetry_Proto_Collector_Trace_V1_ResourceSpans()
+        resource.resource.attributes = [attribute("steward.model", "chat"), attribute("steward.version", "1.0.0")]
+        var scope = Opentelemetry_Proto_Collector_Trace_V1_ScopeSpans()
+        scope.spans = [span("chat", [attribute("gen_ai.request.model", "gpt-4.1")]), span("GET /health", [], failed: true),
+                       span("SELECT orders", [attribute("db.system", "postgresql")], failed: true)]
+        resource.scopeSpans = [scope]
+        var export = OTLPExportRequest()
+        export.resourceSpans = [resource]
+        let spans = SpanOutcomes(export, attributes: SpanAttributes(), now: 1_800_000_000, known: ["chat": ["1.0.0"]])
+        #expect(spans.accepted.count == 1 && spans.accepted.first?.ok == true && spans.passedOver == 2 && spans.rejected.isEmpty)
     }
 }

@@ -126,6 +126,41 @@ import Testing
         #expect(schedule.due(at: try Self.day("2026-12-04")).contains(forTwelve))
     }
 
+    /// A model keeps a version: its newest, archived however long ago, stays.
+    @Test func theLastVersionOfAModelIsNeverRemoved() throws {
+        let loaded = DesiredStateLoader().load([SourceFile(path: "r.yaml", bytes: Array("""
+            apiVersion: steward/v1
+            kind: Policy
+            metadata: {name: default}
+            spec:
+              retention:
+                archived: {maxAge: 30d}
+            ---
+            apiVersion: steward/v1
+            kind: Model
+            metadata: {name: old}
+            spec:
+              versions:
+                - {version: 1.0.0, baseModel: b, status: archived, since: "2020-01-01"}
+                - {version: 1.1.0, baseModel: b, status: archived, since: "2020-01-01"}
+            """.utf8))])
+        let due = LifecycleSweep.due(loaded.state, statuses: [:], now: try Self.day("2026-12-07"))
+        #expect(due.map(\.description) == ["old 1.0.0 archived → removed (retention.archived.maxAge 30d)"])
+    }
+
+    /// A person who moves a version's status by hand is told when `since`
+    /// still dates the old status (the rules would count from it).
+    @Test func planSaysWhenAStatusChangeKeepsTheOldDate() throws {
+        let base = try Self.state()
+        var head = base
+        let index = try #require(head.models["m"]?.versions.firstIndex { $0.version == SemanticVersion(1, 3, 0) })
+        head.models["m"]?.versions[index].status = .deprecated
+        let kept = ChangePlanner.compare(base: base, head: head).filter { $0.kind == .statusChanged }.map(\.summary)
+        #expect(kept == ["production → deprecated; since is still 2026-02-01, from production: set it to the day of this change"], "\(kept)")
+        head.models["m"]?.versions[index].since = UTCDate("2026-12-07")
+        #expect(ChangePlanner.compare(base: base, head: head).filter { $0.kind == .statusChanged }.map(\.summary) == ["production → deprecated"])
+    }
+
     @Test func theEditsSetTheStatusAndStampTheDay() throws {
         let state = try Self.state()
         let now = try Self.day("2026-12-07")

@@ -111,6 +111,49 @@ import Testing
         }
     }
 
+    /// A mapping whose last value is a block mapping ends where that value's
+    /// last line does, not at the next item's `-`: an entry added to it, or
+    /// removed from it, stays inside it; comments before the next item belong
+    /// to the next item; an insertion where a removal starts applies.
+    @Test func blockValuesEndOnTheirLastLineAndCommentsBelongToWhatFollows() throws {
+        let text = """
+            versions:
+              - version: 1.0.0
+                status: archived
+                baseline: {accuracy: 0.9}
+              # the next one
+              - version: 1.1.0
+                status: production
+                baseline:
+                  accuracy: 0.92
+                  rating: 4.1
+              - version: 1.2.0
+                status: candidate
+
+            """
+        let bytes = Array(text.utf8)
+        let editor = try YAMLEditor(source: bytes, file: "m.yaml")
+        let versions = FieldPath(["versions"])
+        let stamp = try editor.setEntry("since", to: "2026-12-07", inMapping: versions.appending(1))
+        let drop = try editor.removeEntry(at: versions.appending(1).appending("baseline"))
+        let remove = try editor.removeEntry(at: versions.appending(0))
+        let after = String(decoding: try TextEdit.apply([stamp, drop, remove], to: bytes), as: UTF8.self)
+        #expect(after == """
+            versions:
+              # the next one
+              - version: 1.1.0
+                status: production
+                since: "2026-12-07"
+              - version: 1.2.0
+                status: candidate
+
+            """, "\(after)")
+        // An insertion at the very place a removal starts: both apply, the insertion first.
+        let insert = TextEdit(bytes: 0..<0, replacement: "# top\n")
+        let cut = TextEdit(bytes: 0..<10, replacement: "")
+        #expect(String(decoding: try TextEdit.apply([cut, insert], to: bytes), as: UTF8.self).hasPrefix("# top\n  - version: 1.0.0"))
+    }
+
     @Test func refusedEditsSayWhy() throws {
         let editor = try YAMLEditor(source: Array(source.utf8), file: "r.yaml")
         #expect(throws: YAMLEditError.noSuchField(["spec", "missing"])) {

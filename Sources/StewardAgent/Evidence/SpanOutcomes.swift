@@ -34,10 +34,15 @@ struct SpanOutcomes {
                 for span in scope.spans {
                     defer { index += 1 }
                     let attributes = resource.merging(Self.attributes(span.attributes)) { _, own in own }
+                    // A model call by its own attributes: a version on the resource does not make its HTTP spans requests.
+                    let own = span.attributes.map(\.key)
+                    guard own.contains(where: { $0.hasPrefix("gen_ai.") || $0 == names.version }) else {
+                        passedOver += 1
+                        continue
+                    }
                     switch Self.outcome(span, attributes, names) {
-                    case nil: passedOver += 1
-                    case .failure(let problem)?: rejected.append((index, problem.reason))
-                    case .success(let outcome)?:
+                    case .failure(let problem): rejected.append((index, problem.reason))
+                    case .success(let outcome):
                         if let problem = outcome.problem(now: now) ?? OutcomeBatch.unknown(outcome, known) {
                             rejected.append((index, problem))
                         } else {
@@ -53,11 +58,9 @@ struct SpanOutcomes {
         Dictionary(list.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Nil for a span that is not a model call: no `gen_ai.*` attribute and no Steward version.
+    /// A model call's outcome, or why it cannot be one.
     private static func outcome(_ span: OTLPSpan, _ attributes: [String: OTLPAnyValue], _ names: SpanAttributes)
-        -> Result<Outcome, OutcomeBatch.Problem>? {
-        let isModelCall = attributes.keys.contains { $0.hasPrefix("gen_ai.") } || attributes[names.version] != nil
-        guard isModelCall else { return nil }
+        -> Result<Outcome, OutcomeBatch.Problem> {
         guard let model = attributes[names.model]?.text else {
             return .failure(.init(reason: "a gen_ai span without a '\(names.model)' attribute (on the span or its resource)"))
         }

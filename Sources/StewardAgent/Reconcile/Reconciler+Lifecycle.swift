@@ -1,3 +1,4 @@
+import Logging
 import StewardEngine
 import StewardGit
 import StewardSpec
@@ -8,17 +9,28 @@ extension Reconciler {
     /// trailer naming the rule for each version. Looked at once a day for
     /// each desired revision: the rules count days, and a new revision may
     /// make something due (a version added beyond `maxVersions`).
-    func sweepLifecycle(_ desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
+    func sweepLifecycle(_ desired: (revision: ObjectID, state: DesiredState), at now: Moment) async {
         let day = String(now.utcText.prefix(10))
         if let last = lastLifecycleSweep, last.revision == desired.revision, last.day == day { return }
         let due = LifecycleSweep.due(desired.state, statuses: statuses, now: now)
-        if !due.isEmpty { try await commitLifecycle(due, desired: desired, at: now) }
+        // Looked at once a day for this revision whatever happens: a sweep that cannot be committed (a layout the
+        // editor refuses, git away) is said, and stops nothing else the round does.
         lastLifecycleSweep = (desired.revision, day)
+        guard !due.isEmpty else { return }
+        do {
+            try await commitLifecycle(due, desired: desired, at: now)
+        } catch {
+            logger.error("the lifecycle sweep could not be committed; it is tried again tomorrow or on the next revision",
+                         metadata: ["error": "\(error)", "versions": "\(due.map(\.trailer).joined(separator: "; "))"])
+        }
     }
 
     private func commitLifecycle(_ due: [LifecycleTransition], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
         let edits = LifecycleSweep.edits(due, desired: desired.state, now: now)
-        let files = Set(edits.map(\.file)), base = desired.revision
+        // The files planned on: the edited ones, and the rollouts that could name a version meanwhile.
+        let models = Set(due.map(\.model))
+        let files = Set(edits.map(\.file)).union(desired.state.rollouts.values.filter { models.contains($0.model) }.map(\.source.file))
+        let base = desired.revision
         let lines = due.map { "\($0.model) \($0.version): \($0.from.rawValue) → \($0.toText) (\($0.rule))" }
         let message = CommitMessage(
             subject: due.count == 1 ? "Lifecycle: \(due[0].model) \(due[0].version) \(due[0].toText)" : "Lifecycle: \(due.count) versions retired",

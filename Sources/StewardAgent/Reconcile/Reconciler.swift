@@ -180,7 +180,7 @@ public final class Reconciler: @unchecked Sendable {
             }
             if !wasReady { onReady?(planned.count) }
             try await tracer.span("commit") { try await commitTheRest(actions, desired: desired, at: moment) }
-            try await tracer.span("lifecycle sweep") { try await sweepLifecycle(desired, at: moment) }
+            await tracer.span("lifecycle sweep") { await sweepLifecycle(desired, at: moment) }
             recordMetrics(judgedAt: moment)
             try publishRoutes(desired)
             swept = try await pruneOutcomes(now)

@@ -220,8 +220,11 @@ public enum ChangePlanner {
                 }
                 guard before.status != version.status else { continue }
                 if before.status.canMove(to: version.status) {
+                    // The retention rules count a status's age from `since`: a date left from the old status would count it too.
+                    let dated = version.since == nil || version.since != before.since ? ""
+                        : "; since is still \(version.since!.dayText), from \(before.status.rawValue): set it to the day of this change"
                     changes.append(PlannedChange(kind: .statusChanged, subject: subject,
-                        summary: "\(before.status.rawValue) → \(version.status.rawValue)"))
+                        summary: "\(before.status.rawValue) → \(version.status.rawValue)\(dated)"))
                 } else {
                     let allowed = before.status.legalSuccessors.map(\.rawValue).sorted().joined(separator: ", ")
                     changes.append(PlannedChange(kind: .illegalTransition, subject: subject,

@@ -144,6 +144,8 @@ public enum LifecycleSweep {
         -> (transitions: [LifecycleTransition], undated: Bool) {
         let status = version.status
         let next = successor(of: status)
+        // A model keeps at least one version: its newest is never removed.
+        if next == nil, version.version == model.versions.map(\.version).max() { return ([], false) }
         var transitions: [LifecycleTransition] = []
         var undated = false
         let createdIn = [LifecycleStatus.development, .staging, .candidate].contains(status)

@@ -41,8 +41,17 @@ extension UpgradeProposal {
             { try $0.replaceScalar(at: item.appending("version"), with: self.version.description) },
             { try $0.replaceScalar(at: item.appending("baseModel"), with: self.baseModel) },
             { try $0.replaceScalar(at: item.appending("status"), with: LifecycleStatus.candidate.rawValue) },
-        ] + ["since", "rolledBack", "configHash", "baseline"].map { field in
-            { editor in editor.documents.first?.root?.node(at: item.appending(field)) == nil ? nil : try editor.removeEntry(at: item.appending(field)) }
+        ] + ["since", "rolledBack", "configHash", "baseline", "notes"].map { (field: String) -> (YAMLEditor) throws -> TextEdit? in
+            { (editor: YAMLEditor) throws -> TextEdit? in
+                let path = item.appending(field)
+                guard editor.documents.first?.root?.node(at: path) != nil else { return nil }
+                // An entry written inline ({…}) keeps them: nothing is lost, and the proposal's note says where it came from.
+                do {
+                    return try editor.removeEntry(at: path)
+                } catch YAMLEditError.notOnItsOwnLine {
+                    return nil
+                }
+            }
         } + [
             { try $0.setEntry("parent", to: self.parent.description, inMapping: item, style: .plain) },
             { try $0.setEntry("created", to: today.dayText, inMapping: item) },
