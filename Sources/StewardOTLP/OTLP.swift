@@ -6,6 +6,15 @@ public typealias OTLPSpan = Opentelemetry_Proto_Collector_Trace_V1_Span
 public typealias OTLPKeyValue = Opentelemetry_Proto_Collector_Trace_V1_KeyValue
 public typealias OTLPAnyValue = Opentelemetry_Proto_Collector_Trace_V1_AnyValue
 
+extension OTLPKeyValue {
+    /// `key` = the string `value`.
+    public init(_ key: String, text value: String) {
+        self.init()
+        self.key = key
+        self.value.stringValue = value
+    }
+}
+
 extension OTLPAnyValue {
     /// The value as text, if it is a string.
     public var text: String? {

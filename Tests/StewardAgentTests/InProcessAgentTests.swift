@@ -565,13 +565,18 @@ import Testing
 
     static let healthChecks = "  healthChecks: {noTraffic: {after: 1m}, sampleRatio: {}}\n"
 
+    /// The rollout's status after two minutes of traffic that gives the canary `routed` of its share.
+    static func statusAfterTwoMinutes(_ agent: Agent, routed: Double, random: inout SeededRandom) async throws -> RolloutStatus {
+        await agent.start()
+        for _ in 0..<12 { await agent.tenSeconds(canaryErrors: 0.01, random: &random, routed: routed) }
+        return try #require(agent.reconciler.snapshot.value.statuses["customer-support-agent"])
+    }
+
     /// A gateway that ignores the routing table: the canary gets nothing, and the rollout pauses, saying so, after the grace.
     @Test func aCanaryThatGetsNoRequestsPausesAndSaysWhy() async throws {
         let agent = try Agent(rolloutExtra: Self.healthChecks)
         var random = SeededRandom(seed: 17)
-        await agent.start()
-        for _ in 0..<12 { await agent.tenSeconds(canaryErrors: 0.01, random: &random, routed: 0) }
-        let status = try #require(agent.reconciler.snapshot.value.statuses["customer-support-agent"])
+        let status = try await Self.statusAfterTwoMinutes(agent, routed: 0, random: &random)
         #expect(status.phase == .paused && status.pauseReason?.hasPrefix("no traffic: the canary served no request in 1m") == true
                 && status.canaryWeight == 20, "\(status.phase) \(status.pauseReason ?? "")")
         // The gateway is fixed: the pause lifts by itself and the walk goes on.
@@ -583,9 +588,7 @@ import Testing
     @Test func aCanaryGettingHalfItsShareIsPausedWithTheFigures() async throws {
         let agent = try Agent(rolloutExtra: Self.healthChecks)
         var random = SeededRandom(seed: 18)
-        await agent.start()
-        for _ in 0..<12 { await agent.tenSeconds(canaryErrors: 0.01, random: &random, routed: 0.5) }
-        let status = try #require(agent.reconciler.snapshot.value.statuses["customer-support-agent"])
+        let status = try await Self.statusAfterTwoMinutes(agent, routed: 0.5, random: &random)
         #expect(status.phase == .paused && status.pauseReason?.contains("(10%) at a weight of 20%") == true, "\(status.pauseReason ?? "")")
     }
 }

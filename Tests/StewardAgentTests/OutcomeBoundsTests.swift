@@ -79,30 +79,27 @@ import StewardStore
     /// A version on the resource (one process, one version) makes its model
     /// calls outcomes, not its HTTP or database spans.
     @Test func aResourceVersionDoesNotMakeEverySpanAModelCall() {
-        func attribute(_ key: String, _ value: String) -> OTLPKeyValue {
-            var pair = OTLPKeyValue()
-            pair.key = key
-            pair.value.stringValue = value
-            return pair
-        }
-        func span(_ name: String, _ attributes: [OTLPKeyValue], failed: Bool = false) -> OTLPSpan {
-            var span = OTLPSpan()
-            span.name = name
-            span.startTimeUnixNano = 1_800_000_000_000_000_000
-            span.endTimeUnixNano = 1_800_000_000_500_000_000
-            span.attributes = attributes
-            if failed { span.status.code = .error }
-            return span
-        }
         var resource = Opentelemetry_Proto_Collector_Trace_V1_ResourceSpans()
-        resource.resource.attributes = [attribute("steward.model", "chat"), attribute("steward.version", "1.0.0")]
+        resource.resource.attributes = [OTLPKeyValue("steward.model", text: "chat"), OTLPKeyValue("steward.version", text: "1.0.0")]
         var scope = Opentelemetry_Proto_Collector_Trace_V1_ScopeSpans()
-        scope.spans = [span("chat", [attribute("gen_ai.request.model", "gpt-4.1")]), span("GET /health", [], failed: true),
-                       span("SELECT orders", [attribute("db.system", "postgresql")], failed: true)]
+        scope.spans = [Self.span("chat", [OTLPKeyValue("gen_ai.request.model", text: "gpt-4.1")]), Self.span("GET /health", [], failed: true),
+                       Self.span("SELECT orders", [OTLPKeyValue("db.system", text: "postgresql")], failed: true)]
         resource.scopeSpans = [scope]
         var export = OTLPExportRequest()
         export.resourceSpans = [resource]
         let spans = SpanOutcomes(export, attributes: SpanAttributes(), now: 1_800_000_000, known: ["chat": ["1.0.0"]])
         #expect(spans.accepted.count == 1 && spans.accepted.first?.ok == true && spans.passedOver == 2 && spans.rejected.isEmpty)
+    }
+
+
+    /// A half-second span ending at 1,800,000,000.5 s, failed or not.
+    static func span(_ name: String, _ attributes: [OTLPKeyValue], failed: Bool = false) -> OTLPSpan {
+        var span = OTLPSpan()
+        span.name = name
+        span.startTimeUnixNano = 1_800_000_000_000_000_000
+        span.endTimeUnixNano = 1_800_000_000_500_000_000
+        span.attributes = attributes
+        if failed { span.status.code = .error }
+        return span
     }
 }

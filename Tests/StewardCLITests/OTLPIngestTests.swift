@@ -83,7 +83,7 @@ import Testing
             var request = OTLPExportRequest()
             for (version, errors) in [("2.4.0", canaryErrors), ("2.3.1", 0.01)] {
                 var resource = Opentelemetry_Proto_Collector_Trace_V1_ResourceSpans()
-                resource.resource.attributes = [Self.attribute("steward.model", "customer-support-agent"), Self.attribute("steward.version", version)]
+                resource.resource.attributes = [OTLPKeyValue("steward.model", text: "customer-support-agent"), OTLPKeyValue("steward.version", text: version)]
                 var scope = Opentelemetry_Proto_Collector_Trace_V1_ScopeSpans()
                 for i in 0..<150 {
                     var span = OTLPSpan()
@@ -91,7 +91,7 @@ import Testing
                     span.startTimeUnixNano = now - UInt64(600_000_000 + (i % 40) * 10_000_000)
                     span.endTimeUnixNano = now
                     span.status.code = Double.random(in: 0..<1) < errors ? .error : .ok
-                    span.attributes = [Self.attribute("gen_ai.request.model", "gpt-4.1"), Self.attribute("steward.rating", "4.4")]
+                    span.attributes = [OTLPKeyValue("gen_ai.request.model", text: "gpt-4.1"), OTLPKeyValue("steward.rating", text: "4.4")]
                     scope.spans.append(span)
                 }
                 resource.scopeSpans = [scope]
@@ -135,10 +135,4 @@ import Testing
         #expect(world.stop() == 0)
     }
 
-    static func attribute(_ key: String, _ text: String) -> OTLPKeyValue {
-        var pair = OTLPKeyValue()
-        pair.key = key
-        pair.value.stringValue = text
-        return pair
-    }
 }

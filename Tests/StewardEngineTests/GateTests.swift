@@ -107,10 +107,18 @@ import StewardSpec
         s.actions { if case .rollback = $0 { true } else { false } }.compactMap(\.action.reason)
     }
 
+    /// The first question the rollout asked a gate, if it asked one.
+    func firstQuestion(_ s: Scenario) -> GateQuestion? {
+        for ask in asks(s) {
+            if case .askGate(let question, _) = ask.action { return question }
+        }
+        return nil
+    }
+
     @Test func aSmokeGateThatKeepsSayingNoRollsTheCanaryBack() throws {
         var s = try Scenario(Self.yaml(.beforeRollout).replacingOccurrences(of: "timeout: 5s}", with: "timeout: 5s, failureLimit: 2}"))
         s.run(minutes: 2, measure: Self.healthy)
-        let question = try #require(asks(s).compactMap { if case .askGate(let q, _) = $0.action { q } else { nil } }.first, "the gate was never asked")
+        let question = try #require(firstQuestion(s), "the gate was never asked")
         #expect(question.point == .beforeRollout)
 
         // One no, seen by three rounds, counts once: no rollback yet.

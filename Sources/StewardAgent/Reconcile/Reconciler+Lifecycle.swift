@@ -4,7 +4,8 @@ import StewardGit
 import StewardSpec
 
 extension Reconciler {
-    /// Commits the lifecycle transitions the policies have made due (see
+    /// Shows the retirement warnings (`/v1/status`) and commits the
+    /// lifecycle transitions the policies have made due (see
     /// ``LifecycleSweep``), all in one commit with a `Steward-Lifecycle`
     /// trailer naming the rule for each version. Looked at once a day for
     /// each desired revision: the rules count days, and a new revision may
@@ -16,6 +17,9 @@ extension Reconciler {
         // Looked at once a day for this revision whatever happens: a sweep that cannot be committed (a layout the
         // editor refuses, git away) is said, and stops nothing else the round does.
         lastLifecycleSweep = (desired.revision, day)
+        // Retirement warnings count days too: worked out here, not every round.
+        let retirements = UpgradePlanner.retirements(desired.state, now: now).map(\.description)
+        snapshot.update { $0.retirements = retirements }
         guard !due.isEmpty else { return }
         do {
             try await commitLifecycle(due, desired: desired, at: now)

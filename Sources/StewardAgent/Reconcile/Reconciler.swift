@@ -172,11 +172,9 @@ public final class Reconciler: @unchecked Sendable {
             var planned = statuses
             for case .writeStatus(let rollout, let status) in actions { planned[rollout] = status }
             let wasReady = snapshot.value.ready
-            let retirements = UpgradePlanner.retirements(desired.state, now: moment).map(\.description)
             snapshot.update {
                 $0.statuses = planned
                 $0.ready = true
-                $0.retirements = retirements
             }
             if !wasReady { onReady?(planned.count) }
             try await tracer.span("commit") { try await commitTheRest(actions, desired: desired, at: moment) }

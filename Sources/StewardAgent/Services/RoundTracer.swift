@@ -61,12 +61,7 @@ final class RoundTracer: Sendable {
         span.name = name
         span.kind = .internal
         span.startTimeUnixNano = Self.nanoseconds()
-        span.attributes = attributes.sorted { $0.key < $1.key }.map { key, value in
-            var pair = OTLPKeyValue()
-            pair.key = key
-            pair.value.stringValue = value
-            return pair
-        }
+        span.attributes = attributes.sorted { $0.key < $1.key }.map { OTLPKeyValue($0.key, text: $0.value) }
         return span
     }
 
@@ -93,10 +88,7 @@ final class RoundTracer: Sendable {
         if dropped > 0 { logger.warning("the tracing endpoint is behind; spans were dropped", metadata: ["dropped": "\(dropped)"]) }
         var export = OTLPExportRequest()
         var resource = Opentelemetry_Proto_Collector_Trace_V1_ResourceSpans()
-        var service = OTLPKeyValue()
-        service.key = "service.name"
-        service.value.stringValue = "steward-agent"
-        resource.resource.attributes = [service]
+        resource.resource.attributes = [OTLPKeyValue("service.name", text: "steward-agent")]
         var scope = Opentelemetry_Proto_Collector_Trace_V1_ScopeSpans()
         scope.scope.name = "steward"
         scope.spans = spans
