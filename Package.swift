@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -86,7 +87,8 @@ let package = Package(
         ),
         .target(
             name: "StewardStore",
-            dependencies: ["StewardEngine", "StewardSpec", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["StewardEngine", "StewardSpec", "StewardRouting", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "StewardMetrics",
@@ -132,7 +134,8 @@ let package = Package(
         .testTarget(name: "StewardRoutingTests", dependencies: ["StewardRouting", "StewardEngine", "StewardSimulation", "StewardTesting"]),
         .testTarget(name: "StewardEngineTests", dependencies: ["StewardEngine", "StewardSimulation", "StewardSpec", "StewardYAML", "StewardTesting"]),
         .testTarget(name: "StewardGitTests", dependencies: ["StewardGit", "StewardYAML"]),
-        .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardEngine", "StewardSpec", "StewardRouting", "StewardTesting",
+                                                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StewardMetricsTests", dependencies: ["StewardMetrics", "StewardEngine", "StewardSpec"]),
         .testTarget(name: "StewardAgentTests", dependencies: ["StewardAgent", "StewardStore", "StewardEngine", "StewardSimulation", "StewardSpec", "StewardYAML", "StewardGit", "StewardOTLP", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                                                             "StewardRouting", "StewardTesting", .product(name: "Hummingbird", package: "hummingbird"),

@@ -10,6 +10,13 @@ public protocol AgentStore: Sendable {
     var journal: any ActionJournal { get }
     var outcomes: any OutcomeStore { get }
     var readings: any ReadingStore { get }
+    /// How replicas sharing the store divide the work; nil for a store one
+    /// agent has to itself (it acts on every rollout).
+    var coordination: (any ReplicaCoordination)? { get }
+}
+
+extension AgentStore {
+    public var coordination: (any ReplicaCoordination)? { nil }
 }
 
 /// Every action the agent takes is written here before it runs and marked
@@ -20,8 +27,9 @@ public protocol AgentStore: Sendable {
 /// holds only at transitions).
 public protocol ActionJournal: Sendable {
     /// Records an action about to run at `time` (`action` says what it does,
-    /// for people); returns its id.
-    func begin(rollout: String, kind: Action.Kind, action: String, revision: String, at time: Date) async throws -> Int64
+    /// for people); returns its id. A store shared by replicas refuses it
+    /// with ``StaleTerm`` unless `fence` is the shard's current lease.
+    func begin(rollout: String, kind: Action.Kind, action: String, revision: String, at time: Date, fence: Fence?) async throws -> Int64
     /// Marks an action as run, with the status it left, the commit it made
     /// and why it was taken (a rollback's evidence, say).
     func finish(_ id: Int64, status: RolloutStatus?, commit: String?, why: String?) async throws
@@ -42,6 +50,11 @@ public protocol ActionJournal: Sendable {
 }
 
 extension ActionJournal {
+    /// An action of an agent that has the store to itself.
+    public func begin(rollout: String, kind: Action.Kind, action: String, revision: String, at time: Date) async throws -> Int64 {
+        try await begin(rollout: rollout, kind: kind, action: action, revision: revision, at: time, fence: nil)
+    }
+
     public func finish(_ id: Int64, status: RolloutStatus? = nil, commit: String? = nil, why: String? = nil) async throws {
         try await finish(id, status: status, commit: commit, why: why)
     }

@@ -11,25 +11,35 @@ enum BucketCodec {
         "tokens_count", "tokens_sum", "tokens_squares", "latency",
     ]
 
-    static func values(_ t: OutcomeTally) -> [(any DatabaseValueConvertible)?] {
+    /// The tally's numbers, in the order of `columns` (all but the latency).
+    static func numbers(_ t: OutcomeTally) -> [Double] {
         [t.requests, t.errors, t.hallucinationChecks, t.hallucinations, t.safetyChecks, t.safetyViolations,
          t.rating.count, t.rating.sum, t.rating.sumOfSquares, t.cost.count, t.cost.sum, t.cost.sumOfSquares,
-         t.tokens.count, t.tokens.sum, t.tokens.sumOfSquares, latencyBlob(t.latency)]
+         t.tokens.count, t.tokens.sum, t.tokens.sumOfSquares]
+    }
+
+    /// A tally from its numbers (in the order of `columns`) and its latency blob.
+    static func tally(numbers n: [Double], latency: Data?) -> OutcomeTally {
+        var t = OutcomeTally()
+        t.requests = .init(n[0])
+        t.errors = .init(n[1])
+        t.hallucinationChecks = .init(n[2])
+        t.hallucinations = .init(n[3])
+        t.safetyChecks = .init(n[4])
+        t.safetyViolations = .init(n[5])
+        t.rating = .init(count: .init(n[6]), sum: n[7], sumOfSquares: n[8])
+        t.cost = .init(count: .init(n[9]), sum: n[10], sumOfSquares: n[11])
+        t.tokens = .init(count: .init(n[12]), sum: n[13], sumOfSquares: n[14])
+        if let latency { t.latency = histogram(latency) }
+        return t
+    }
+
+    static func values(_ t: OutcomeTally) -> [(any DatabaseValueConvertible)?] {
+        numbers(t) + [latencyBlob(t.latency)]
     }
 
     static func tally(from row: Row) -> OutcomeTally {
-        var t = OutcomeTally()
-        t.requests = row["requests"]
-        t.errors = row["errors"]
-        t.hallucinationChecks = row["hallucination_checks"]
-        t.hallucinations = row["hallucinations"]
-        t.safetyChecks = row["safety_checks"]
-        t.safetyViolations = row["safety_violations"]
-        t.rating = .init(count: row["rating_count"], sum: row["rating_sum"], sumOfSquares: row["rating_squares"])
-        t.cost = .init(count: row["cost_count"], sum: row["cost_sum"], sumOfSquares: row["cost_squares"])
-        t.tokens = .init(count: row["tokens_count"], sum: row["tokens_sum"], sumOfSquares: row["tokens_squares"])
-        if let blob: Data = row["latency"] { t.latency = histogram(blob) }
-        return t
+        tally(numbers: columns.dropLast().map { row[$0] ?? 0 }, latency: row["latency"])
     }
 
     static func latencyBlob(_ histogram: LatencyHistogram) -> Data {

@@ -46,7 +46,7 @@ final class MemoryJournal: ActionJournal {
         self.agent = agent
     }
 
-    func begin(rollout: String, kind: Action.Kind, action: String, revision: String, at time: Date) async throws -> Int64 {
+    func begin(rollout: String, kind: Action.Kind, action: String, revision: String, at time: Date, fence: Fence?) async throws -> Int64 {
         shared.list.withLock { entries in
             let id = Int64(entries.count + 1)
             entries.append(JournalEntry(id: id, rollout: rollout, kind: kind, action: action, agent: agent, revision: revision,

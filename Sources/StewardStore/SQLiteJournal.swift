@@ -12,7 +12,7 @@ final class SQLiteJournal: ActionJournal {
         self.agent = agent
     }
 
-    func begin(rollout: String, kind: Action.Kind, action: String, revision: String, at time: Date) async throws -> Int64 {
+    func begin(rollout: String, kind: Action.Kind, action: String, revision: String, at time: Date, fence: Fence?) async throws -> Int64 {
         let agent = self.agent
         return try await database.write { db in
             try db.execute(sql: """

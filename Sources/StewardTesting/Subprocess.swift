@@ -18,6 +18,35 @@ public enum Subprocess {
         try run(executable: "/usr/bin/setsid", arguments, in: directory, environment: environment, mergingErrors: mergingErrors, groupTimeout: timeout)
     }
 
+    /// Runs a program (found on PATH) with its output appended to `log`,
+    /// and waits for it, by posix_spawn and waitpid rather than Foundation's
+    /// Process: for programs that leave a daemon behind (`pg_ctl start`),
+    /// whose exit Process was seen never to report. Returns the exit status.
+    public static func spawnAndWait(_ arguments: [String], log: String) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+        guard spawned == 0 else { throw SpawnError(program: arguments[0], errno: spawned) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    /// A program that could not be started.
+    public struct SpawnError: Error, CustomStringConvertible {
+        public var program: String
+        public var errno: Int32
+        public var description: String { "cannot start \(program): \(String(cString: strerror(errno)))" }
+    }
+
     private static func run(executable: String, _ arguments: [String], in directory: String, environment: [String: String]?,
                             mergingErrors: Bool, groupTimeout: Double? = nil) throws -> (status: Int32, output: String) {
         let process = Process()

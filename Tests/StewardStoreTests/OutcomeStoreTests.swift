@@ -3,24 +3,26 @@ import Testing
 import StewardEngine
 import StewardSpec
 import GRDB
+import Logging
+import StewardTesting
 @testable import StewardStore
 
 /// Every `AgentStore` keeps one contract: these tests run against a real
 /// SQLite file and against the in-memory store. "Opened again" is a new
 /// connection to the same file for SQLite, the same object in memory.
 enum Backend: CaseIterable, CustomStringConvertible {
-    case sqlite, memory
+    case sqlite, memory, postgres
 
-    var description: String { self == .sqlite ? "SQLite" : "memory" }
+    var description: String { self == .sqlite ? "SQLite" : self == .memory ? "memory" : "PostgreSQL" }
 
     /// A new empty store, a way to open it again, and what to clean up.
-    func open() throws -> (store: any AgentStore, reopen: () throws -> any AgentStore, cleanUp: () -> Void) {
-        let (store, reopen, cleanUp) = try openShared()
-        return (try store("steward"), { try reopen("steward") }, cleanUp)
+    func open() async throws -> (store: any AgentStore, reopen: () async throws -> any AgentStore, cleanUp: () -> Void) {
+        let (store, reopen, cleanUp) = try await openShared()
+        return (try await store("steward"), { try await reopen("steward") }, cleanUp)
     }
 
     /// The same, for agents by name sharing one store: what one writes, another reads.
-    func openShared() throws -> (store: (String) throws -> any AgentStore, reopen: (String) throws -> any AgentStore, cleanUp: () -> Void) {
+    func openShared() async throws -> (store: (String) async throws -> any AgentStore, reopen: (String) async throws -> any AgentStore, cleanUp: () -> Void) {
         switch self {
         case .sqlite:
             let path = NSTemporaryDirectory() + "steward-store-" + UUID().uuidString + ".sqlite"
@@ -29,14 +31,39 @@ enum Backend: CaseIterable, CustomStringConvertible {
         case .memory:
             let store = MemoryAgentStore()
             return ({ store.asAgent($0) }, { store.asAgent($0) }, {})
+        case .postgres:
+            let settings = try TestDatabase.fresh()
+            let open: (String) async throws -> any AgentStore = {
+                try await PostgresAgentStore(settings: settings, agent: $0, logger: Logger(label: "test"))
+            }
+            return (open, open, {})
         }
+    }
+}
+
+/// The test process's PostgreSQL cluster, started at the first test that
+/// needs it and stopped by its pid when the process exits; each test has a
+/// database of its own in it.
+enum TestDatabase {
+    static let server: Result<PostgresServer, any Error> = {
+        let result = Result { try PostgresServer() }
+        atexit { if case .success(let server) = TestDatabase.server { server.stop() } }
+        return result
+    }()
+
+    /// A new, empty database.
+    static func fresh() throws -> PostgresSettings {
+        let server = try server.get()
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try server.createDatabase(name)
+        return try PostgresSettings.parse(server.url(database: name)).get()
     }
 }
 
 /// The ingest store: buckets of ten seconds, exact pooling.
 @Suite struct OutcomeStoreTests {
     @Test(arguments: Backend.allCases) func outcomesPoolExactlyOverAnyRangeOfBuckets(_ backend: Backend) async throws {
-        let (store, reopen, cleanUp) = try backend.open()
+        let (store, reopen, cleanUp) = try await backend.open()
         defer { cleanUp() }
         let start = 1_800_000_000.0
         var outcomes: [Outcome] = []
@@ -81,7 +108,7 @@ enum Backend: CaseIterable, CustomStringConvertible {
     }
 
     @Test(arguments: Backend.allCases) func theJournalRemembersWhatWasInFlight(_ backend: Backend) async throws {
-        let (store, reopen, cleanUp) = try backend.open()
+        let (store, reopen, cleanUp) = try await backend.open()
         defer { cleanUp() }
         let done = try await store.journal.begin(rollout: "r", kind: .promote, action: "promote 1.1.0", revision: "abc", at: Date())
         try await store.journal.finish(done)
@@ -97,12 +124,12 @@ enum Backend: CaseIterable, CustomStringConvertible {
     /// Several agents on one store: a restarted agent re-checks its own
     /// unfinished actions, never another's (that one may be running them).
     @Test(arguments: Backend.allCases) func eachAgentReChecksOnlyItsOwnUnfinishedActions(_ backend: Backend) async throws {
-        let (open, reopen, cleanUp) = try backend.openShared()
+        let (open, reopen, cleanUp) = try await backend.openShared()
         defer { cleanUp() }
-        let (a, b) = (try open("agent-a"), try open("agent-b"))
+        let (a, b) = (try await open("agent-a"), try await open("agent-b"))
         _ = try await a.journal.begin(rollout: "r", kind: .promote, action: "promote 1.1.0", revision: "abc", at: Date())
         _ = try await b.journal.begin(rollout: "s", kind: .rollback, action: "rollback 2.0.0 -> 1.0.0", revision: "abc", at: Date())
-        let restarted = try reopen("agent-a").journal
+        let restarted = try await reopen("agent-a").journal
         #expect(try await restarted.pending().map(\.rollout) == ["r"])
         try await restarted.settlePending("re-checked")
         #expect(try await restarted.pending().isEmpty)
@@ -113,7 +140,7 @@ enum Backend: CaseIterable, CustomStringConvertible {
 
     /// The providers' windows: kept by their end, read back by span, pruned by age.
     @Test(arguments: Backend.allCases) func providerWindowsAreKeptAndReadBySpan(_ backend: Backend) async throws {
-        let (store, reopen, cleanUp) = try backend.open()
+        let (store, reopen, cleanUp) = try await backend.open()
         defer { cleanUp() }
         let version = try #require(SemanticVersion("1.0.0"))
         func window(_ end: Double, _ value: Double) -> MetricReading {
@@ -146,9 +173,10 @@ enum Backend: CaseIterable, CustomStringConvertible {
     /// named) are still re-checked.
     /// Several agents taking outcomes for one bucket: none overwrites another, the tally is the sum.
     @Test(arguments: Backend.allCases) func outcomesFromSeveralAgentsAddUp(_ backend: Backend) async throws {
-        let (store, _, cleanUp) = try backend.openShared()
+        let (store, _, cleanUp) = try await backend.openShared()
         defer { cleanUp() }
-        let agents = try ["a", "b", "c"].map(store)
+        var agents: [any AgentStore] = []
+        for name in ["a", "b", "c"] { agents.append(try await store(name)) }
         let start = 1_800_000_000.0
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (n, agent) in agents.enumerated() {
@@ -211,7 +239,7 @@ enum Backend: CaseIterable, CustomStringConvertible {
     }
 
     @Test(arguments: Backend.allCases) func eachFinishedActionKeepsTheStatusItLeftAndTheLatestIsFound(_ backend: Backend) async throws {
-        let (store, reopen, cleanUp) = try backend.open()
+        let (store, reopen, cleanUp) = try await backend.open()
         defer { cleanUp() }
         let now = Date()
         let stable = try #require(SemanticVersion("1.0.0")), canary = try #require(SemanticVersion("1.1.0"))
@@ -231,7 +259,7 @@ enum Backend: CaseIterable, CustomStringConvertible {
             _ = try await journal.begin(rollout: "other", kind: .pause, action: "pause", revision: "abc", at: now + 3)
         }
         // A restarted agent opens the same store.
-        let journal = try reopen().journal
+        let journal = try await reopen().journal
         #expect(try await journal.latestStatuses() == ["r": status])
         #expect(try await journal.pending().map(\.rollout) == ["other"])
         let recent = try await journal.recent(50)
