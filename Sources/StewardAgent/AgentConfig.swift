@@ -2,6 +2,7 @@ import Foundation
 import StewardGit
 import StewardMetrics
 import StewardSpec
+import StewardStore
 import StewardYAML
 
 /// `steward agent --config FILE`: where the desired state lives, who the
@@ -48,6 +49,14 @@ public struct AgentConfig: Sendable {
     public var notificationTimeout = StewardDuration(seconds: 5)
     /// The Prometheus provider's server, token and timeout.
     public var prometheus = PrometheusSettings()
+    /// The PostgreSQL store several replicas share (`store: {postgres:
+    /// {url, passwordFile}}`); nil: the SQLite file in the state directory,
+    /// for one agent.
+    public var postgres: PostgresSettings?
+    /// How long a replica's lease on a shard holds without renewal
+    /// (`lease: {duration: 15s}`): a replica that dies is replaced within
+    /// about this, and one cut off stops acting before it runs out.
+    public var leaseDuration = StewardDuration(seconds: 15)
     /// Who may sign the desired state: an allowed-signers file (`principal key-type key` per line). With it, or when a
     /// Policy lists `allowedSigners`, the agent acts only on tips whose signature verifies.
     public var allowedSignersFile: String?
@@ -74,7 +83,7 @@ public struct AgentConfig: Sendable {
         "STEWARD_PROMETHEUS_ADDRESS", "STEWARD_PROMETHEUS_BEARER_TOKEN_FILE", "STEWARD_WEBHOOKS_SECRET_FILE",
         "STEWARD_NOTIFICATION_URLS", "STEWARD_SIGNATURES_ALLOWED_SIGNERS_FILE", "STEWARD_SIGNATURES_OPENPGP_KEYRING",
         "STEWARD_SIGNATURES_SIGNING_KEY", "STEWARD_STATUS_BRANCH", "STEWARD_OTLP_MODEL_ATTRIBUTE", "STEWARD_OTLP_VERSION_ATTRIBUTE",
-        "STEWARD_TRACING_ENDPOINT",
+        "STEWARD_TRACING_ENDPOINT", "STEWARD_STORE_POSTGRES_URL", "STEWARD_STORE_POSTGRES_PASSWORD_FILE", "STEWARD_LEASE_DURATION",
     ]
 
     /// Reads the config file, then the environment; every problem is in `bag`.
@@ -98,7 +107,7 @@ public struct AgentConfig: Sendable {
     }
 
     static let fields = ["repository", "identity", "listen", "apiTokenFile", "readTokenFile", "stateDirectory", "routing", "prometheus", "webhooks", "notifications",
-                         "signatures", "status", "otlp", "tracing"]
+                         "signatures", "status", "otlp", "tracing", "store", "lease"]
 
     static let branchExpected = "a branch name such as steward-status (no spaces, no '..', none of ~^:?*[\\, not starting with '-' or '/')"
 
@@ -169,6 +178,16 @@ public struct AgentConfig: Sendable {
         if let otlp = m.optional("otlp")?.mapping(fields: ["modelAttribute", "versionAttribute"]) {
             if let name = otlp.optional("modelAttribute")?.string(), !name.isEmpty { config.spanAttributes.model = name }
             if let name = otlp.optional("versionAttribute")?.string(), !name.isEmpty { config.spanAttributes.version = name }
+        }
+        if let store = m.optional("store")?.mapping(fields: ["postgres"]), let postgres = store.required("postgres")?.mapping(fields: ["url", "passwordFile"]),
+           let url = postgres.required("url"), let text = url.string() {
+            switch PostgresSettings.parse(text, passwordFile: postgres.optional("passwordFile")?.string()) {
+            case .success(let settings): config.postgres = settings
+            case .failure(let problem): url.error("invalid-url", "url: \(problem.text), found '\(text)'")
+            }
+        }
+        if let lease = m.optional("lease")?.mapping(fields: ["duration"]), let duration = lease.required("duration"), let value = duration.duration() {
+            value.seconds >= 3 ? (config.leaseDuration = value) : duration.error("out-of-range", "duration must be at least 3s")
         }
         if let status = m.optional("status")?.mapping(fields: ["branch"]), let branch = status.required("branch"), let name = branch.string() {
             isBranchName(name) ? (config.statusBranch = name) : branch.error("invalid-branch", "branch must be " + branchExpected + ", found '\(name)'")
@@ -243,6 +262,17 @@ public struct AgentConfig: Sendable {
         if let endpoint = environment["STEWARD_TRACING_ENDPOINT"] {
             endpoint.isEmpty ? (tracingEndpoint = nil) : Self.isHTTPURL(endpoint) ? (tracingEndpoint = endpoint)
                 : problem("STEWARD_TRACING_ENDPOINT", "must be an http(s) URL")
+        }
+        if let url = environment["STEWARD_STORE_POSTGRES_URL"], !url.isEmpty {
+            switch PostgresSettings.parse(url, passwordFile: environment["STEWARD_STORE_POSTGRES_PASSWORD_FILE"] ?? postgres?.passwordFile) {
+            case .success(let settings): postgres = settings
+            case .failure(let why): problem("STEWARD_STORE_POSTGRES_URL", why.text)
+            }
+        } else if let passwordFile = environment["STEWARD_STORE_POSTGRES_PASSWORD_FILE"] {
+            postgres?.passwordFile = passwordFile
+        }
+        if let text = environment["STEWARD_LEASE_DURATION"] {
+            if let duration = StewardDuration(text), duration.seconds >= 3 { leaseDuration = duration } else { problem("STEWARD_LEASE_DURATION", "must be a duration of at least 3s, found '\(text)'") }
         }
         if let name = environment["STEWARD_OTLP_MODEL_ATTRIBUTE"], !name.isEmpty { spanAttributes.model = name }
         if let name = environment["STEWARD_OTLP_VERSION_ATTRIBUTE"], !name.isEmpty { spanAttributes.version = name }

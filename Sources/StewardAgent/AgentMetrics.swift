@@ -1,6 +1,7 @@
 import Foundation
 import Prometheus
 import StewardEngine
+import Synchronization
 
 /// The agent's own metrics, served at `GET /metrics` in Prometheus's text
 /// format (swift-prometheus): how long rounds take, what the agent did,
@@ -10,6 +11,8 @@ import StewardEngine
 final class AgentMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let roundDuration: DurationHistogram
+    /// The replica's counts already added to their counters.
+    private let reportedShardCounts = Mutex((takeovers: 0, refusals: 0))
 
     init() {
         roundDuration = registry.makeDurationHistogram(
@@ -67,6 +70,20 @@ final class AgentMetrics: Sendable {
 
     func journalPending(_ count: Int) {
         registry.makeGauge(name: "steward_journal_pending", help: "Journalled actions found begun and never finished (a crash) at the start of the last round.").set(Double(count))
+    }
+
+    /// A replica's leases: how many shards it acts on now, and (added to
+    /// counters) shards it took under a new term and writes refused for a stale one.
+    func shards(held: Int, takeovers: Int, staleTermRefusals: Int) {
+        registry.makeGauge(name: "steward_shard_leases_held", help: "Shards of the rollouts this replica holds a lease on and acts on now.").set(Double(held))
+        let (newTakeovers, newRefusals) = reportedShardCounts.withLock { reported in
+            defer { reported = (takeovers, staleTermRefusals) }
+            return (takeovers - reported.takeovers, staleTermRefusals - reported.refusals)
+        }
+        registry.makeCounter(name: "steward_shard_takeovers_total", help: "Shards this replica took under a new term (at start, or from a replica gone).")
+            .increment(by: Int64(max(newTakeovers, 0)))
+        registry.makeCounter(name: "steward_stale_term_refusals_total", help: "Writes of this replica the store refused because another replica holds the shard now.")
+            .increment(by: Int64(max(newRefusals, 0)))
     }
 
     /// Each rollout's weight and the count of rollouts in each phase, as the round left them.

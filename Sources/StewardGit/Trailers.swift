@@ -23,6 +23,9 @@ public enum Trailer: String, Sendable, CaseIterable {
     case baseModel = "Steward-Base-Model"
     case source = "Steward-Source"
     case rule = "Steward-Rule"
+    /// With several agents: the replica that made the commit, and the term it held each shard it acted in under (`TERM shard N`).
+    case replica = "Steward-Replica"
+    case term = "Steward-Term"
 }
 
 /// A commit message: a subject, an optional body, and trailers.

@@ -65,13 +65,13 @@ final class PostgresCoordination: ReplicaCoordination {
         }
     }
 
-    func publish(_ routes: [FencedRoute]) async throws {
-        guard !routes.isEmpty else { return }
+    func publish(_ routes: [FencedRoute]) async throws -> Bool {
+        guard !routes.isEmpty else { return false }
         let logger = database.logger
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let encoded = try routes.map { ($0, String(decoding: try encoder.encode($0.route), as: UTF8.self)) }
-        try await database.transaction { connection in
+        return try await database.transaction { connection in
             for fence in Set(routes.map(\.fence)) {
                 let holds = try await connection.query("""
                     SELECT 1 FROM lease WHERE shard = \(fence.shard) AND holder = \(fence.replica) AND term = \(fence.term) AND expires > now() FOR SHARE
@@ -91,6 +91,7 @@ final class PostgresCoordination: ReplicaCoordination {
                 changed = changed || !written.isEmpty
             }
             if changed { try await connection.query("UPDATE route_generation SET value = value + 1 WHERE id = 1", logger: logger) }
+            return changed
         }
     }
 

@@ -27,8 +27,8 @@ public protocol ReplicaCoordination: Sendable {
     /// Writes routes, each under its shard's fence; a route whose fence no
     /// longer holds (another replica took the shard) is refused with
     /// ``StaleTerm`` and nothing of the batch is written. Bumps the table's
-    /// generation when anything changed.
-    func publish(_ routes: [FencedRoute]) async throws
+    /// generation, and returns true, when anything changed.
+    @discardableResult func publish(_ routes: [FencedRoute]) async throws -> Bool
 
     /// The routing table's generation: it changes whenever a route or a stop does.
     func routesGeneration() async throws -> Int64

@@ -12,7 +12,7 @@ struct ControlRoutes {
     func add(to routes: some RouterMethods<BasicRequestContext>) {
         routes.post("v1/rollouts/:name/stop") { _, context -> Response in
             let name = context.parameters.get("name") ?? ""
-            guard reconciler.stopNow(name) else { return .text(.notFound, "no rollout named '\(name)'\n") }
+            guard await reconciler.stopNow(name) else { return .text(.notFound, "no rollout named '\(name)'\n") }
             trigger()
             return .text(.accepted, "stopping \(name): all traffic to stable\n")
         }

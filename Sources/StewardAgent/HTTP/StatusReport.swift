@@ -22,6 +22,20 @@ public struct StatusReport: Codable, Sendable {
     public var retirements: [String]?
     public var rollouts: [RolloutReport]
     public var decisions: [Decision]
+    /// With several replicas: the replica that answered, each shard's lease
+    /// (who holds it, under which term, until when), and each version's
+    /// outcomes over the last day from the shared store.
+    public var replica: String?
+    public var shards: [ShardLease]?
+    public var outcomeTotals: [OutcomeTotal]?
+
+    /// One version's outcomes over the last day, every replica's together.
+    public struct OutcomeTotal: Codable, Sendable, Hashable {
+        public var model: String
+        public var version: String
+        public var requests: Double
+        public var errors: Double
+    }
 
     /// One rollout: its name beside its status's own fields, and each verdict in words.
     public struct RolloutReport: Codable, Sendable {
@@ -64,6 +78,28 @@ public struct StatusReport: Codable, Sendable {
         public var revision: String
         /// The commit the action made, if it made one.
         public var commit: String?
+    }
+
+    /// What replicas share: the leases, the rollouts other replicas act on
+    /// (as their latest journalled status left them), and outcome totals.
+    mutating func addShared(shards: ShardLeases, store: any AgentStore, models: [String: String]) async {
+        replica = shards.replica
+        self.shards = try? await shards.coordination.leases()
+        let acted = Set(rollouts.map(\.name))
+        if let latest = try? await store.journal.latestStatuses() {
+            for (name, status) in latest where models[name] != nil && !acted.contains(name) { rollouts.append(RolloutReport(name: name, status: status)) }
+            rollouts.sort { $0.name < $1.name }
+        }
+        let now = Date().timeIntervalSince1970
+        var totals: [OutcomeTotal] = []
+        for rollout in rollouts {
+            guard let model = models[rollout.name] else { continue }
+            for version in Set([rollout.status.stable] + (rollout.status.canary.map { [$0] } ?? [])).map(\.description).sorted() {
+                guard let tally = try? await store.outcomes.tally(model: model, version: version, from: now - 86_400, to: now + BucketKey.seconds) else { continue }
+                totals.append(OutcomeTotal(model: model, version: version, requests: tally.requests, errors: tally.errors))
+            }
+        }
+        outcomeTotals = totals
     }
 
     init(_ state: AgentSnapshot.State, journal: [JournalEntry], outcomeWriteProblem: String? = nil) {

@@ -15,7 +15,9 @@ struct StatusRoutes {
         routes.get("v1/status") { _, _ -> Response in
             let journal = reconciler.store.journal
             let decisions = (try? await journal.recent(30)) ?? []
-            return .json(.ok, StatusReport(reconciler.snapshot.value, journal: decisions, outcomeWriteProblem: ingest.writeProblem))
+            var report = StatusReport(reconciler.snapshot.value, journal: decisions, outcomeWriteProblem: ingest.writeProblem)
+            if let shards = reconciler.shards { await report.addShared(shards: shards, store: reconciler.store, models: reconciler.snapshot.value.models) }
+            return .json(.ok, report)
         }
         routes.get("/") { _, _ -> Response in
             let html = try await page.page {
@@ -33,7 +35,11 @@ struct StatusRoutes {
             return .text(.ok, shown)
         }
         routes.get("metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            if let shards = reconciler.shards {
+                let counts = shards.counts
+                reconciler.metrics.shards(held: shards.acting.count, takeovers: counts.takeovers, staleTermRefusals: counts.staleTermRefusals)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: reconciler.metrics.text)))
         }
     }

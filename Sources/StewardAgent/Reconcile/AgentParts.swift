@@ -16,12 +16,17 @@ public struct AgentParts: Sendable {
     public var notifier: any EventNotifier
     /// The routing table out to gateways.
     public var routes: any RoutesPublisher
+    /// The shards this replica holds, when several share the store; nil
+    /// for an agent that acts on every rollout.
+    public var shards: ShardLeases?
 
-    public init(store: any AgentStore, providers: [String: any EvidenceProvider], notifier: any EventNotifier, routes: any RoutesPublisher) {
+    public init(store: any AgentStore, providers: [String: any EvidenceProvider], notifier: any EventNotifier, routes: any RoutesPublisher,
+                shards: ShardLeases? = nil) {
         self.store = store
         self.providers = providers
         self.notifier = notifier
         self.routes = routes
+        self.shards = shards
     }
 
     /// The parts `steward agent` runs with: the three providers over the

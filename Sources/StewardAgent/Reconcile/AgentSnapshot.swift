@@ -15,6 +15,8 @@ public final class AgentSnapshot: Sendable {
         public var statuses: [String: RolloutStatus] = [:]
         /// Each rollout's model, as the desired state acted on names it.
         public var models: [String: String] = [:]
+        /// Each rollout's stable version, as the desired state acted on names it.
+        public var stables: [String: String] = [:]
         /// The registry's models and their versions: outcomes for others are refused.
         public var versions: [String: Set<String>]?
         /// Why the tip is not acted on (invalid YAML, say), with file:line:col.

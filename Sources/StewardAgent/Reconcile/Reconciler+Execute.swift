@@ -14,14 +14,14 @@ extension Reconciler {
     func moveTraffic(_ actions: [Action], desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
         let revision = desired.revision.description
         let traffic = actions.filter(Self.movesTraffic)
-        guard !traffic.isEmpty else { return try publishRoutes(desired) }
+        guard !traffic.isEmpty else { return try await publishRoutes(desired) }
         var before: [String: RolloutStatus] = [:]
         for action in traffic {
             let rollout = Self.describe(action).rollout
             if before[rollout] == nil { before[rollout] = statuses[rollout] }
             applyTraffic(action, desired: desired, at: now)
         }
-        try publishRoutes(desired)
+        try await publishRoutes(desired)
         let published = Int(Date().timeIntervalSince(decidedAt) * 1000)
         for action in traffic {
             let (rollout, said) = Self.describe(action)
@@ -33,9 +33,11 @@ extension Reconciler {
             metrics.action(action.kind.rawValue, outcome: "done")
             let journal = store.journal, status = statuses[rollout], why = action.reason
             do {
-                let id = try await journal.begin(rollout: rollout, kind: action.kind, action: said, revision: revision, at: clock())
+                let id = try await journal.begin(rollout: rollout, kind: action.kind, action: said, revision: revision, at: clock(),
+                                                 fence: try fence(for: rollout, "journalling \(said)"))
                 try await journal.finish(id, status: status, why: why)
             } catch {
+                shards?.refused(error)
                 logger.error("cannot journal a traffic change; the routing table has it", metadata: ["rollout": "\(rollout)", "error": "\(error)"])
             }
         }
@@ -85,7 +87,8 @@ extension Reconciler {
     }
 
     private func journalledTransition(_ action: Action, rollout: String, status: RolloutStatus, said: String, revision: String) async throws -> StatusTransition {
-        let entry = try await store.journal.begin(rollout: rollout, kind: action.kind, action: said, revision: revision, at: clock())
+        let entry = try await store.journal.begin(rollout: rollout, kind: action.kind, action: said, revision: revision, at: clock(),
+                                                  fence: try fence(for: rollout, "journalling \(said)"))
         if let event = Self.event(for: action, before: statuses[rollout], revision: revision) { notifier.post(event) }
         statuses[rollout] = status
         return StatusTransition(rollout: rollout, status: status, entry: entry)
@@ -121,7 +124,8 @@ extension Reconciler {
     /// Runs one action that is not traffic, journalled before it runs.
     private func journalled(_ action: Action, rollout: String, said: String, desired: (revision: ObjectID, state: DesiredState), at now: Moment) async throws {
         let journal = store.journal, revision = desired.revision.description
-        let id = try await journal.begin(rollout: rollout, kind: action.kind, action: said, revision: revision, at: clock())
+        let id = try await journal.begin(rollout: rollout, kind: action.kind, action: said, revision: revision, at: clock(),
+                                         fence: try fence(for: rollout, "journalling \(said)"))
         let before = statuses[rollout]
         do {
             let commit = try await tracer.span("action \(action.kind.rawValue)", ["rollout": rollout]) {
@@ -208,8 +212,14 @@ extension Reconciler {
         return nil
     }
 
-    func publishRoutes(_ desired: (revision: ObjectID, state: DesiredState)) throws {
-        try routes.publish(try RoutingTablePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description)
+    func publishRoutes(_ desired: (revision: ObjectID, state: DesiredState)) async throws {
+        do {
+            try await routes.publish(try RoutingTablePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description,
+                                     fences: fences(of: desired.state))
+        } catch {
+            shards?.refused(error)
+            throw error
+        }
     }
 
     /// What people hear of an action, if anything: a canary's start and each
@@ -255,19 +265,21 @@ extension Reconciler {
     /// Publishes a commit built on the watched branch's tip; `build` returns
     /// nil when the tip already has the change (a retry after a crash, say).
     /// Returns the commit made, nil when none was needed.
+    /// `rollouts`: those the commit acts for; a replica makes it only while it still holds their shards.
     @discardableResult
-    func publishCommit(_ what: String, build: @escaping @Sendable (Repository, ObjectID) throws -> ObjectID?) async throws -> ObjectID? {
+    func publishCommit(_ what: String, rollouts: [String], build: @escaping @Sendable (Repository, ObjectID) throws -> ObjectID?) async throws -> ObjectID? {
         let branch = config.branch
-        return try await publishCommit(what) { repository, remote, change in
+        return try await publishCommit(what, rollouts: rollouts) { repository, remote, change in
             try repository.publish(to: remote, branch: branch) { (tip) throws(GitError) -> ObjectID? in try change { try build(repository, tip) } }
         }
     }
 
     /// Built once against the tip; again only if the branch moved before the push.
-    private func publishCommit(_ what: String, push: @escaping @Sendable (Repository, RemoteOptions, Change) throws -> ObjectID?) async throws -> ObjectID? {
+    private func publishCommit(_ what: String, rollouts: [String], push: @escaping @Sendable (Repository, RemoteOptions, Change) throws -> ObjectID?) async throws -> ObjectID? {
         let commit: ObjectID?
+        let change = Change(what: what, rollouts: rollouts, shards: shards)
         do {
-            commit = try await withGit(what) { repository, remote in try push(repository, remote, Change(what: what)) }
+            commit = try await withGit(what) { repository, remote in try push(repository, remote, change) }
         } catch {
             metrics.gitError("push")
             throw error
@@ -279,8 +291,11 @@ extension Reconciler {
     /// Builds a commit, any failure of it told as a `GitError` (what `publish` throws).
     private struct Change: Sendable {
         let what: String
+        let rollouts: [String]
+        let shards: ShardLeases?
 
         func callAsFunction(_ build: () throws -> ObjectID?) throws(GitError) -> ObjectID? {
+            try Reconciler.checkStillHeld(rollouts, by: shards, what)
             do {
                 return try build()
             } catch let error as GitError {
@@ -305,7 +320,7 @@ extension Reconciler {
         let message = CommitMessage(subject: "status: " + (lines.count == 1 ? lines[0] : "\(lines.count) rollouts"),
                                     body: lines.count == 1 ? "" : lines.joined(separator: "\n"),
                                     trailers: [(.action, "status")] + list.map { (.rollout, $0.rollout) } + gates.map { (.gate, $0) }
-                                        + [(.observedRevision, observed), (.actor, "agent")])
+                                        + [(.observedRevision, observed)] + (try agentTrailers(for: list.map(\.rollout))))
         @Sendable func build(_ repository: Repository, on tip: ObjectID?) throws -> ObjectID? {
             var changes: [String: FileChange] = [:]
             for file in files {
@@ -317,8 +332,9 @@ extension Reconciler {
             return try repository.createCommit(parent: tip, changes: changes, message: message, author: identity, committer: identity)
         }
         let what = list.count == 1 ? "status of \(list[0].rollout)" : "status of \(list.count) rollouts"
-        guard let statusBranch = config.statusBranch else { return try await publishCommit(what, build: build) }
-        return try await publishCommit("\(what) on \(statusBranch)") { repository, remote, change in
+        let rollouts = list.map(\.rollout)
+        guard let statusBranch = config.statusBranch else { return try await publishCommit(what, rollouts: rollouts, build: build) }
+        return try await publishCommit("\(what) on \(statusBranch)", rollouts: rollouts) { repository, remote, change in
             try repository.publishCreatingBranch(to: remote, branch: statusBranch) { (tip) throws(GitError) -> ObjectID? in
                 try change { try build(repository, on: tip) }
             }
@@ -334,9 +350,9 @@ extension Reconciler {
         let identity = agentIdentity, observed = desired.revision.description
         let message = CommitMessage(subject: "Promote \(rollout) to \(version)", body: "Every critical gate passed; \(version) replaces \(previous) as stable.",
                                     trailers: [(.action, "promote"), (.rollout, rollout), (.fromVersion, previous.description),
-                                               (.toVersion, version.description), (.observedRevision, observed), (.actor, "agent")])
+                                               (.toVersion, version.description), (.observedRevision, observed)] + (try agentTrailers(for: [rollout])))
         let file = desired.state.rollouts[rollout]?.source.file
-        return try await publishCommit("promotion of \(rollout)") { [weak self] repository, tip in
+        return try await publishCommit("promotion of \(rollout)", rollouts: [rollout]) { [weak self] repository, tip in
             guard let self else { return nil }
             // Already promoted on this tip: nothing to do.
             if let current = try self.rollout(rollout, at: tip, in: repository, file: file), current.stable == version { return nil }

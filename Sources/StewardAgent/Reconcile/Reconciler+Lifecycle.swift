@@ -39,9 +39,9 @@ extension Reconciler {
         let message = CommitMessage(
             subject: due.count == 1 ? "Lifecycle: \(due[0].model) \(due[0].version) \(due[0].toText)" : "Lifecycle: \(due.count) versions retired",
             body: "The policy's retention and deprecation rules:\n" + lines.joined(separator: "\n"),
-            trailers: [(.action, "lifecycle")] + due.map { (.lifecycle, $0.trailer) } + [(.observedRevision, base.description), (.actor, "agent")])
+            trailers: [(.action, "lifecycle")] + due.map { (.lifecycle, $0.trailer) } + [(.observedRevision, base.description)] + (try agentTrailers(for: [])))
         let identity = agentIdentity
-        try await publishCommit("lifecycle sweep") { repository, tip in
+        try await publishCommit("lifecycle sweep", rollouts: []) { repository, tip in
             // Planned on the files as `base` has them: if the tip changed them (this very sweep landed before a
             // crash, or a person edited the registry), the next round plans again on the tip.
             for file in files where try repository.file(file, at: tip) != repository.file(file, at: base) { return nil }

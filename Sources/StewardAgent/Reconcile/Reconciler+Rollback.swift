@@ -16,7 +16,7 @@ extension Reconciler {
         let identity = agentIdentity, observed = desired.revision.description
         let trailers: [(Trailer, String)] = [(.action, "rollback"), (.rollout, rollout), (.fromVersion, from.description),
                                              (.toVersion, to.description), (.reason, reason), (.observedRevision, observed),
-                                             (.exposedRequests, "\(exposed)"), (.actor, "agent")]
+                                             (.exposedRequests, "\(exposed)")] + (try agentTrailers(for: [rollout]))
         let files = RolloutFiles(rollout, in: desired.state)
         let model = desired.state.rollouts[rollout]?.model ?? rollout
         let at = ISOTime.string(Date(timeIntervalSince1970: now.secondsSinceEpoch))
@@ -24,7 +24,7 @@ extension Reconciler {
             RollbackMarkEdit(model: model, version: from, rollout: rollout, mark: RollbackMark(at: at, reason: reason, commit: commit?.description))
         }
         let marked = [files.model, files.rollout].compactMap(\.self)
-        return try await publishCommit("rollback of \(rollout)") { [weak self] repository, tip in
+        return try await publishCommit("rollback of \(rollout)", rollouts: [rollout]) { [weak self] repository, tip in
             guard let self, let current = try self.rollout(rollout, at: tip, in: repository, file: files.rollout), current.canary == from else { return nil }
             var why = "abort mode: the canary is cleared by an edit"
             if mode == .revert {

@@ -61,8 +61,21 @@ public final class Reconciler: @unchecked Sendable {
     /// Why the last fetch failed, until one succeeds: a round that does not
     /// fetch (evidence arriving, say) still says git is broken.
     var fetchProblem: String?
-    /// The lease that lets one agent act on the branch, and whether this one holds it.
+    /// The lease that lets one agent act on the branch, and whether this one
+    /// holds it (one agent; replicas sharing a store hold shards instead).
     let lease: AgentLease
+    /// The shards this replica acts on, when several share the store.
+    public let shards: ShardLeases?
+    /// Each rollout acted on, and the term it is acted on under: a rollout
+    /// under a new term is resumed from the journal and git, not memory.
+    var actingTerms: [String: Int64] = [:]
+    /// Shards taken under a new term, and when: acted on only once a fetch
+    /// begun after that has been read (never on a tip older than the takeover).
+    var takenAt: [Int: (term: Int64, at: Date)] = [:]
+    /// When the fetch whose result was read last began.
+    var lastFetchBegan = Date.distantPast
+    /// Asks the loop for a fetch now (a shard was taken).
+    public var onNeedsFetch: (@Sendable () -> Void)?
     var standing: AgentLease.Standing = .held
     /// Told once, with the number of rollouts, when the routes first follow
     /// a good desired state (systemd hears READY=1 from it).
@@ -93,6 +106,7 @@ public final class Reconciler: @unchecked Sendable {
         providers = parts.providers
         notifier = parts.notifier
         routes = parts.routes
+        shards = parts.shards
         self.logger = logger
         self.clock = clock
         tracer = RoundTracer(endpoint: config.tracingEndpoint, logger: logger)
@@ -154,14 +168,17 @@ public final class Reconciler: @unchecked Sendable {
         }
         do {
             try await settleJournal()
-            guard let desired else {
+            guard let whole = desired else {
                 snapshot.update { $0.lastError = gitProblem }
                 return
             }
+            // One agent acts on every rollout; a replica on those of the shards it holds.
+            let desired = try await actingOn(whole)
             let moment = Moment(secondsSinceEpoch: now.timeIntervalSince1970)
             let evidence = try await tracer.span("gather evidence") { try await gatherEvidence(desired.state, at: moment) }
+            let stopped = await withLocalStops(desired.state)
             let actions = await tracer.span("plan", ["rollouts": "\(desired.state.rollouts.count)"]) {
-                Planner.plan(desired: withLocalStops(desired.state), observed: statuses, evidence: evidence, now: moment,
+                Planner.plan(desired: stopped, observed: statuses, evidence: evidence, now: moment,
                              utcOffsets: Self.utcOffsets(desired.state, at: now))
             }
             decidedAt = Date()
@@ -178,9 +195,12 @@ public final class Reconciler: @unchecked Sendable {
             }
             if !wasReady { onReady?(planned.count) }
             try await tracer.span("commit") { try await commitTheRest(actions, desired: desired, at: moment) }
-            await tracer.span("lifecycle sweep") { await sweepLifecycle(desired, at: moment) }
+            // The sweep is the registry's, not a rollout's: with several replicas, the holder of shard 0 runs it.
+            if shards.map({ $0.acting[0] != nil }) ?? true {
+                await tracer.span("lifecycle sweep") { await sweepLifecycle(whole, at: moment) }
+            }
             recordMetrics(judgedAt: moment)
-            try publishRoutes(desired)
+            try await publishRoutes(desired)
             swept = try await pruneOutcomes(now)
             snapshot.update {
                 $0.statuses = statuses
@@ -188,6 +208,7 @@ public final class Reconciler: @unchecked Sendable {
                 $0.lastError = gitProblem
             }
         } catch {
+            shards?.refused(error)
             // The kind says whether waiting helps (the network, a moved branch) or a person must act (credentials, a conflict).
             let kind = (error as? GitError)?.kind.rawValue ?? "other"
             logger.error("reconcile failed; serving the last good state", metadata: ["error": "\(error)", "kind": "\(kind)"])
@@ -215,6 +236,7 @@ public final class Reconciler: @unchecked Sendable {
     /// Gives the agent lease up at a graceful stop, so that a replacement acts
     /// at once; waits for git at most a few seconds (the lease expires anyway).
     public func releaseLease() async {
+        if let shards { return await shards.release() }
         guard standing == .held, desired != nil else { return }
         let lease = self.lease
         do {
@@ -237,37 +259,49 @@ public final class Reconciler: @unchecked Sendable {
 
     /// Stops a rollout now, without waiting for git or for a round: all its
     /// model's traffic goes to stable in the routing table at once, and stays
-    /// there until git has the stop too. Returns false for an unknown rollout.
-    public func stopNow(_ rollout: String) -> Bool {
+    /// there until git has the stop too. With several replicas the stop goes
+    /// into the store, and every replica's table holds the model at once.
+    /// Returns false for an unknown rollout.
+    public func stopNow(_ rollout: String) async -> Bool {
         let state = snapshot.value
-        guard let status = state.statuses[rollout] else { return false }
+        guard let model = state.models[rollout], let stable = state.statuses[rollout]?.stable.description ?? state.stables[rollout] else { return false }
         localStops.withLock { _ = $0.insert(rollout) }
         logger.warning("emergency stop requested through the API", metadata: ["rollout": "\(rollout)"])
-        if let model = state.models[rollout] {
-            do {
-                try routes.hold(model, on: status.stable.description)
-            } catch {
-                logger.error("cannot write the routing table for the stop; the next round tries again", metadata: ["error": "\(error)"])
-            }
+        do {
+            try await routes.hold(model, on: stable, rollout: rollout)
+        } catch {
+            logger.error("cannot write the routing table for the stop; the next round tries again", metadata: ["error": "\(error)"])
         }
         return true
     }
 
-    /// The desired state with the API's stops added; a stop that git has taken over is dropped.
-    func withLocalStops(_ state: DesiredState) -> DesiredState {
+    /// The desired state with the API's stops added (those asked of any
+    /// replica, when several share the store); a stop that git has taken
+    /// over is dropped.
+    func withLocalStops(_ state: DesiredState) async -> DesiredState {
+        if let coordination = shards?.coordination {
+            do {
+                let asked = try await coordination.stopRequests().map(\.rollout).filter { state.rollouts[$0] != nil }
+                localStops.withLock { $0.formUnion(asked) }
+            } catch {
+                logger.warning("cannot read the stops asked of other replicas", metadata: ["error": "\(error)"])
+            }
+        }
         var state = state
         let stop = ManualControl.emergencyStop.rawValue
+        var released: [(model: String, rollout: String)] = []
         localStops.withLock { stops in
             for name in stops {
                 guard state.rollouts[name]?.metadata.annotations[stop] == nil else {
                     // Git has the stop: the plan holds the traffic from now on.
                     stops.remove(name)
-                    if let model = state.rollouts[name]?.model { routes.release(model) }
+                    if let model = state.rollouts[name]?.model { released.append((model, name)) }
                     continue
                 }
                 state.rollouts[name]?.metadata.annotations[stop] = "api"
             }
         }
+        for (model, rollout) in released { await routes.release(model, rollout: rollout) }
         return state
     }
 
@@ -291,11 +325,12 @@ public final class Reconciler: @unchecked Sendable {
     @discardableResult
     func refreshDesired(patience: Duration) async throws -> Bool {
         let branch = config.branch, timeout = config.gitTimeout.seconds
-        let lease = self.lease, logger = self.logger
+        let lease = shards == nil ? self.lease : nil, logger = self.logger
         let pending = pendingFetch ?? PendingFetch { [self] in
             // Never more than the timeout in the queue and again in the transfer: a black-holed remote is given up on.
             try await withGit("fetch \(branch)", startWithin: .seconds(timeout), finishWithin: .seconds(timeout * 2)) { repository, remote in
                 let tip = try repository.fetch(remote, branch: branch)
+                guard let lease else { return PendingFetch.Fetched(tip: tip, standing: .held) }
                 do {
                     return PendingFetch.Fetched(tip: tip, standing: try lease.claim(in: repository, remote: remote, now: Date()))
                 } catch {
@@ -312,6 +347,7 @@ public final class Reconciler: @unchecked Sendable {
             return false
         }
         pendingFetch = nil
+        lastFetchBegan = pending.started
         let fetched: FetchResult
         do {
             let answer = try result.get()
@@ -353,9 +389,11 @@ public final class Reconciler: @unchecked Sendable {
             $0.invalidRevision = nil
             $0.invalidDiagnostics = []
             $0.models = loaded.state.rollouts.mapValues(\.model)
+            $0.stables = loaded.state.rollouts.mapValues(\.stable.description)
             $0.versions = loaded.state.models.mapValues { Set($0.versions.map(\.version.description)) }
         }
-        if first { try await resumeStatuses(at: fetched.tip, desired: loaded.state) }
+        // A replica resumes each rollout when it takes the rollout's shard (`actingOn`).
+        if first, shards == nil { try await resumeStatuses(at: fetched.tip, desired: loaded.state) }
         logger.info("desired state loaded", metadata: ["revision": "\(fetched.tip.short)", "rollouts": "\(loaded.state.rollouts.count)"])
         return true
     }

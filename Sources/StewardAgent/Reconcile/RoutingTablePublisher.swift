@@ -3,6 +3,7 @@ import ServiceLifecycle
 import StewardEngine
 import StewardRouting
 import StewardSpec
+import StewardStore
 import Synchronization
 
 /// What gateways route by: the routing table, kept in memory for the API
@@ -43,19 +44,19 @@ public final class RoutingTablePublisher: RoutesPublisher {
     /// Publishes over HTTP and to the file (temp file, fsync, rename); a file
     /// that could not be written is written again on the next publish.
     @discardableResult
-    public func publish(_ models: [ModelRoute], revision: String) throws -> Bool {
+    public func publish(_ models: [ModelRoute], revision: String, fences: [String: Fence] = [:]) throws -> Bool {
         try state.withLock { state throws -> Bool in try Self.publish(models, revision: revision, into: &state, path: path) }
     }
 
-    public func hold(_ model: String, on version: String) throws {
+    public func hold(_ model: String, on version: String, rollout: String) throws {
         try state.withLock { state throws in
             state.held[model] = version
             guard let served = state.table else { return }
-            try Self.publish(served.models, revision: served.revision, into: &state, path: path)
+            _ = try Self.publish(served.models, revision: served.revision, into: &state, path: path)
         }
     }
 
-    public func release(_ model: String) {
+    public func release(_ model: String, rollout: String) {
         state.withLock { _ = $0.held.removeValue(forKey: model) }
     }
 
@@ -73,9 +74,7 @@ public final class RoutingTablePublisher: RoutesPublisher {
             return false
         }
         let table = try RoutingTable(generation: (state.table?.generation ?? 0) + 1, revision: revision, models: models)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = [UInt8](try encoder.encode(table)) + [10]
+        let json = try json(table)
         // Gateways that long-poll get the change even when the file cannot be written (a full disk); the file follows.
         state.table = table
         state.json = json
@@ -87,12 +86,24 @@ public final class RoutingTablePublisher: RoutesPublisher {
     }
 
     public func wait(notMatching etag: String?, seconds: Double) async -> (table: RoutingTable, json: [UInt8])? {
+        await Self.wait(for: self, notMatching: etag, seconds: seconds)
+    }
+
+    /// Polls `publisher` until its table is not `etag`, `seconds` (at most a minute) pass, or the agent stops.
+    static func wait(for publisher: some RoutesPublisher, notMatching etag: String?, seconds: Double) async -> (table: RoutingTable, json: [UInt8])? {
         let deadline = Date().addingTimeInterval(min(max(seconds, 0), 60))
         // A long-poll ends early when the agent stops, so that SIGTERM is not held up by a client's wait.
-        while etag != nil, self.etag == etag, Date() < deadline, !Task.isCancelled, !Task.isShuttingDownGracefully {
+        while etag != nil, publisher.etag == etag, Date() < deadline, !Task.isCancelled, !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        return current
+        return publisher.current
+    }
+
+    /// The bytes gateways are served: sorted keys, pretty, a newline at the end.
+    static func json(_ table: RoutingTable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return [UInt8](try encoder.encode(table)) + [10]
     }
 
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {

@@ -20,8 +20,9 @@ public struct Agent {
 
     /// Runs until a signal stops it.
     public func run() async throws {
-        let (reconciler, notifier) = try open()
+        let (reconciler, notifier) = try await open()
         let loop = ReconcileService(reconciler: reconciler, pollSeconds: config.pollInterval.seconds)
+        reconciler.onNeedsFetch = { loop.nudge() }
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
         signal(SIGHUP, SIG_IGN)
         hangup.setEventHandler { loop.nudge() }
@@ -45,8 +46,13 @@ public struct Agent {
                 logger.info("listening", metadata: ["port": "\(port)"])
             },
             logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: application), .init(service: loop), .init(service: flusher), .init(service: notifier),
+        ]
+        if let shards = reconciler.shards { services.append(.init(service: LeaseKeeper(shards: shards))) }
+        if let shared = reconciler.routes as? SharedRoutesPublisher { services.append(.init(service: shared)) }
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: application), .init(service: loop), .init(service: flusher), .init(service: notifier)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Past this, whatever still runs is cancelled: SIGTERM never waits on a remote that does not answer.
         configuration.maximumGracefulShutdownDuration = .seconds(10)
@@ -57,7 +63,9 @@ public struct Agent {
 
     /// One full round, then exit: for cron, CI and tests.
     public func runOnce() async throws -> Bool {
-        let (reconciler, _) = try open()
+        let (reconciler, _) = try await open()
+        await reconciler.shards?.renew()
+        if reconciler.shards != nil { await reconciler.round(fetchPatience: .seconds(reconciler.config.gitTimeout.seconds * 2 + 5)) }
         await reconciler.round(fetchPatience: .seconds(reconciler.config.gitTimeout.seconds * 2 + 5))
         // A one-shot run does not keep the lease from the agent that runs all the time.
         await reconciler.releaseLease()
@@ -66,12 +74,25 @@ public struct Agent {
         return state.lastError == nil
     }
 
-    /// The reconciler on the SQLite store of the state directory, and the
-    /// notifier that delivers its events (a service of the group).
-    private func open() throws -> (Reconciler, Notifier) {
+    /// The reconciler on its store — the SQLite file of the state directory,
+    /// or the PostgreSQL database replicas share, with the shards it holds
+    /// and the shared routing table — and the notifier that delivers its
+    /// events (a service of the group).
+    private func open() async throws -> (Reconciler, Notifier) {
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
-        let store = try SQLiteAgentStore(path: config.stateDirectory + "/steward.sqlite", agent: AgentLease.agentID(stateDirectory: config.stateDirectory))
+        let id = AgentLease.agentID(stateDirectory: config.stateDirectory)
         let notifier = Notifier(urls: config.notificationURLs, timeout: .milliseconds(Int64(config.notificationTimeout.seconds * 1000)), logger: logger)
-        return (try Reconciler(config: config, parts: .standard(config: config, store: store, notifier: notifier), logger: logger), notifier)
+        guard let postgres = config.postgres else {
+            let store = try SQLiteAgentStore(path: config.stateDirectory + "/steward.sqlite", agent: id)
+            return (try Reconciler(config: config, parts: .standard(config: config, store: store, notifier: notifier), logger: logger), notifier)
+        }
+        let store = try await PostgresAgentStore(settings: postgres, agent: id, logger: logger)
+        guard let coordination = store.coordination else { throw StoreProblem("the PostgreSQL store has no coordination") }
+        var parts = AgentParts.standard(config: config, store: store, notifier: notifier)
+        parts.shards = ShardLeases(coordination: coordination, replica: id, host: "\(ProcessInfo.processInfo.hostName):\(config.listenPort)",
+                                   duration: config.leaseDuration.seconds, logger: logger)
+        parts.routes = SharedRoutesPublisher(coordination: coordination, replica: id, logger: logger)
+        logger.info("sharing the PostgreSQL store with other replicas", metadata: ["replica": "\(id)", "database": "\(postgres.host):\(postgres.port)/\(postgres.database)"])
+        return (try Reconciler(config: config, parts: parts, logger: logger), notifier)
     }
 }
