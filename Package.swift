@@ -143,6 +143,7 @@ let package = Package(
         .testTarget(
             name: "StewardCLITests",
             dependencies: ["StewardCLI", "StewardAgent", "StewardMetrics", "StewardEngine", "StewardSimulation", "StewardSpec", "StewardGit", "StewardYAML", "StewardTesting",
+                           "StewardStore",
                            "StewardOTLP", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                            "steward", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird")]

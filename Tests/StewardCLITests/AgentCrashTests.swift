@@ -41,6 +41,20 @@ import StewardYAML
         #expect(killed >= Self.kills)
         #expect(try promoted(), "\((try? String(contentsOfFile: world.dir + "/agent.log", encoding: .utf8)) ?? "")")
 
+        try Self.expectWholeHistory(world)
+        // The final routes equal a run without kills: all of customer-support-agent on 2.4.0.
+        let routes = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: world.dir + "/state/routes.json"))) as? [String: Any]
+        let models = (routes?["models"] as? [[String: Any]]) ?? []
+        let variants = models.first { $0["model"] as? String == "customer-support-agent" }?["variants"] as? [[String: Any]]
+        #expect(variants?.count == 1 && variants?.first?["version"] as? String == "2.4.0" && variants?.first?["basisPoints"] as? Int == 10000)
+        #expect(try world.remoteGit(["fsck", "--strict"]).isEmpty)
+        #expect(world.stop() == 0)
+    }
+
+    /// No duplicate agent commit (one promotion, no status commit repeating
+    /// the one before it) and no lost transition (every step of the walk in
+    /// git, in order), however many agents were killed on the way.
+    static func expectWholeHistory(_ world: AgentEndToEndTests.World) throws {
         // No duplicate agent commit: one promotion, and no status commit repeats the one before it.
         let log = try world.remoteGit(["log", "--reverse", "--format=%H %s", "--author=steward@example.com"])
             .split(separator: "\n").map { $0.split(separator: " ", maxSplits: 1).map(String.init) }
@@ -62,13 +76,6 @@ import StewardYAML
         let walk = ["canary at 20%", "canary at 50%", "Promote customer-support-agent to 2.4.0", "healthy at step 1"]
         let positions = walk.map { step in subjects.firstIndex { $0.contains(step) } }
         #expect(positions.allSatisfy { $0 != nil } && positions.map { $0 ?? -1 } == positions.map { $0 ?? -1 }.sorted(), "\(subjects)")
-        // The final routes equal a run without kills: all of customer-support-agent on 2.4.0.
-        let routes = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: world.dir + "/state/routes.json"))) as? [String: Any]
-        let models = (routes?["models"] as? [[String: Any]]) ?? []
-        let variants = models.first { $0["model"] as? String == "customer-support-agent" }?["variants"] as? [[String: Any]]
-        #expect(variants?.count == 1 && variants?.first?["version"] as? String == "2.4.0" && variants?.first?["basisPoints"] as? Int == 10000)
-        #expect(try world.remoteGit(["fsck", "--strict"]).isEmpty)
-        #expect(world.stop() == 0)
     }
 
     /// A status file without what changes at every look.

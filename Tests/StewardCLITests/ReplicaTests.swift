@@ -1,0 +1,153 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import StewardStore
+import StewardTesting
+import Testing
+
+/// Several agents over PostgreSQL, as an operator runs them: three replicas
+/// on one remote and one database, gateways posting outcomes to any of them.
+/// One replica acts on each rollout; another takes over when it dies, is cut
+/// off the database, or is paused past its lease, and none acts on a stale term.
+@Suite(.serialized) struct ReplicaTests {
+    static let rollout = "customer-support-agent"
+
+    /// Outcomes posted round-robin to the replicas in `to`, one second's worth every half second, until `done` holds.
+    final class Traffic {
+        let replicas: Replicas
+        var accepted = 0
+        private var turn = 0
+        private var rng = SystemRandomNumberGenerator()
+
+        init(_ replicas: Replicas) { self.replicas = replicas }
+
+        func drive(to targets: [Int], seconds: Double, until done: () async throws -> Bool) async throws -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                let port = replicas.ports[targets[turn % targets.count]]
+                turn += 1
+                if try await AgentEndToEndTests.post(port: port, token: replicas.world.token, canaryErrors: 0.01, rng: &rng) == 200 { accepted += 1 }
+                if try await done() { return true }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            return try await done()
+        }
+    }
+
+    /// The term each agent commit acting in `shard` carries, in history order.
+    static func terms(of shard: Int, in commits: [(id: String, subject: String, replica: String, terms: [String])]) -> [Int] {
+        commits.compactMap { commit in commit.terms.first { $0.hasSuffix(" shard \(shard)") }.flatMap { Int($0.split(separator: " ")[0]) } }
+    }
+
+    func logs(_ replicas: Replicas) -> String { (0..<replicas.count).map { "replica \($0):\n" + replicas.log($0).suffix(4000) }.joined(separator: "\n") }
+
+    func reached(_ replicas: Replicas, _ text: String) throws -> Bool { try replicas.world.remoteGit(["log", "--format=%B"]).contains(text) }
+
+    /// Waits until a replica other than `old` holds the rollout's shard under a later term; returns it and how long that took.
+    func takeover(_ replicas: Replicas, from old: (replica: Int, term: Int), asking: Int, since: Date,
+                  traffic: Traffic, targets: [Int]) async throws -> (replica: Int, term: Int, seconds: Double)? {
+        var found: (replica: Int, term: Int)?
+        _ = try await traffic.drive(to: targets, seconds: Double(replicas.leaseSeconds) * 4) {
+            if let now = try await replicas.holder(of: Self.rollout, asking: asking), now.replica != old.replica, now.term > old.term { found = now }
+            return found != nil
+        }
+        return found.map { ($0.replica, $0.term, Date().timeIntervalSince(since)) }
+    }
+
+    @Test func threeReplicasWalkACanaryAndAnotherTakesOverWhenTheHolderIsKilled() async throws {
+        let replicas = try Replicas()
+        for replica in 0..<3 { try replicas.start(replica) }
+        let traffic = Traffic(replicas)
+        #expect(try await traffic.drive(to: [0, 1, 2], seconds: 90) { try reached(replicas, "canary at 20%") }, "\(logs(replicas))")
+        let holder = try #require(try await replicas.holder(of: Self.rollout, asking: 0), "\(logs(replicas))")
+        // Every replica says the same of the lease, and serves the same routes.
+        for replica in 0..<3 { #expect(try await replicas.holder(of: Self.rollout, asking: replica)?.replica == holder.replica) }
+        let survivors = [0, 1, 2].filter { $0 != holder.replica }
+        // Outcomes stop going to the replica about to die, and what it took is written (flushed every second) before the kill.
+        _ = try await traffic.drive(to: survivors, seconds: 2) { false }
+        replicas.signal(holder.replica, SIGKILL)
+        let killed = Date()
+        let next = try #require(try await takeover(replicas, from: holder, asking: survivors[0], since: killed, traffic: traffic, targets: survivors),
+                                "\(logs(replicas))")
+        print("takeover after SIGKILL: \(String(format: "%.1f", next.seconds)) s (lease \(replicas.leaseSeconds) s)")
+        #expect(next.seconds <= Double(2 * replicas.leaseSeconds), "took \(next.seconds) s")
+        // The new holder finishes the walk: promoted, then healthy.
+        #expect(try await traffic.drive(to: survivors, seconds: 120) { try reached(replicas, "status: customer-support-agent healthy") }, "\(logs(replicas))")
+        try AgentCrashTests.expectWholeHistory(replicas.world)
+        // Every agent commit says which replica made it and under which term; the rollout's terms never go back.
+        let commits = try replicas.agentCommits()
+        #expect(!commits.isEmpty && commits.allSatisfy { !$0.replica.isEmpty && !$0.terms.isEmpty }, "\(commits)")
+        let terms = Self.terms(of: Shards.shard(of: Self.rollout), in: commits)
+        #expect(terms == terms.sorted() && terms.first == holder.term && terms.last == next.term, "\(terms)")
+        #expect(commits.first { $0.subject.hasPrefix("Promote") }?.replica == replicas.id(next.replica))
+        // Outcomes posted round-robin are counted exactly once: 150 of each version per accepted post.
+        try await Task.sleep(for: .seconds(2))
+        let counted = try replicas.database.sql("SELECT version, sum(requests)::bigint FROM outcome_bucket GROUP BY version ORDER BY version")
+        #expect(counted == "2.3.1|\(traffic.accepted * 150)\n2.4.0|\(traffic.accepted * 150)\n", "accepted \(traffic.accepted) posts")
+        // The routes every survivor serves: all of the model on the promoted version.
+        for replica in survivors {
+            let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(replicas.ports[replica])/v1/route?model=\(Self.rollout)&key=u1")!)
+            #expect(String(decoding: data, as: UTF8.self).contains("\"2.4.0\""))
+        }
+    }
+
+    @Test func aReplicaCutOffTheDatabaseStopsActingWithinItsLease() async throws {
+        let replicas = try Replicas()
+        for replica in 0..<3 { try replicas.start(replica) }
+        let traffic = Traffic(replicas)
+        #expect(try await traffic.drive(to: [0, 1, 2], seconds: 90) { try reached(replicas, "canary at 20%") }, "\(logs(replicas))")
+        let holder = try #require(try await replicas.holder(of: Self.rollout, asking: 0))
+        let others = [0, 1, 2].filter { $0 != holder.replica }
+        // The holder still reaches git, but no longer the database.
+        replicas.cutDatabase(holder.replica)
+        let cut = Date()
+        let next = try #require(try await takeover(replicas, from: holder, asking: others[0], since: cut, traffic: traffic, targets: others), "\(logs(replicas))")
+        #expect(try await traffic.drive(to: others, seconds: 120) { try reached(replicas, "status: customer-support-agent healthy") }, "\(logs(replicas))")
+        // Once the new holder has committed, the cut-off replica never commits again, and none of its commits carries a later term.
+        let commits = try replicas.agentCommits()
+        let cutOff = replicas.id(holder.replica)
+        let firstOfNew = try #require(commits.firstIndex { $0.replica == replicas.id(next.replica) && $0.terms.contains("\(next.term) shard \(Shards.shard(of: Self.rollout))") })
+        #expect(!commits[firstOfNew...].contains { $0.replica == cutOff }, "\(commits)")
+        let terms = Self.terms(of: Shards.shard(of: Self.rollout), in: commits)
+        #expect(terms == terms.sorted(), "\(commits)")
+        try AgentCrashTests.expectWholeHistory(replicas.world)
+        // It said why, and it still serves the last routes it read.
+        #expect(replicas.log(holder.replica).contains("cannot renew the shard leases"))
+        let (_, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(replicas.ports[holder.replica])/v1/routes")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        print("takeover after the database was cut: \(String(format: "%.1f", next.seconds)) s")
+    }
+
+    /// The Argo Rollouts split-brain (argo-rollouts#2117), reproduced: the
+    /// holder is paused mid-rollout past its lease, another replica takes the
+    /// rollout over, and the paused one is resumed. It does not act on what it held.
+    @Test func aReplicaPausedPastItsLeaseDoesNotActOnWhatItHeldWhenResumed() async throws {
+        let replicas = try Replicas()
+        for replica in 0..<3 { try replicas.start(replica) }
+        let traffic = Traffic(replicas)
+        #expect(try await traffic.drive(to: [0, 1, 2], seconds: 90) { try reached(replicas, "canary at 20%") }, "\(logs(replicas))")
+        let holder = try #require(try await replicas.holder(of: Self.rollout, asking: 0))
+        let others = [0, 1, 2].filter { $0 != holder.replica }
+        replicas.signal(holder.replica, SIGSTOP)
+        let paused = Date()
+        let next = try #require(try await takeover(replicas, from: holder, asking: others[0], since: paused, traffic: traffic, targets: others), "\(logs(replicas))")
+        replicas.signal(holder.replica, SIGCONT)
+        // Traffic goes to every replica again, the resumed one too, while the new holder finishes.
+        #expect(try await traffic.drive(to: [0, 1, 2], seconds: 120) { try reached(replicas, "status: customer-support-agent healthy") }, "\(logs(replicas))")
+        _ = try await traffic.drive(to: [0, 1, 2], seconds: Double(replicas.leaseSeconds)) { false }
+        let commits = try replicas.agentCommits()
+        let resumed = replicas.id(holder.replica), shard = Shards.shard(of: Self.rollout)
+        let firstOfNew = try #require(commits.firstIndex { $0.terms.contains("\(next.term) shard \(shard)") })
+        // (It may take the shard back later, under a newer term still: that is no split brain.)
+        #expect(!commits[firstOfNew...].contains { $0.replica == resumed && $0.terms.contains("\(holder.term) shard \(shard)") }, "\(commits)")
+        #expect(Self.terms(of: shard, in: commits) == Self.terms(of: shard, in: commits).sorted(), "\(commits)")
+        // Nor did it journal anything under its old term once the new holder had.
+        let late = try replicas.database.sql("""
+            SELECT count(*) FROM journal WHERE agent = '\(resumed)' AND shard = \(shard) AND term = \(holder.term)
+              AND id > (SELECT min(id) FROM journal WHERE shard = \(shard) AND term = \(next.term))
+            """)
+        #expect(late == "0\n", "\(late)")
+        try AgentCrashTests.expectWholeHistory(replicas.world)
+    }
+}
