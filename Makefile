@@ -3,7 +3,7 @@
 # the exact command to run when they cannot.
 
 SWIFT ?= swift
-DEBIAN_PACKAGES := git openssh-client gnupg gpgv pkg-config libyaml-dev libgit2-dev libsqlite3-dev chromium prometheus python3-venv
+DEBIAN_PACKAGES := git openssh-client gnupg gpgv pkg-config libyaml-dev libgit2-dev libsqlite3-dev chromium prometheus postgresql python3-venv
 PYTHON_PACKAGES := jsonschema pyyaml
 
 .PHONY: deps test crash-test fuzz demo bench build release clean deb deb-test
@@ -52,10 +52,11 @@ test: deps
 	$(SWIFT) test --skip-build --no-parallel
 
 # The agent killed 100 times at random instants while it walks a canary
-# (make test does 20); STEWARD_CRASH_SEED replays a run.
+# (make test does 20), and one of three replicas over PostgreSQL killed 50
+# times (make test does 6); STEWARD_CRASH_SEED replays a run.
 crash-test: deps
 	$(SWIFT) build --build-tests
-	STEWARD_CRASH_KILLS=100 $(SWIFT) test --skip-build --no-parallel --filter AgentCrashTests
+	STEWARD_CRASH_KILLS=100 STEWARD_CRASH_REPLICA_KILLS=50 $(SWIFT) test --skip-build --no-parallel --filter AgentCrashTests
 
 # libFuzzer on each reader of outside input, FUZZ_SECONDS each (default 60),
 # in a build directory of its own with AddressSanitizer. Seeds come from
