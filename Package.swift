@@ -71,6 +71,7 @@ let package = Package(
                 "StewardAgent",
                 "StewardSpec",
                 "StewardEngine",
+                "StewardStore",
                 "StewardSimulation",
                 "StewardGit",
                 "StewardRouting",

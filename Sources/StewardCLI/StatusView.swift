@@ -1,6 +1,7 @@
 import Foundation
 import StewardAgent
 import StewardEngine
+import StewardStore
 
 /// What `steward status` shows a person: the agent, then each rollout's
 /// phase, its traffic as bars, each metric's verdict on the evidence so far,
@@ -22,6 +23,7 @@ struct StatusView {
             out.append("the tip \(invalid.prefix(7)) is not acted on:")
             out += report.invalidDiagnostics.prefix(10).map { "  \($0)" }
         }
+        out += replicaLines
         if let error = report.lastError { out.append("last error: \(error)") }
         if let problem = report.outcomeWriteProblem { out.append("outcomes refused (503), cannot be written: \(problem)") }
         out += (report.retirements ?? []).map { "warning: \($0)" }
@@ -35,6 +37,25 @@ struct StatusView {
             }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// With several replicas: who holds which shards until when, and each version's outcomes over the last day.
+    private var replicaLines: [String] {
+        guard let shards = report.shards else { return [] }
+        var out: [String] = []
+        let held = Dictionary(grouping: shards.filter { $0.holder != nil && $0.expires > now }, by: { $0.holder ?? "" })
+        for (holder, leases) in held.sorted(by: { $0.key < $1.key }) {
+            let this = holder == report.replica ? " (this one)" : ""
+            let until = leases.map(\.expires).min().map { ", renewed until \(TimeText.clock($0)) at least" } ?? ""
+            out.append("replica \(holder.prefix(8))\(this) on \(leases.first?.host ?? "?"): shards \(leases.map { "\($0.shard)" }.joined(separator: ",")) "
+                       + "(terms \(Set(leases.map(\.term)).sorted().map(String.init).joined(separator: ",")))\(until)")
+        }
+        let free = shards.filter { $0.holder == nil || $0.expires <= now }.map(\.shard)
+        if !free.isEmpty { out.append("shards held by no replica now: \(free.map(String.init).joined(separator: ","))") }
+        for total in report.outcomeTotals ?? [] {
+            out.append("outcomes in the last day, all replicas: \(total.model) \(total.version): \(Int(total.requests)) requests, \(Int(total.errors)) errors")
+        }
+        return out
     }
 
     private func lines(for rollout: StatusReport.RolloutReport) -> [String] {

@@ -92,6 +92,48 @@ import Testing
         }
     }
 
+    @Test func anEmergencyStopPostedToAnyReplicaHoldsTheModelOnEveryReplica() async throws {
+        let replicas = try Replicas()
+        for replica in 0..<3 { try replicas.start(replica) }
+        let traffic = Traffic(replicas)
+        #expect(try await traffic.drive(to: [0, 1, 2], seconds: 90) { try reached(replicas, "canary at 20%") }, "\(logs(replicas))")
+        let holder = try #require(try await replicas.holder(of: Self.rollout, asking: 0))
+        let asked = [0, 1, 2].first { $0 != holder.replica } ?? 0
+        // What an operator sees, from any replica: who holds which shards, and the outcomes every replica took.
+        let before = traffic.accepted
+        _ = try await traffic.drive(to: [0, 1, 2], seconds: 2.5) { false }
+        let shown = try Subprocess.run([CommandLineTests.binary, "status", "--agent", "http://127.0.0.1:\(replicas.ports[asked])"], in: replicas.world.dir)
+        #expect(shown.output.contains("replica \(replicas.id(holder.replica).prefix(8))") && shown.output.contains("renewed until"), "\(shown.output)")
+        let line = shown.output.split(separator: "\n").first { $0.contains("all replicas: customer-support-agent 2.4.0:") } ?? ""
+        let requests = Int(line.split(separator: " ").dropLast(3).last ?? "") ?? 0
+        #expect(requests >= (traffic.accepted - before - 2) * 150, "\(shown.output)")
+        // The stop goes to a replica that does not act on the rollout.
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(replicas.ports[asked])/v1/rollouts/\(Self.rollout)/stop")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(replicas.world.token)", forHTTPHeaderField: "Authorization")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 202)
+        let stopped = Date()
+        // Every replica serves the model all on stable, within a bounded wait.
+        var held: Set<Int> = []
+        for _ in 0..<100 where held.count < 3 {
+            for replica in 0..<3 {
+                let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(replicas.ports[replica])/v1/routes")!)
+                let table = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+                let variants = ((table?["models"] as? [[String: Any]]) ?? []).first { $0["model"] as? String == Self.rollout }?["variants"] as? [[String: Any]]
+                if variants?.count == 1, variants?.first?["version"] as? String == "2.3.1" { held.insert(replica) }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(held == [0, 1, 2], "\(logs(replicas))")
+        print("stop on every replica after \(Int(Date().timeIntervalSince(stopped) * 1000)) ms")
+        // And the holder's plan holds it there: the canary's weight never comes back while the stop stands.
+        _ = try await traffic.drive(to: [0, 1, 2], seconds: 3) { false }
+        let status = try await replicas.status(holder.replica)
+        let rollout = (status["rollouts"] as? [[String: Any]])?.first { $0["name"] as? String == Self.rollout }
+        #expect(rollout?["canaryWeight"] as? Int == 0, "\(rollout ?? [:])")
+    }
+
     @Test func aReplicaCutOffTheDatabaseStopsActingWithinItsLease() async throws {
         let replicas = try Replicas()
         for replica in 0..<3 { try replicas.start(replica) }
