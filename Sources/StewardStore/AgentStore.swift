@@ -116,9 +116,34 @@ public protocol OutcomeStore: Sendable {
     func tally(model: String, version: String, from: Double, to: Double) async throws -> OutcomeTally
     /// Drops buckets that started before `before`; returns how many.
     @discardableResult func prune(before: Double) async throws -> Int
+    /// Each span's tally, in order: what a round asks of every rollout at
+    /// once (a store across the network answers them in one query).
+    func tallies(_ spans: [TallySpan]) async throws -> [OutcomeTally]
+}
+
+/// One version's outcomes with bucket starts in `[from, to)`.
+public struct TallySpan: Sendable, Hashable {
+    public var model: String
+    public var version: String
+    public var from: Double
+    public var to: Double
+
+    public init(model: String, version: String, from: Double, to: Double) {
+        self.model = model
+        self.version = version
+        self.from = from
+        self.to = to
+    }
 }
 
 extension OutcomeStore {
+    /// One query per span: right for a store in the agent's own process.
+    public func tallies(_ spans: [TallySpan]) async throws -> [OutcomeTally] {
+        var result: [OutcomeTally] = []
+        for span in spans { result.append(try await tally(model: span.model, version: span.version, from: span.from, to: span.to)) }
+        return result
+    }
+
     /// Adds outcomes to their buckets, in one transaction.
     public func record(_ outcomes: [Outcome]) async throws {
         var buckets: [BucketKey: OutcomeTally] = [:]

@@ -57,6 +57,29 @@ final class PostgresOutcomes: OutcomeStore {
         return total
     }
 
+    /// Every span in one query: the buckets of all the versions asked about
+    /// over the whole range, summed per span here.
+    func tallies(_ spans: [TallySpan]) async throws -> [OutcomeTally] {
+        guard let from = spans.map(\.from).min(), let to = spans.map(\.to).max() else { return [] }
+        let pairs = Array(Set(spans.map { [$0.model, $0.version] }))
+        var buckets: [[String]: [(start: Double, tally: OutcomeTally)]] = [:]
+        for row in try await database.query("""
+            SELECT model, version, start, \(unescaped: BucketCodec.columns.joined(separator: ", ")) FROM outcome_bucket
+            WHERE (model, version) IN (SELECT * FROM unnest(\(pairs.map { $0[0] })::text[], \(pairs.map { $0[1] })::text[]))
+              AND start >= \(Int64(from.rounded(.down))) AND start < \(Int64(to.rounded(.down)))
+            """) {
+            let cells = row.makeRandomAccess()
+            let key = [try cells["model"].decode(String.self), try cells["version"].decode(String.self)]
+            buckets[key, default: []].append((Double(try cells["start"].decode(Int64.self)), try Self.tally(row)))
+        }
+        return spans.map { span in
+            var total = OutcomeTally()
+            let (from, to) = (span.from.rounded(.down), span.to.rounded(.down))
+            for bucket in buckets[[span.model, span.version]] ?? [] where bucket.start >= from && bucket.start < to { total.add(bucket.tally) }
+            return total
+        }
+    }
+
     func prune(before: Double) async throws -> Int {
         try await database.query("WITH gone AS (DELETE FROM outcome_bucket WHERE start < \(Int64(before)) RETURNING 1) SELECT count(*) FROM gone")[0]
             .decode(Int.self)

@@ -22,12 +22,12 @@ import Testing
 
         init(_ replicas: Replicas) { self.replicas = replicas }
 
-        func drive(to targets: [Int], seconds: Double, until done: () async throws -> Bool) async throws -> Bool {
+        func drive(to targets: [Int], seconds: Double, canaryErrors: Double = 0.01, until done: () async throws -> Bool) async throws -> Bool {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
                 let port = replicas.ports[targets[turn % targets.count]]
                 turn += 1
-                if try await AgentEndToEndTests.post(port: port, token: replicas.world.token, canaryErrors: 0.01, rng: &rng) == 200 { accepted += 1 }
+                if try await AgentEndToEndTests.post(port: port, token: replicas.world.token, canaryErrors: canaryErrors, rng: &rng) == 200 { accepted += 1 }
                 if try await done() { return true }
                 try await Task.sleep(for: .milliseconds(500))
             }
@@ -55,15 +55,20 @@ import Testing
         return found.map { ($0.replica, $0.term, Date().timeIntervalSince(since)) }
     }
 
-    @Test func threeReplicasWalkACanaryAndAnotherTakesOverWhenTheHolderIsKilled() async throws {
+    /// Three replicas with the shards shared out, and the canary walked to its first step under traffic.
+    func midRollout() async throws -> (replicas: Replicas, traffic: Traffic, holder: (replica: Int, term: Int), others: [Int]) {
         let replicas = try Replicas()
-        for replica in 0..<3 { try replicas.start(replica) }
+        try await replicas.startAll()
         let traffic = Traffic(replicas)
         #expect(try await traffic.drive(to: [0, 1, 2], seconds: 90) { try reached(replicas, "canary at 20%") }, "\(logs(replicas))")
         let holder = try #require(try await replicas.holder(of: Self.rollout, asking: 0), "\(logs(replicas))")
+        return (replicas, traffic, holder, [0, 1, 2].filter { $0 != holder.replica })
+    }
+
+    @Test func threeReplicasWalkACanaryAndAnotherTakesOverWhenTheHolderIsKilled() async throws {
+        let (replicas, traffic, holder, survivors) = try await midRollout()
         // Every replica says the same of the lease, and serves the same routes.
         for replica in 0..<3 { #expect(try await replicas.holder(of: Self.rollout, asking: replica)?.replica == holder.replica) }
-        let survivors = [0, 1, 2].filter { $0 != holder.replica }
         // Outcomes stop going to the replica about to die, and what it took is written (flushed every second) before the kill.
         _ = try await traffic.drive(to: survivors, seconds: 2) { false }
         replicas.signal(holder.replica, SIGKILL)
@@ -79,11 +84,11 @@ import Testing
         let commits = try replicas.agentCommits()
         #expect(!commits.isEmpty && commits.allSatisfy { !$0.replica.isEmpty && !$0.terms.isEmpty }, "\(commits)")
         let terms = Self.terms(of: Shards.shard(of: Self.rollout), in: commits)
-        #expect(terms == terms.sorted() && terms.first == holder.term && terms.last == next.term, "\(terms)")
+        #expect(terms == terms.sorted() && terms.last == next.term, "\(terms)")
         #expect(commits.first { $0.subject.hasPrefix("Promote") }?.replica == replicas.id(next.replica))
         // Outcomes posted round-robin are counted exactly once: 150 of each version per accepted post.
         try await Task.sleep(for: .seconds(2))
-        let counted = try replicas.database.sql("SELECT version, sum(requests)::bigint FROM outcome_bucket GROUP BY version ORDER BY version")
+        let counted = try replicas.database.sql("SELECT version, sum(requests)::bigint FROM outcome_bucket WHERE model = 'customer-support-agent' GROUP BY version ORDER BY version")
         #expect(counted == "2.3.1|\(traffic.accepted * 150)\n2.4.0|\(traffic.accepted * 150)\n", "accepted \(traffic.accepted) posts")
         // The routes every survivor serves: all of the model on the promoted version.
         for replica in survivors {
@@ -92,13 +97,31 @@ import Testing
         }
     }
 
-    @Test func anEmergencyStopPostedToAnyReplicaHoldsTheModelOnEveryReplica() async throws {
+    @Test func aFailingCanaryIsRevertedByItsHolderAndEveryReplicaServesStable() async throws {
         let replicas = try Replicas()
-        for replica in 0..<3 { try replicas.start(replica) }
+        try await replicas.startAll()
         let traffic = Traffic(replicas)
-        #expect(try await traffic.drive(to: [0, 1, 2], seconds: 90) { try reached(replicas, "canary at 20%") }, "\(logs(replicas))")
-        let holder = try #require(try await replicas.holder(of: Self.rollout, asking: 0))
-        let asked = [0, 1, 2].first { $0 != holder.replica } ?? 0
+        #expect(try await traffic.drive(to: [0, 1, 2], seconds: 90, canaryErrors: 0.08) { try reached(replicas, "Revert \"Start canary 2.4.0\"") },
+                "\(logs(replicas))")
+        let revert = try #require(try replicas.agentCommits().first { $0.subject.hasPrefix("Revert") })
+        // Made by the replica that held the rollout's shard under the term it names.
+        let shard = Shards.shard(of: Self.rollout)
+        let term = try #require(revert.terms.first { $0.hasSuffix(" shard \(shard)") }.flatMap { Int($0.split(separator: " ")[0]) }, "\(revert)")
+        let actors = try replicas.database.sql("SELECT DISTINCT agent FROM journal WHERE shard = \(shard) AND term = \(term)")
+        #expect(actors == revert.replica + "\n", "\(actors) \(revert)")
+        let trailers = try replicas.world.remoteGit(["log", "-1", "--format=%(trailers)", revert.id])
+        #expect(trailers.contains("Steward-Action: rollback") && trailers.contains("Steward-Reason: error-rate 0."), "\(trailers)")
+        // No replica serves the canary any more.
+        for replica in 0..<3 {
+            let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(replicas.ports[replica])/v1/routes")!)
+            #expect(!String(decoding: data, as: UTF8.self).contains("\"2.4.0\""), "replica \(replica)")
+        }
+        #expect(try replicas.agentCommits().filter { $0.subject.hasPrefix("Revert") }.count == 1)
+    }
+
+    @Test func anEmergencyStopPostedToAnyReplicaHoldsTheModelOnEveryReplica() async throws {
+        let (replicas, traffic, holder, others) = try await midRollout()
+        let asked = others[0]
         // What an operator sees, from any replica: who holds which shards, and the outcomes every replica took.
         let before = traffic.accepted
         _ = try await traffic.drive(to: [0, 1, 2], seconds: 2.5) { false }
@@ -107,6 +130,14 @@ import Testing
         let line = shown.output.split(separator: "\n").first { $0.contains("all replicas: customer-support-agent 2.4.0:") } ?? ""
         let requests = Int(line.split(separator: " ").dropLast(3).last ?? "") ?? 0
         #expect(requests >= (traffic.accepted - before - 2) * 150, "\(shown.output)")
+        // The holder's own metrics: the shards it acts on, those it took, and the stale-term refusals (none here).
+        let (metrics, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(replicas.ports[holder.replica])/metrics")!)
+        let text = String(decoding: metrics, as: UTF8.self)
+        func value(_ name: String) -> Double? {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        #expect((value("steward_shard_leases_held") ?? 0) >= 1 && (value("steward_shard_takeovers_total") ?? 0) >= 1, "\(text)")
+        #expect(value("steward_stale_term_refusals_total") == 0, "\(text)")
         // The stop goes to a replica that does not act on the rollout.
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(replicas.ports[asked])/v1/rollouts/\(Self.rollout)/stop")!)
         request.httpMethod = "POST"
@@ -135,12 +166,7 @@ import Testing
     }
 
     @Test func aReplicaCutOffTheDatabaseStopsActingWithinItsLease() async throws {
-        let replicas = try Replicas()
-        for replica in 0..<3 { try replicas.start(replica) }
-        let traffic = Traffic(replicas)
-        #expect(try await traffic.drive(to: [0, 1, 2], seconds: 90) { try reached(replicas, "canary at 20%") }, "\(logs(replicas))")
-        let holder = try #require(try await replicas.holder(of: Self.rollout, asking: 0))
-        let others = [0, 1, 2].filter { $0 != holder.replica }
+        let (replicas, traffic, holder, others) = try await midRollout()
         // The holder still reaches git, but no longer the database.
         replicas.cutDatabase(holder.replica)
         let cut = Date()
@@ -165,31 +191,46 @@ import Testing
     /// holder is paused mid-rollout past its lease, another replica takes the
     /// rollout over, and the paused one is resumed. It does not act on what it held.
     @Test func aReplicaPausedPastItsLeaseDoesNotActOnWhatItHeldWhenResumed() async throws {
-        let replicas = try Replicas()
-        for replica in 0..<3 { try replicas.start(replica) }
-        let traffic = Traffic(replicas)
-        #expect(try await traffic.drive(to: [0, 1, 2], seconds: 90) { try reached(replicas, "canary at 20%") }, "\(logs(replicas))")
-        let holder = try #require(try await replicas.holder(of: Self.rollout, asking: 0))
-        let others = [0, 1, 2].filter { $0 != holder.replica }
+        let (replicas, traffic, holder, others) = try await midRollout()
         replicas.signal(holder.replica, SIGSTOP)
         let paused = Date()
-        let next = try #require(try await takeover(replicas, from: holder, asking: others[0], since: paused, traffic: traffic, targets: others), "\(logs(replicas))")
+        _ = try #require(try await takeover(replicas, from: holder, asking: others[0], since: paused, traffic: traffic, targets: others), "\(logs(replicas))")
         replicas.signal(holder.replica, SIGCONT)
         // Traffic goes to every replica again, the resumed one too, while the new holder finishes.
         #expect(try await traffic.drive(to: [0, 1, 2], seconds: 120) { try reached(replicas, "status: customer-support-agent healthy") }, "\(logs(replicas))")
         _ = try await traffic.drive(to: [0, 1, 2], seconds: Double(replicas.leaseSeconds)) { false }
         let commits = try replicas.agentCommits()
         let resumed = replicas.id(holder.replica), shard = Shards.shard(of: Self.rollout)
-        let firstOfNew = try #require(commits.firstIndex { $0.terms.contains("\(next.term) shard \(shard)") })
-        // (It may take the shard back later, under a newer term still: that is no split brain.)
-        #expect(!commits[firstOfNew...].contains { $0.replica == resumed && $0.terms.contains("\(holder.term) shard \(shard)") }, "\(commits)")
-        #expect(Self.terms(of: shard, in: commits) == Self.terms(of: shard, in: commits).sorted(), "\(commits)")
-        // Nor did it journal anything under its old term once the new holder had.
+        // The first commit under a later term than the one it held (the new holder's; or its own, had it taken the shard
+        // back once resumed, under a newer term still, which is no split brain); none under its old term after that.
+        let terms = Self.terms(of: shard, in: commits)
+        #expect(terms == terms.sorted() && terms.contains { $0 > holder.term }, "\(commits)")
+        let firstOfNew = try #require(commits.firstIndex { commit in Self.terms(of: shard, in: [commit]).contains { $0 > holder.term } })
+        #expect(!commits[firstOfNew...].contains { $0.terms.contains("\(holder.term) shard \(shard)") }, "\(commits)")
+        // Nor did it journal anything under its old term once a later term had.
         let late = try replicas.database.sql("""
             SELECT count(*) FROM journal WHERE agent = '\(resumed)' AND shard = \(shard) AND term = \(holder.term)
-              AND id > (SELECT min(id) FROM journal WHERE shard = \(shard) AND term = \(next.term))
+              AND id > (SELECT min(id) FROM journal WHERE shard = \(shard) AND term > \(holder.term))
             """)
         #expect(late == "0\n", "\(late)")
         try AgentCrashTests.expectWholeHistory(replicas.world)
+    }
+
+    /// A database that cannot be reached at start is named, and the agent
+    /// exits (systemd's Restart= starts it again until it can connect).
+    @Test func anUnreachableDatabaseIsNamedAndTheAgentExits() throws {
+        let dir = NSTemporaryDirectory() + "steward-nodb-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = try freePort()
+        try """
+            repository: {url: "file://\(dir)/remote.git", branch: main}
+            listen: 127.0.0.1:0
+            stateDirectory: \(dir)/state
+            store: {postgres: {url: "postgresql://steward@127.0.0.1:\(port)/steward"}}
+            """.write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        let run = try CommandLineTests().steward(["agent", "--config", dir + "/agent.yaml", "--once"])
+        #expect(run.status == 1)
+        #expect(run.error.contains("cannot open the PostgreSQL store at 127.0.0.1:\(port)/steward as steward"), "\(run.error)")
     }
 }

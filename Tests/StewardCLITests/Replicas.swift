@@ -136,6 +136,19 @@ final class Replicas {
         return (holder, entry["term"] as? Int ?? 0)
     }
 
+    /// Starts every replica and waits (a bounded while) until the shards are
+    /// shared out over all of them: the first one up takes every shard, and
+    /// lets go of what is beyond its share only as its leases run out.
+    func startAll() async throws {
+        for replica in 0..<count { try start(replica) }
+        for _ in 0..<(leaseSeconds * 30) {
+            let shards = try await status(0)["shards"] as? [[String: Any]] ?? []
+            let holders = Dictionary(grouping: shards.compactMap { $0["holder"] as? String }, by: { $0 })
+            if holders.count == count, holders.values.allSatisfy({ $0.count >= Shards.count / count }) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// The replica holding a rollout's shard now, asked of `asking`.
     func holder(of rollout: String, asking: Int) async throws -> (replica: Int, term: Int)? {
         guard let lease = try await lease(of: Shards.shard(of: rollout), askingReplica: asking),

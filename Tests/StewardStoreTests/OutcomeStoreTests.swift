@@ -86,6 +86,12 @@ enum TestDatabase {
         let half = try await store.outcomes.tally(model: "m", version: "1.0.0", from: start, to: start + 30)
         #expect(half.requests == 300)
         #expect(try await store.outcomes.tally(model: "m", version: "2.0.0", from: start, to: start + 60).requests == 0)
+        // Many spans at once (one query across the network) tally as each alone.
+        let spans = [TallySpan(model: "m", version: "1.0.0", from: start, to: start + 60), TallySpan(model: "m", version: "1.0.0", from: start + 10, to: start + 30),
+                     TallySpan(model: "m", version: "2.0.0", from: start, to: start + 60), TallySpan(model: "other", version: "1.0.0", from: start, to: start + 60)]
+        let together = try await store.outcomes.tallies(spans)
+        #expect(together.map(\.requests) == [600, 200, 0, 0] && together[0].errors == 60 && together[1].rating.count == 100)
+        #expect(together[0].latency.quantile(0.95) == all.latency.quantile(0.95))
         // Reopening the file finds the same.
         #expect(try await reopen().outcomes.tally(model: "m", version: "1.0.0", from: start, to: start + 60).errors == 60)
         // Retention drops old buckets.

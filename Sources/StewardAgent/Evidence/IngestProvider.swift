@@ -9,17 +9,24 @@ struct IngestProvider: EvidenceProvider {
     var asksServers: Bool { false }
 
     func gather(_ requests: [EvidenceRequest], at now: Moment, into evidence: inout Evidence) async throws {
-        var tallies: [String: OutcomeTally] = [:]
+        // Every span of every version at once (one query for a store across the network), each asked once however many metrics read it.
+        var spans: [TallySpan] = [], index: [TallySpan: Int] = [:]
+        for request in requests {
+            guard case .ingest = request.metric.provider else { continue }
+            for span in request.spans {
+                let key = TallySpan(model: request.model, version: request.version.description, from: span.from.secondsSinceEpoch, to: span.to.secondsSinceEpoch)
+                if index[key] == nil {
+                    index[key] = spans.count
+                    spans.append(key)
+                }
+            }
+        }
+        let tallies = try await outcomes.tallies(spans)
         for request in requests {
             guard case .ingest(let measure) = request.metric.provider else { continue }
             for span in request.spans {
-                let key = "\(request.model)\u{0}\(request.version)\u{0}\(span.from.secondsSinceEpoch)"
-                let tally = if let known = tallies[key] { known } else {
-                    try await outcomes.tally(model: request.model, version: request.version.description,
-                                             from: span.from.secondsSinceEpoch, to: span.to.secondsSinceEpoch)
-                }
-                tallies[key] = tally
-                guard let statistics = tally.statistics(for: measure) else { continue }
+                let key = TallySpan(model: request.model, version: request.version.description, from: span.from.secondsSinceEpoch, to: span.to.secondsSinceEpoch)
+                guard let position = index[key], let statistics = tallies[position].statistics(for: measure) else { continue }
                 evidence.record(MetricReading(metric: request.metric.name, version: request.version, windowStart: span.from,
                                               windowEnd: span.to, statistics: statistics))
             }

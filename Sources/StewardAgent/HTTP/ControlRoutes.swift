@@ -12,9 +12,15 @@ struct ControlRoutes {
     func add(to routes: some RouterMethods<BasicRequestContext>) {
         routes.post("v1/rollouts/:name/stop") { _, context -> Response in
             let name = context.parameters.get("name") ?? ""
-            guard await reconciler.stopNow(name) else { return .text(.notFound, "no rollout named '\(name)'\n") }
-            trigger()
-            return .text(.accepted, "stopping \(name): all traffic to stable\n")
+            switch await reconciler.stopNow(name) {
+            case .unknown:
+                return .text(.notFound, "no rollout named '\(name)'\n")
+            case .notHeld(let why):
+                return .text(.serviceUnavailable, "the stop of \(name) could not be put in force: \(why); ask again, or another replica\n")
+            case .held:
+                trigger()
+                return .text(.accepted, "stopping \(name): all traffic to stable\n")
+            }
         }
         routes.post("v1/reconcile") { _, _ -> Response in
             trigger()

@@ -257,22 +257,34 @@ public final class Reconciler: @unchecked Sendable {
         }
     }
 
+    /// What became of an emergency stop asked through the API.
+    public enum StopAnswer: Sendable, Equatable {
+        /// The model's traffic is held on stable in the routing table.
+        case held
+        /// No rollout of that name.
+        case unknown
+        /// The stop could not be put in force (with several replicas, the
+        /// shared store cannot be written), with why: ask again, or another replica.
+        case notHeld(String)
+    }
+
     /// Stops a rollout now, without waiting for git or for a round: all its
     /// model's traffic goes to stable in the routing table at once, and stays
     /// there until git has the stop too. With several replicas the stop goes
     /// into the store, and every replica's table holds the model at once.
-    /// Returns false for an unknown rollout.
-    public func stopNow(_ rollout: String) async -> Bool {
+    public func stopNow(_ rollout: String) async -> StopAnswer {
         let state = snapshot.value
-        guard let model = state.models[rollout], let stable = state.statuses[rollout]?.stable.description ?? state.stables[rollout] else { return false }
+        guard let model = state.models[rollout], let stable = state.statuses[rollout]?.stable.description ?? state.stables[rollout] else { return .unknown }
         localStops.withLock { _ = $0.insert(rollout) }
         logger.warning("emergency stop requested through the API", metadata: ["rollout": "\(rollout)"])
         do {
             try await routes.hold(model, on: stable, rollout: rollout)
         } catch {
             logger.error("cannot write the routing table for the stop; the next round tries again", metadata: ["error": "\(error)"])
+            // One agent serves the held table from memory whatever its file says; replicas share the table only through the store.
+            if shards != nil { return .notHeld("\(error)") }
         }
-        return true
+        return .held
     }
 
     /// The desired state with the API's stops added (those asked of any

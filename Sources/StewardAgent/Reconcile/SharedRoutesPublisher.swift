@@ -30,7 +30,11 @@ public final class SharedRoutesPublisher: RoutesPublisher, Service {
     public var current: (table: RoutingTable, json: [UInt8])? { served.withLock { $0 } }
 
     public func publish(_ models: [ModelRoute], revision: String, fences: [String: Fence]) async throws -> Bool {
-        let fenced = models.compactMap { route in fences[route.model].map { FencedRoute(route: route, fence: $0, revision: revision) } }
+        // Only what differs from the table served (read back a moment ago): a round of 10,000 rollouts writes what moved.
+        let served = Dictionary((current?.table.models ?? []).map { ($0.model, $0) }) { first, _ in first }
+        let fenced = models.compactMap { route in
+            served[route.model] == route ? nil : fences[route.model].map { FencedRoute(route: route, fence: $0, revision: revision) }
+        }
         let changed = try await coordination.publish(fenced)
         if changed { try await refresh() }
         return changed
