@@ -94,6 +94,12 @@ seed_remote "$work/big" "$work/big.git"
 rounds() { # port -> "sum count"
   curl -s "http://127.0.0.1:$1/metrics" | awk '/^steward_reconcile_duration_seconds_sum/ {s=$2} /^steward_reconcile_duration_seconds_count/ {c=$2} END {print s, c}'
 }
+settled() { # port: waits (at most 5 minutes) until rounds come at the poll's pace, past the first rounds' commits
+  for _ in $(seq 1 30); do
+    local a b; a=$(rounds "$1" | cut -d' ' -f2); sleep 10; b=$(rounds "$1" | cut -d' ' -f2)
+    python3 -c "import sys; sys.exit(0 if float('${b:-0}') - float('${a:-0}') >= 3 else 1)" && return
+  done
+}
 measure() { # label ports...
   local label=$1; shift
   local before=() after=()
@@ -104,18 +110,21 @@ measure() { # label ports...
     python3 -c "b=list(map(float,'${before[$i]}'.split())); a=list(map(float,'${after[$i]}'.split())); n=a[1]-b[1]; print(f'$label #{$i}: {n:.0f} rounds in 60 s, mean {1000*(a[0]-b[0])/max(n,1):.0f} ms')"
   done
 }
-start big-sqlite "$work/big.git" 2s; ready "$port"; sleep 20
+began=$(date +%s)
+start big-sqlite "$work/big.git" 2s; ready "$port"; echo "one agent, SQLite: ready $(( $(date +%s) - began )) s after start"; settled "$port"
 measure "one agent, SQLite" "$port"
 grep -E "VmRSS" "/proc/$pid/status" | sed 's/^/one agent, SQLite: /'
 stop "$pid"; pids=()
 url=$(newdb big)
-start big-one "$work/big.git" 2s "$url"; ready "$port"; sleep 30
+began=$(date +%s)
+start big-one "$work/big.git" 2s "$url"; ready "$port"; echo "one replica, PostgreSQL: ready $(( $(date +%s) - began )) s after start"; settled "$port"
 measure "one replica, PostgreSQL" "$port"
 stop "$pid"; pids=()
 ports=(); rpids=()
 for r in 1 2 3; do start "big-r$r" "$work/big.git" 2s "$url"; ports+=("$port"); rpids+=("$pid"); done
 for p in "${ports[@]}"; do ready "$p"; done
 sleep 60   # the shards spread over the three (a replica's share is renewed, the rest expires and is taken)
+for p in "${ports[@]}"; do settled "$p"; done
 curl -s "http://127.0.0.1:${ports[0]}/v1/status" | python3 -c 'import json,sys,collections; s=json.load(sys.stdin)["shards"]; print("shards held:", dict(collections.Counter(x["holder"][:8] for x in s if x["holder"])))'
 measure "three replicas" "${ports[@]}"
 for pid in "${rpids[@]}"; do grep -E "VmRSS" "/proc/$pid/status" | sed "s/^/replica $pid: /"; done

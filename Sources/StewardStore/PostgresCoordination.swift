@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 import StewardRouting
 
@@ -72,12 +73,7 @@ final class PostgresCoordination: ReplicaCoordination {
         encoder.outputFormatting = .sortedKeys
         let encoded = try routes.map { ($0, String(decoding: try encoder.encode($0.route), as: UTF8.self)) }
         return try await database.transaction { connection in
-            for fence in Set(routes.map(\.fence)) {
-                let holds = try await connection.query("""
-                    SELECT 1 FROM lease WHERE shard = \(fence.shard) AND holder = \(fence.replica) AND term = \(fence.term) AND expires > now() FOR SHARE
-                    """, logger: logger).collect()
-                if holds.isEmpty { throw StaleTerm(fence: fence, what: "publishing routes") }
-            }
+            for fence in Set(routes.map(\.fence)) { try await Self.check(fence, on: connection, logger: logger, "publishing routes") }
             var changed = false
             for (fenced, json) in encoded {
                 // A row written under a later term is never overwritten by an earlier one.
@@ -85,7 +81,8 @@ final class PostgresCoordination: ReplicaCoordination {
                     INSERT INTO route (model, shard, term, revision, route)
                     VALUES (\(fenced.route.model), \(fenced.fence.shard), \(fenced.fence.term), \(fenced.revision), \(json))
                     ON CONFLICT (model) DO UPDATE SET shard = excluded.shard, term = excluded.term, revision = excluded.revision, route = excluded.route
-                    WHERE route.term <= excluded.term AND (route.route <> excluded.route OR route.revision <> excluded.revision)
+                    WHERE (route.shard <> excluded.shard OR route.term <= excluded.term)
+                      AND (route.route <> excluded.route OR route.revision <> excluded.revision OR route.shard <> excluded.shard)
                     RETURNING 1
                     """, logger: logger).collect()
                 changed = changed || !written.isEmpty
@@ -93,6 +90,24 @@ final class PostgresCoordination: ReplicaCoordination {
             if changed { try await connection.query("UPDATE route_generation SET value = value + 1 WHERE id = 1", logger: logger) }
             return changed
         }
+    }
+
+    func retire(_ models: [String], fence: Fence) async throws {
+        guard !models.isEmpty else { return }
+        let logger = database.logger
+        try await database.transaction { connection in
+            try await Self.check(fence, on: connection, logger: logger, "removing routes")
+            let gone = try await connection.query("DELETE FROM route WHERE shard = \(fence.shard) AND model = ANY(\(models)) RETURNING 1", logger: logger).collect()
+            if !gone.isEmpty { try await connection.query("UPDATE route_generation SET value = value + 1 WHERE id = 1", logger: logger) }
+        }
+    }
+
+    /// Throws ``StaleTerm`` unless the fence is its shard's current, unexpired lease (the row kept locked till the transaction ends).
+    private static func check(_ fence: Fence, on connection: PostgresConnection, logger: Logger, _ what: String) async throws {
+        let holds = try await connection.query("""
+            SELECT 1 FROM lease WHERE shard = \(fence.shard) AND holder = \(fence.replica) AND term = \(fence.term) AND expires > now() FOR SHARE
+            """, logger: logger).collect()
+        if holds.isEmpty { throw StaleTerm(fence: fence, what: what) }
     }
 
     func routesGeneration() async throws -> Int64 {

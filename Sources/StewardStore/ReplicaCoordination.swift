@@ -30,6 +30,11 @@ public protocol ReplicaCoordination: Sendable {
     /// generation, and returns true, when anything changed.
     @discardableResult func publish(_ routes: [FencedRoute]) async throws -> Bool
 
+    /// Removes the routes of `models` written in the fence's shard (their
+    /// rollouts are gone from it), refused like `publish` when the fence is
+    /// stale; bumps the generation when any was removed.
+    func retire(_ models: [String], fence: Fence) async throws
+
     /// The routing table's generation: it changes whenever a route or a stop does.
     func routesGeneration() async throws -> Int64
 

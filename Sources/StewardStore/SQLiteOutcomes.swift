@@ -42,6 +42,19 @@ final class SQLiteOutcomes: OutcomeStore {
         }
     }
 
+    /// Every span in one read, with one prepared statement.
+    func tallies(_ spans: [TallySpan]) async throws -> [OutcomeTally] {
+        try await database.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT * FROM outcome_bucket WHERE model = ? AND version = ? AND start >= ? AND start < ?")
+            return try spans.map { span in
+                var total = OutcomeTally()
+                let rows = try Row.fetchCursor(statement, arguments: [span.model, span.version, Int64(span.from.rounded(.down)), Int64(span.to.rounded(.down))])
+                while let row = try rows.next() { total.add(BucketCodec.tally(from: row)) }
+                return total
+            }
+        }
+    }
+
     func prune(before: Double) async throws -> Int {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM outcome_bucket WHERE start < ?", arguments: [Int64(before)])

@@ -117,6 +117,24 @@ import Testing
             #expect(!String(decoding: data, as: UTF8.self).contains("\"2.4.0\""), "replica \(replica)")
         }
         #expect(try replicas.agentCommits().filter { $0.subject.hasPrefix("Revert") }.count == 1)
+        // A person deletes the other rollout: its holder removes its route, and no replica serves it any more.
+        let person = replicas.world.dir + "/person"
+        try replicas.world.git(["clone", "-q", replicas.world.dir + "/remote.git", person], in: replicas.world.dir)
+        try replicas.world.git(["rm", "-q", "rollouts/code-review-assistant.yaml"], in: person)
+        try replicas.world.git(["commit", "-qm", "Retire the code-review-assistant rollout"], in: person)
+        // Agents commit too: pushed again on their latest commit until it goes.
+        for _ in 0..<5 where try Subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], in: person).status != 0 {
+            try replicas.world.git(["pull", "-q", "--rebase", "origin", "main"], in: person)
+        }
+        var served = [true, true, true]
+        for _ in 0..<300 where served.contains(true) {
+            for replica in 0..<3 {
+                let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(replicas.ports[replica])/v1/routes")!)
+                served[replica] = String(decoding: data, as: UTF8.self).contains("\"code-review-assistant\"")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(served == [false, false, false], "\(logs(replicas))")
     }
 
     @Test func anEmergencyStopPostedToAnyReplicaHoldsTheModelOnEveryReplica() async throws {

@@ -215,7 +215,7 @@ extension Reconciler {
     func publishRoutes(_ desired: (revision: ObjectID, state: DesiredState)) async throws {
         do {
             try await routes.publish(try RoutingTablePublisher.routes(for: statuses, desired: desired.state), revision: desired.revision.description,
-                                     fences: fences(of: desired.state))
+                                     fences: fences(of: self.desired?.state ?? desired.state))
         } catch {
             shards?.refused(error)
             throw error

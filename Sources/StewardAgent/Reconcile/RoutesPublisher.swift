@@ -12,9 +12,11 @@ public protocol RoutesPublisher: Sendable {
     var current: (table: RoutingTable, json: [UInt8])? { get }
 
     /// Publishes routes for these models if they differ from what is served,
-    /// as a new generation; returns whether anything changed. `fences`: the
-    /// lease each model's route is written under, by model, when replicas
-    /// share the table (one agent gives none).
+    /// as a new generation; returns whether anything changed. `fences`: when
+    /// replicas share the table, the lease each model's route is written
+    /// under, for every model the desired state has in the shards this
+    /// replica holds (a route of any other model in them is removed); one
+    /// agent gives none.
     @discardableResult
     func publish(_ models: [ModelRoute], revision: String, fences: [String: Fence]) async throws -> Bool
 

@@ -18,12 +18,17 @@ public final class SharedRoutesPublisher: RoutesPublisher, Service {
     let replica: String
     let logger: Logger
     private let served = Mutex<(table: RoutingTable, json: [UInt8])?>(nil)
+    /// The routes as last read, with the shard each was written in.
+    private let read = Mutex<[SharedRoute]>([])
+    /// The shards this replica holds: their routes of rollouts gone are removed.
+    let shards: ShardLeases?
     /// How often the store's generation is looked at.
     static let pollInterval = Duration.milliseconds(100)
 
-    public init(coordination: any ReplicaCoordination, replica: String, logger: Logger) {
+    public init(coordination: any ReplicaCoordination, replica: String, shards: ShardLeases?, logger: Logger) {
         self.coordination = coordination
         self.replica = replica
+        self.shards = shards
         self.logger = logger
     }
 
@@ -35,7 +40,16 @@ public final class SharedRoutesPublisher: RoutesPublisher, Service {
         let fenced = models.compactMap { route in
             served[route.model] == route ? nil : fences[route.model].map { FencedRoute(route: route, fence: $0, revision: revision) }
         }
-        let changed = try await coordination.publish(fenced)
+        var changed = try await coordination.publish(fenced)
+        // A route of a rollout gone from a shard this replica holds (deleted, or renamed into another shard) goes too;
+        // `fences` names every model the desired state has in the shards held.
+        let written = read.withLock { $0 }
+        for (shard, term) in shards?.acting ?? [:] {
+            let gone = written.filter { $0.shard == shard && fences[$0.route.model] == nil }.map(\.route.model)
+            guard !gone.isEmpty else { continue }
+            try await coordination.retire(gone, fence: Fence(shard: shard, term: term, replica: replica))
+            changed = true
+        }
         if changed { try await refresh() }
         return changed
     }
@@ -76,6 +90,7 @@ public final class SharedRoutesPublisher: RoutesPublisher, Service {
     /// Reads the table back from the store: every route, with the stops applied.
     func refresh() async throws {
         let (generation, shared) = try await coordination.routes()
+        read.withLock { $0 = shared }
         let stops = Dictionary(try await coordination.stopRequests().map { ($0.model, $0.version) }) { first, _ in first }
         guard generation > 0 || !shared.isEmpty else { return }
         let models = try shared.map { entry -> ModelRoute in

@@ -89,9 +89,10 @@ public struct Agent {
         let store = try await PostgresAgentStore(settings: postgres, agent: id, logger: logger)
         guard let coordination = store.coordination else { throw StoreProblem("the PostgreSQL store has no coordination") }
         var parts = AgentParts.standard(config: config, store: store, notifier: notifier)
-        parts.shards = ShardLeases(coordination: coordination, replica: id, host: "\(ProcessInfo.processInfo.hostName):\(config.listenPort)",
-                                   duration: config.leaseDuration.seconds, logger: logger)
-        parts.routes = SharedRoutesPublisher(coordination: coordination, replica: id, logger: logger)
+        let shards = ShardLeases(coordination: coordination, replica: id, host: "\(ProcessInfo.processInfo.hostName):\(config.listenPort)",
+                                 duration: config.leaseDuration.seconds, logger: logger)
+        parts.shards = shards
+        parts.routes = SharedRoutesPublisher(coordination: coordination, replica: id, shards: shards, logger: logger)
         logger.info("sharing the PostgreSQL store with other replicas", metadata: ["replica": "\(id)", "database": "\(postgres.host):\(postgres.port)/\(postgres.database)"])
         return (try Reconciler(config: config, parts: parts, logger: logger), notifier)
     }
