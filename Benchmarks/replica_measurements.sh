@@ -6,7 +6,8 @@
 #     PostgreSQL, and three replicas sharing the shards (from /metrics' round histogram);
 #  3. resident memory of each of the three replicas with the 10,000 rollouts;
 #  4. takeover time after SIGKILL of the replica holding a rollout, with the default 15 s lease.
-# Needs: .build/release/steward (make release), postgresql, wrk, git, python3, curl. SKIP_INGEST=1 skips 1.
+# Needs: .build/release/steward (make release), postgresql, wrk, git, python3, curl. SKIP_INGEST=1 skips 1;
+# SKIP_REPLICAS=1 stops after the one agent on SQLite.
 # Runs as root (PostgreSQL then runs as the postgres user) or as any other user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -115,6 +116,7 @@ start big-sqlite "$work/big.git" 2s; ready "$port"; echo "one agent, SQLite: rea
 measure "one agent, SQLite" "$port"
 grep -E "VmRSS" "/proc/$pid/status" | sed 's/^/one agent, SQLite: /'
 stop "$pid"; pids=()
+[ -n "${SKIP_REPLICAS:-}" ] && exit 0
 url=$(newdb big)
 began=$(date +%s)
 start big-one "$work/big.git" 2s "$url"; ready "$port"; echo "one replica, PostgreSQL: ready $(( $(date +%s) - began )) s after start"; settled "$port"

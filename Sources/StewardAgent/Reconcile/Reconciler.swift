@@ -287,14 +287,14 @@ public final class Reconciler: @unchecked Sendable {
         return .held
     }
 
-    /// The desired state with the API's stops added (those asked of any
-    /// replica, when several share the store); a stop that git has taken
-    /// over is dropped.
+    /// The desired state with the API's stops added (with several replicas,
+    /// the stops in the store, asked of any of them: the store is their one
+    /// record); a stop that git has taken over is dropped.
     func withLocalStops(_ state: DesiredState) async -> DesiredState {
         if let coordination = shards?.coordination {
             do {
-                let asked = try await coordination.stopRequests().map(\.rollout).filter { state.rollouts[$0] != nil }
-                localStops.withLock { $0.formUnion(asked) }
+                let asked = Set(try await coordination.stopRequests().map(\.rollout))
+                localStops.withLock { $0 = asked }
             } catch {
                 logger.warning("cannot read the stops asked of other replicas", metadata: ["error": "\(error)"])
             }
