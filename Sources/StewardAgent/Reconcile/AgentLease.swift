@@ -2,8 +2,9 @@ import Foundation
 import StewardGit
 import Synchronization
 
-/// One agent acts on a branch at a time, until several agents are supported
-/// (the multi-agent issue): a second agent started on the same remote, with
+/// One agent with its own SQLite store acts on a branch at a time (several
+/// agents share a PostgreSQL store and its shard leases instead, see
+/// `ShardLeases`): a second agent started on the same remote, with
 /// a state directory of its own, must not commit beside the first and
 /// publish routes that disagree. The lease is a ref on the remote (not a
 /// branch), `refs/steward/lease/BRANCH`, whose commit names its holder and
@@ -51,8 +52,8 @@ final class AgentLease: Sendable {
             let theirs = current.trailer(.leaseHolder) ?? ""
             if theirs != holder, expires > now {
                 return .refused("another agent (\(current.trailer(.leaseHost) ?? theirs)) holds the lease on \(branch) until "
-                                + "\(ISOTime.string(expires)) (\(leaseBranch) on the remote); several agents on one branch are not "
-                                + "supported yet: stop one of them, or give each its own branch")
+                                + "\(ISOTime.string(expires)) (\(leaseBranch) on the remote); agents with their own "
+                                + "SQLite stores cannot share a branch: stop one of them, or give them a shared PostgreSQL store (store: {postgres: …})")
             }
             if theirs == holder, expires.timeIntervalSince(now) > Self.duration / 2 {
                 heldUntil.withLock { $0 = expires }
