@@ -67,9 +67,4 @@ enum PostgresSchema {
             }
         }
     }
-
-    /// The versions applied, for tests and `steward status`.
-    static func applied(_ database: PostgresDatabase) async throws -> [Int] {
-        try await database.query("SELECT version FROM steward_migration ORDER BY version").map { try $0.decode(Int.self) }
-    }
 }

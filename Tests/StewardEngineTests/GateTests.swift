@@ -127,6 +127,8 @@ import StewardSpec
         #expect(rollbacks(s).isEmpty)
         #expect(s.observed["r"]?.gateNoes[question.passKey]?.count == 1)
         #expect(s.observed["r"]?.phase == .progressing)
+        // Held before the rollout: the canary has had no traffic while the gate says no.
+        #expect(s.observed["r"]?.canaryWeight == 0 && s.weights.allSatisfy { $0 == 0 }, "\(s.weights)")
 
         // The second no reaches the limit: rolled back with the gate's words, the canary never served.
         s.evidence.record(GateAnswer(question: question, yes: false, said: "500: smoke test failed: 4 of 10 prompts timed out", at: s.now))

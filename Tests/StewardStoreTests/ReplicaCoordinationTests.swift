@@ -3,47 +3,52 @@ import Logging
 import StewardEngine
 import StewardRouting
 import StewardSpec
+import StewardTesting
 import Testing
 @testable import StewardStore
 
 /// How replicas sharing a PostgreSQL store divide the rollouts' shards and
 /// fence one another, against a real server.
 @Suite struct ReplicaCoordinationTests {
-    /// Three replicas over one fresh database.
-    static func replicas() async throws -> (stores: [any AgentStore], coordination: any ReplicaCoordination) {
+    /// Three replicas over one fresh database, and a way to let time pass
+    /// for some leases: their expiry moved into the past by the database's own
+    /// clock, as if their duration had run out without a renewal (no test
+    /// waits on the clock, so a loaded machine's pauses decide nothing).
+    static func replicas() async throws -> (stores: [any AgentStore], coordination: any ReplicaCoordination, expire: (String) throws -> Void) {
         let settings = try TestDatabase.fresh()
         var stores: [any AgentStore] = []
         for name in ["a", "b", "c"] { stores.append(try await PostgresAgentStore(settings: settings, agent: name, logger: Logger(label: "test"))) }
-        return (stores, try #require(stores[0].coordination))
+        let server = try TestDatabase.server.get()
+        return (stores, try #require(stores[0].coordination), { condition in
+            try server.sql("UPDATE lease SET expires = now() - interval '1 second' WHERE \(condition)", database: settings.database)
+        })
     }
 
     @Test func shardsAreSharedFairlyAndAnExpiredShardIsTakenUnderANewTerm() async throws {
-        let (_, leases) = try await Self.replicas()
+        let (_, leases, expire) = try await Self.replicas()
         // Alone, a replica takes every shard.
-        // Leases of 3 s, so that a loaded machine's pauses between the steps never decide the outcome.
-        let alone = try await leases.claim(replica: "a", host: "h1", shards: 16, duration: 3)
+        let alone = try await leases.claim(replica: "a", host: "h1", shards: 16, duration: 30)
         #expect(alone.map(\.shard) == Array(0..<16) && alone.allSatisfy { $0.term == 1 })
         // A second replica gets nothing while a's leases run, and a renews only its share (8) from now on.
-        #expect(try await leases.claim(replica: "b", host: "h2", shards: 16, duration: 3).isEmpty)
-        let renewed = try await leases.claim(replica: "a", host: "h1", shards: 16, duration: 3)
+        #expect(try await leases.claim(replica: "b", host: "h2", shards: 16, duration: 30).isEmpty)
+        let renewed = try await leases.claim(replica: "a", host: "h1", shards: 16, duration: 30)
         #expect(renewed.map(\.shard) == Array(0..<8) && renewed.allSatisfy { $0.term == 1 })
-        // Once what a let go of has expired (a renewing its share meanwhile), b takes it, each shard under term 2.
-        try await Task.sleep(for: .milliseconds(1500))
-        #expect(try await leases.claim(replica: "a", host: "h1", shards: 16, duration: 3).map(\.shard) == Array(0..<8))
-        try await Task.sleep(for: .milliseconds(1700))
-        let taken = try await leases.claim(replica: "b", host: "h2", shards: 16, duration: 3)
+        // Once what a let go of has expired, b takes it, each shard under term 2.
+        try expire("shard >= 8")
+        #expect(try await leases.claim(replica: "a", host: "h1", shards: 16, duration: 30).map(\.shard) == Array(0..<8))
+        let taken = try await leases.claim(replica: "b", host: "h2", shards: 16, duration: 30)
         #expect(taken.map(\.shard) == Array(8..<16) && taken.allSatisfy { $0.term == 2 }, "\(taken)")
         let table = try await leases.leases()
         #expect(table.filter { $0.holder == "a" }.count == 8 && table.filter { $0.holder == "b" }.count == 8)
         // A graceful stop gives a's shards up at once.
         try await leases.release(replica: "a")
-        let afterRelease = try await leases.claim(replica: "b", host: "h2", shards: 16, duration: 3)
+        let afterRelease = try await leases.claim(replica: "b", host: "h2", shards: 16, duration: 30)
         #expect(afterRelease.count == 16 && afterRelease.filter { $0.shard < 8 }.allSatisfy { $0.term == 2 })
     }
 
     @Test func aStaleTermIsRefusedByTheJournalAndTheRoutes() async throws {
-        let (stores, leases) = try await Self.replicas()
-        let first = try #require(try await leases.claim(replica: "a", host: "h1", shards: 4, duration: 2).first { $0.shard == 0 })
+        let (stores, leases, expire) = try await Self.replicas()
+        let first = try #require(try await leases.claim(replica: "a", host: "h1", shards: 4, duration: 30).first { $0.shard == 0 })
         let fenceA = Fence(shard: 0, term: first.term, replica: "a")
         let route = try ModelRoute(model: "m", stickyKey: "user", salt: "m", variants: [.init(version: "1.0.0", basisPoints: 10_000)])
         // While a holds shard 0, its writes go through.
@@ -53,7 +58,7 @@ import Testing
         let before = try await leases.routes()
         #expect(before.routes.map(\.route) == [route] && before.routes.first?.term == first.term)
         // a is paused past its lease; b takes the shard under the next term.
-        try await Task.sleep(for: .milliseconds(2100))
+        try expire("holder = 'a'")
         let takenOver = try #require(try await leases.claim(replica: "b", host: "h2", shards: 4, duration: 30).first { $0.shard == 0 })
         #expect(takenOver.term == first.term + 1)
         // a wakes up and acts on what it held: refused, and nothing is written.
@@ -82,7 +87,7 @@ import Testing
     }
 
     @Test func aStopAskedOfAnyReplicaIsSeenByAllUntilCleared() async throws {
-        let (stores, _) = try await Self.replicas()
+        let (stores, _, _) = try await Self.replicas()
         let a = try #require(stores[0].coordination), c = try #require(stores[2].coordination)
         let generation = try await c.routesGeneration()
         try await a.requestStop(StopRequest(rollout: "r", model: "m", version: "1.0.0", replica: "a"))

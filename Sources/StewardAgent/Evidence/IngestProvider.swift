@@ -9,24 +9,18 @@ struct IngestProvider: EvidenceProvider {
     var asksServers: Bool { false }
 
     func gather(_ requests: [EvidenceRequest], at now: Moment, into evidence: inout Evidence) async throws {
-        // Every span of every version at once (one query for a store across the network), each asked once however many metrics read it.
-        var spans: [TallySpan] = [], index: [TallySpan: Int] = [:]
-        for request in requests {
-            guard case .ingest = request.metric.provider else { continue }
-            for span in request.spans {
-                let key = TallySpan(model: request.model, version: request.version.description, from: span.from.secondsSinceEpoch, to: span.to.secondsSinceEpoch)
-                if index[key] == nil {
-                    index[key] = spans.count
-                    spans.append(key)
-                }
-            }
+        let asked = requests.compactMap { request -> (request: EvidenceRequest, measure: IngestMeasure, spans: [TallySpan])? in
+            guard case .ingest(let measure) = request.metric.provider else { return nil }
+            return (request, measure, request.spans.map {
+                TallySpan(model: request.model, version: request.version.description, from: $0.from.secondsSinceEpoch, to: $0.to.secondsSinceEpoch)
+            })
         }
-        let tallies = try await outcomes.tallies(spans)
-        for request in requests {
-            guard case .ingest(let measure) = request.metric.provider else { continue }
-            for span in request.spans {
-                let key = TallySpan(model: request.model, version: request.version.description, from: span.from.secondsSinceEpoch, to: span.to.secondsSinceEpoch)
-                guard let position = index[key], let statistics = tallies[position].statistics(for: measure) else { continue }
+        // Every span of every version at once (one query for a store across the network), each asked once however many metrics read it.
+        let unique = Array(Set(asked.flatMap(\.spans)))
+        let tallies = Dictionary(uniqueKeysWithValues: zip(unique, try await outcomes.tallies(unique)))
+        for (request, measure, spans) in asked {
+            for (span, key) in zip(request.spans, spans) {
+                guard let statistics = tallies[key]?.statistics(for: measure) else { continue }
                 evidence.record(MetricReading(metric: request.metric.name, version: request.version, windowStart: span.from,
                                               windowEnd: span.to, statistics: statistics))
             }

@@ -90,15 +90,15 @@ public struct StatusReport: Codable, Sendable {
             for (name, status) in latest where models[name] != nil && !acted.contains(name) { rollouts.append(RolloutReport(name: name, status: status)) }
             rollouts.sort { $0.name < $1.name }
         }
+        // Every version's day at once (one query across the network), as a round asks its evidence.
         let now = Date().timeIntervalSince1970
-        var totals: [OutcomeTotal] = []
-        for rollout in rollouts {
-            guard let model = models[rollout.name] else { continue }
-            for version in Set([rollout.status.stable] + (rollout.status.canary.map { [$0] } ?? [])).map(\.description).sorted() {
-                guard let tally = try? await store.outcomes.tally(model: model, version: version, from: now - 86_400, to: now + BucketKey.seconds) else { continue }
-                totals.append(OutcomeTotal(model: model, version: version, requests: tally.requests, errors: tally.errors))
-            }
+        let spans = rollouts.flatMap { rollout -> [TallySpan] in
+            guard let model = models[rollout.name] else { return [] }
+            return Set([rollout.status.stable] + (rollout.status.canary.map { [$0] } ?? [])).map(\.description).sorted()
+                .map { TallySpan(model: model, version: $0, from: now - 86_400, to: now + BucketKey.seconds) }
         }
+        let tallies = (try? await store.outcomes.tallies(spans)) ?? []
+        let totals = zip(spans, tallies).map { OutcomeTotal(model: $0.model, version: $0.version, requests: $1.requests, errors: $1.errors) }
         outcomeTotals = totals
     }
 

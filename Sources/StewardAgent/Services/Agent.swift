@@ -64,6 +64,7 @@ public struct Agent {
     /// One full round, then exit: for cron, CI and tests.
     public func runOnce() async throws -> Bool {
         let (reconciler, _) = try await open()
+        // A replica acts on the shards it takes only after a fetch begun later: its first round takes them, the next acts.
         await reconciler.shards?.renew()
         if reconciler.shards != nil { await reconciler.round(fetchPatience: .seconds(reconciler.config.gitTimeout.seconds * 2 + 5)) }
         await reconciler.round(fetchPatience: .seconds(reconciler.config.gitTimeout.seconds * 2 + 5))
