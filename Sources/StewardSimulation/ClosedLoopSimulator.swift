@@ -1,4 +1,9 @@
 import StewardEngine
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Something that steers a canary minute by minute: the engine's planner,
 /// or (in the tests) a baseline to compare it with.
@@ -67,9 +72,27 @@ public enum ClosedLoopSimulator {
         /// waiting longer could have shown.
         public var heldInformation: [String: Double] = [:]
 
+        /// The same had all the traffic gone to the canary from the first
+        /// minute to the horizon, promoted or not: the most any rollout
+        /// could have shown before the horizon.
+        public var fullInformation: [String: Double] = [:]
+        /// With rules: the minute (counted as `minutes` is) at which the
+        /// oracle's test, in the exposure the run had, first expects the
+        /// critical z; nil if it never did.
+        public var oracleMinute: Int?
+
         /// The z an oracle's test expects on the best rule.
         public var reach: Double { Self.z(information) }
         public var heldReach: Double { Self.z(heldInformation) }
+        public var fullReach: Double { Self.z(fullInformation) }
+        /// The chance that the most powerful fixed test at the template's
+        /// level, knowing stable's true value, rolls this regression back
+        /// with all the traffic on the canary until the horizon:
+        /// Φ(√information − z). No analysis at that level does better, so
+        /// its mean over the regressions bounds any analysis's detection.
+        public var fullPower: Double? {
+            criticalZ.map { 0.5 * erfc(($0 - fullReach) / 2.0.squareRoot()) }
+        }
         /// Whether an oracle could have seen the regression in the exposure
         /// this run gave it; nil without rules.
         public var withinReach: Bool? { criticalZ.map { reach >= $0 } }
@@ -119,6 +142,15 @@ public enum ClosedLoopSimulator {
                 run.heldInformation.merge(told(then, requests), uniquingKeysWith: +)
             }
         }
+        // What all the traffic on the canary until the horizon would have told.
+        func fullExposure() {
+            guard rules != nil else { return }
+            for minute in 0..<scenario.minutes {
+                let versions = behaviours(minute, 100)
+                guard regressed(versions, minute, 100, labelling: false) else { continue }
+                run.fullInformation.merge(told(versions, Int(scenario.requestsPerMinute(at: minute))), uniquingKeysWith: +)
+            }
+        }
         for minute in 0..<scenario.minutes {
             let weight = min(100, max(0, controller.canaryWeight))
             run.maxWeight = max(run.maxWeight, weight)
@@ -131,6 +163,7 @@ public enum ClosedLoopSimulator {
             if regressed(versions, minute, weight) {
                 run.badRequests += canaryCount
                 run.information.merge(told(versions, canaryCount), uniquingKeysWith: +)
+                if run.oracleMinute == nil, let z = run.criticalZ, run.reach >= z { run.oracleMinute = minute + 1 }
             }
             if weight < 100 { lastWeight = weight }
             let gap = scenario.inGap(minute: minute)
@@ -154,10 +187,12 @@ public enum ClosedLoopSimulator {
                 run.end = end
                 run.minutes = minute + 1
                 heldToTheHorizon(after: minute)
+                fullExposure()
                 return run
             }
         }
         heldToTheHorizon(after: scenario.minutes - 1)
+        fullExposure()
         return run
     }
 }

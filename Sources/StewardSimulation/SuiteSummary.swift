@@ -37,6 +37,14 @@ public struct SuiteSummary: Sendable {
     /// Regression runs an oracle could have seen by holding the canary at its
     /// last weight below 100% until the horizon instead.
     public var reachableHeld = 0
+    /// The detections to expect, at best, of any analysis at the
+    /// template's level with all the traffic on the canary until the
+    /// horizon (the sum of `ClosedLoopSimulator.Run.fullPower`).
+    public var fullExposureDetections = 0.0
+    /// Minutes from the rule being crossed to the moment an oracle's test
+    /// expects the critical z in the exposure the run had, at 200 requests
+    /// a minute or more: how fast a rollback at the template's level can be.
+    public var busyOracleMinutes: [Int] = []
     /// Scenarios with a wrong decision, for a person to look at.
     public var misses: [String] = []
 
@@ -66,6 +74,10 @@ public struct SuiteSummary: Sendable {
                     }
                     badRequests += run.badRequests
                     if run.withinReach == true || run.withinReachHeld == true { reachableHeld += 1 }
+                    fullExposureDetections += run.fullPower ?? 0
+                    if let oracle = run.oracleMinute, scenario.requestsPerMinute >= Self.busyTraffic {
+                        busyOracleMinutes.append(oracle - (run.crossedAt ?? 0))
+                    }
                     if run.withinReach == true {
                         reachableRuns += 1
                         if rolledBack { reachableDetected += 1 }
@@ -126,6 +138,12 @@ public struct SuiteSummary: Sendable {
             lines.append("rolled back, within reach     \(reachableDetected) of \(reachableRuns)  (regressions an oracle's fixed test could see "
                          + "in the exposure the run had; \(regressionRuns - reachableRuns) could not, \(regressionRuns - reachableHeld) "
                          + "even holding the canary to the horizon)")
+        }
+        if regressionRuns > 0, fullExposureDetections > 0 {
+            lines.append("the most any analysis could   \(percent(fullExposureDetections / Double(regressionRuns)))  (expected detections of the most powerful "
+                         + "fixed test at the template's confidence, knowing stable, with all the traffic on the canary until the horizon; "
+                         + "in the exposure the runs had, it expects its z a median \(median(busyOracleMinutes)) after the crossing at ≥ "
+                         + "\(Int(Self.busyTraffic)) requests a minute)")
         }
         if !misses.isEmpty { lines += ["misses:"] + misses.map { "  " + $0 } }
         return lines.joined(separator: "\n") + "\n"

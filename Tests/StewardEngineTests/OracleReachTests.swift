@@ -42,5 +42,12 @@ import Testing
         let busy = run(rpm: 2_000, set: ("errorRate", 0.15))
         #expect(busy.regression == true && busy.withinReach == true, "\(busy.reach)")
         #expect(busy.end != .promoted && busy.end != nil)
+        // All the traffic on the canary for five hours tells more than the rollout's weights did, and bounds any analysis.
+        #expect(rare.fullReach > rare.reach && busy.fullReach > busy.reach)
+        #expect(try #require(rare.fullPower) < 0.5, "\(rare.fullReach)")
+        #expect(try #require(busy.fullPower) > 0.999, "\(busy.fullReach)")
+        // The oracle expects its z within minutes at 5% of 2,000 requests a minute: (0.1/0.357)² per request, 100 a minute.
+        let oracle = try #require(busy.oracleMinute)
+        #expect((1...2).contains(oracle), "\(oracle)")
     }
 }
