@@ -59,6 +59,79 @@ public enum ConfidenceSequence {
         return logMixture - logLikelihood >= log(1 / alpha)
     }
 
+    /// The log e-value against "the rate is at most `threshold`" (with
+    /// `above: false`, at least): the half of the beta-binomial mixture on
+    /// the far side of the threshold, renormalised, as `rateRatio` does for
+    /// ratios. Each component is a supermartingale under the whole null, so
+    /// rejecting at log(1/α) errs at most α however often it is checked,
+    /// and spends all of α on the side that matters where the two-sided
+    /// interval spends half of it on the other.
+    public static func rateLogEvidence(beyond threshold: Double, above: Bool, events: Double, trials: Double,
+                                       priorTrials: Double = 20) -> Double {
+        guard trials > 0 else { return 0 }
+        let failures = trials - events
+        // At an end of [0, 1] one event (or one non-event) is proof.
+        if threshold <= 0 { return above && events > 0 ? .infinity : 0 }
+        if threshold >= 1 { return !above && failures > 0 ? .infinity : 0 }
+        let center = min(max(threshold, 0.001), 0.999)
+        let a = center * priorTrials, b = (1 - center) * priorTrials
+        let logMixture = logBeta(a + events, b + failures) - logBeta(a, b)
+        let logLikelihood = (events > 0 ? events * log(threshold) : 0) + (failures > 0 ? failures * log1p(-threshold) : 0)
+        // The mixture over the far side alone: the whole mixture times the posterior's mass there, over the prior's.
+        return logMixture - logLikelihood + logBetaTail(threshold, a + events, b + failures, upper: above)
+            - logBetaTail(threshold, a, b, upper: above)
+    }
+
+    /// log P(X > x) (`upper`) or log P(X ≤ x) for X ~ Beta(a, b).
+    static func logBetaTail(_ x: Double, _ a: Double, _ b: Double, upper: Bool) -> Double {
+        // I_x(a, b) by its continued fraction on the side where it converges, the other by symmetry.
+        let logFront = a * log(x) + b * log1p(-x) - logBeta(a, b)
+        if x < (a + 1) / (a + b + 2) {
+            let logLower = logFront + log(betaContinuedFraction(a, b, x)) - log(a)
+            return upper ? log1mexp(logLower) : logLower
+        }
+        let logUpper = logFront + log(betaContinuedFraction(b, a, 1 - x)) - log(b)
+        return upper ? logUpper : log1mexp(logUpper)
+    }
+
+    /// log(1 − e^x) for x ≤ 0.
+    static func log1mexp(_ x: Double) -> Double { x > -0.693 ? log(-expm1(x)) : log1p(-exp(x)) }
+
+    /// The continued fraction of the incomplete beta function (modified
+    /// Lentz), which converges quickly for x below (a + 1)/(a + b + 2).
+    static func betaContinuedFraction(_ a: Double, _ b: Double, _ x: Double) -> Double {
+        let tiny = 1e-300
+        var c = 1.0, d = 1 - (a + b) * x / (a + 1)
+        d = 1 / (abs(d) < tiny ? tiny : d)
+        var h = d
+        for m in 1...10_000 {
+            let m = Double(m)
+            for numerator in [m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                              -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))] {
+                d = 1 + numerator * d
+                d = 1 / (abs(d) < tiny ? tiny : d)
+                c = 1 + numerator / c
+                if abs(c) < tiny { c = tiny }
+                h *= d * c
+            }
+            if abs(d * c - 1) < 1e-13 { break }
+        }
+        return h
+    }
+
+    /// The log e-value against "the mean is on the good side of the
+    /// threshold", for an estimate `distance` past it towards the bad side
+    /// with variance `variance`: the half of the normal mixture N(0, τ²) on
+    /// the bad side, renormalised (the one-sided form of `gaussian`).
+    public static func gaussianLogEvidence(distance: Double, variance: Double, tau: Double) -> Double {
+        guard variance > 0, tau > 0 else { return distance > 0 ? .infinity : 0 }
+        let t2 = tau * tau, v = variance
+        let full = 0.5 * log(v / (v + t2)) + t2 * distance * distance / (2 * v * (v + t2))
+        // The posterior's mass on the bad side: Φ(d τ / √(v (v + τ²))).
+        let side = 0.5 * erfc(-distance * tau / (v * (v + t2)).squareRoot() / 2.0.squareRoot())
+        return log(2) + full + log(side)
+    }
+
     /// The same span at one traffic split: events and trials of the canary and of stable.
     public struct SplitCounts: Sendable, Hashable {
         public var canaryEvents, canaryTrials, stableEvents, stableTrials: Double
