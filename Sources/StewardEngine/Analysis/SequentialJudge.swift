@@ -325,13 +325,6 @@ enum SequentialJudge {
             value.isFinite && ![failInterval.lower, failInterval.upper, passInterval.lower, passInterval.upper].contains { $0.isNaN }
         }
 
-        /// The failure (and the lean) decided by a one-sided test's log
-        /// e-value, which spends all its level on the bad side.
-        mutating func decide(by logEvidence: Double, failAlpha: Double, passAlpha: Double) {
-            failsByEvidence = logEvidence >= log(1 / failAlpha)
-            leansByEvidence = logEvidence >= log(1 / passAlpha)
-        }
-
         func fails(above: Bool) -> Bool {
             failsByEvidence ?? (above ? failInterval.lower > threshold : failInterval.upper < threshold)
         }
@@ -361,11 +354,7 @@ enum SequentialJudge {
         case .rate(let events, let trials):
             guard relative else {
                 let at = { (alpha: Double) in ConfidenceSequence.rate(events: events, trials: trials, alpha: alpha, priorMean: k) }
-                var estimate = Estimate(value: events / trials, threshold: k, failInterval: at(oneSided(failAlpha)), passInterval: at(passAlpha))
-                estimate.decide(by: ConfidenceSequence.rateLogEvidence(beyond: k, above: metric.failWhen.comparison == .above,
-                                                                       events: events, trials: trials),
-                                failAlpha: failAlpha, passAlpha: passAlpha)
-                return .success(estimate)
+                return .success(Estimate(value: events / trials, threshold: k, failInterval: at(failAlpha), passInterval: at(passAlpha)))
             }
             var counts: [ConfidenceSequence.SplitCounts] = []
             for span in spans {
@@ -378,8 +367,10 @@ enum SequentialJudge {
             }
             var estimate = Estimate(value: ratio.estimate, threshold: k, failInterval: ratio.intervals[0], passInterval: ratio.intervals[1],
                                     logScale: true)
+            // The failure is decided by the one-sided test, which spends all its level on the bad side.
             let against = metric.failWhen.comparison == .above ? ratio.logEvidenceAbove : ratio.logEvidenceBelow
-            estimate.decide(by: against, failAlpha: failAlpha, passAlpha: passAlpha)
+            estimate.failsByEvidence = against >= log(1 / failAlpha)
+            estimate.leansByEvidence = against >= log(1 / passAlpha)
             estimate.favoursByEvidence = against >= log(2)
             return .success(estimate)
         case .latency(let histogram):
@@ -454,15 +445,12 @@ enum SequentialJudge {
         guard let c = canary.meanAndVariance, c.count >= least else {
             return .failure(Undecidable(text: "a mean needs at least \(Int(least)) observations"))
         }
-        let k = metric.failWhen.threshold, above = metric.failWhen.comparison == .above
+        let k = metric.failWhen.threshold
         guard metric.failWhen.relativeTo == .stable else {
             let variance = c.variance / c.count
             let tau = max(abs(k) * 0.1, variance.squareRoot())
             let at = { (alpha: Double) in ConfidenceSequence.gaussian(estimate: c.mean, variance: variance, alpha: alpha, tau: tau) }
-            var estimate = Estimate(value: c.mean, threshold: k, failInterval: at(oneSided(failAlpha)), passInterval: at(passAlpha))
-            estimate.decide(by: ConfidenceSequence.gaussianLogEvidence(distance: above ? c.mean - k : k - c.mean, variance: variance, tau: tau),
-                            failAlpha: failAlpha, passAlpha: passAlpha)
-            return .success(estimate)
+            return .success(Estimate(value: c.mean, threshold: k, failInterval: at(failAlpha), passInterval: at(passAlpha)))
         }
         // Stable's mean over the same spans, weighted as the canary's exposure was.
         var matched = 0.0, matchedVariance = 0.0, weight = 0.0
@@ -485,10 +473,7 @@ enum SequentialJudge {
             let d = ConfidenceSequence.gaussian(estimate: difference, variance: variance, alpha: alpha, tau: tau)
             return .init(lower: k + d.lower / matched, upper: k + d.upper / matched)
         }
-        var estimate = Estimate(value: c.mean / matched, threshold: k, failInterval: at(oneSided(failAlpha)), passInterval: at(passAlpha))
-        estimate.decide(by: ConfidenceSequence.gaussianLogEvidence(distance: above ? difference : -difference, variance: variance, tau: tau),
-                        failAlpha: failAlpha, passAlpha: passAlpha)
-        return .success(estimate)
+        return .success(Estimate(value: c.mean / matched, threshold: k, failInterval: at(failAlpha), passInterval: at(passAlpha)))
     }
 
     /// About how many more samples before the interval at the level that
@@ -503,10 +488,6 @@ enum SequentialJudge {
         let needed = samples * (halfWidth / gap) * (halfWidth / gap) - samples
         return needed.isFinite ? Int(min(max(needed, 1), 1e12)) : nil
     }
-
-    /// The level of the two-sided interval shown with a one-sided test's
-    /// failure: its end on the bad side is about where that test fails.
-    private static func oneSided(_ alpha: Double) -> Double { min(2 * alpha, 0.5) }
 
     private static func quantileLevel(_ metric: MetricSpec) -> Double {
         if let q = metric.ingestMeasure?.quantile { return q }
