@@ -113,6 +113,51 @@ import Testing
         #expect(rollback != nil, "\(s.observed["r"]?.verdicts["safety"]?.description ?? "no verdict")")
     }
 
+    /// Before: a safety guard whose pooled estimate stood at 2.1× stable
+    /// (limit 2×) over a hundred canary events was promoted: a guard's
+    /// pooled estimate held a promotion only once the evidence favoured a
+    /// regression two to one, which a problem just over its limit takes
+    /// hours to reach, and the last quarter hour happened to read 1.5×
+    /// (drawn worlds: hallucinations at 2.1× stable from the first minute,
+    /// promoted on a quiet stretch). Now the pooled estimate holds it with
+    /// ten events behind it, as a recent stretch's does.
+    @Test func aGuardWhosePooledEstimateIsOverItsLimitHoldsThePromotion() throws {
+        let yaml = Fixtures.model() + """
+            ---
+            apiVersion: steward/v1
+            kind: AnalysisTemplate
+            metadata: {name: checks}
+            spec:
+              metrics:
+                - name: safety
+                  provider: {ingest: {measure: safetyViolations}}
+                  failWhen: {above: 2, relativeTo: stable}
+                  minSamples: 100
+                  interval: 1m
+                  severity: critical
+                  role: guard
+            """ + rolloutYAML(steps: """
+                    - setWeight: 5
+                    - pause: {duration: 1h}
+                    - setWeight: 35
+                    - pause: {duration: 1h}
+                    - setWeight: 100
+            """)
+        var s = try Scenario(yaml)
+        s.run(minutes: 125) { version, weight, minute in
+            // Stable at 0.1%; the canary at 2.4 times that until minute 108, then at 1.5 times.
+            let trials = Double(version == v110 ? weight * 20 : (100 - weight) * 20)
+            let ratio = version == v110 ? (minute < 108 ? 2.4 : 1.5) : 1
+            return [MetricReading(metric: "safety", version: version, windowStart: Moment(secondsSinceEpoch: 0),
+                                  windowEnd: Moment(secondsSinceEpoch: 0), statistics: .rate(events: trials * 0.001 * ratio, trials: trials))]
+        }
+        let verdict = try #require(s.observed["r"]?.verdicts["safety"])
+        #expect(verdict.outcome == .inconclusive && !verdict.leaning && (verdict.value ?? 0) > 2, "\(verdict)")
+        #expect(verdict.favoursFailure, "\(verdict)")
+        #expect(s.actions { if case .promote = $0 { true } else { false } }.isEmpty)
+        #expect(s.weights == [5, 35])
+    }
+
     /// Before: a quantile given per window from a handful of requests (a
     /// p95 of three requests reads low) counted like any other window, so a
     /// slow canary at low traffic could pass.

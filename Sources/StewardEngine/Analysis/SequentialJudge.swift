@@ -141,16 +141,19 @@ enum SequentialJudge {
         let above = condition.comparison == .above
         verdict.value = estimate.value
         verdict.interval = estimate.passInterval
-        verdict.favoursFailure = estimate.favoursByEvidence ?? (verdict.estimateOnGoodSide == false)
+        // A rate ratio's estimate on the bad side counts with ten canary events behind it, as a recent stretch's does, so
+        // that a rare-event regression which began late is not promoted for want of two-to-one evidence.
+        verdict.favoursFailure = (estimate.favoursByEvidence ?? (verdict.estimateOnGoodSide == false))
+            || pointsToRegression(estimate, canary, above: above, least: 0)
         let sharedIncidentNote = "stable fails it too over the same time, and the canary is no worse: an incident on both versions is not the canary's doing"
         let recentEstimate = recent.flatMap { measureRecent($0, metric, failAlpha: failAlpha, passAlpha: passAlpha) }
         // Nor is a version promoted while its latest stretch favours a regression: a late one is not diluted at promotion.
-        if let recent, pointsToRegression(recentEstimate, recent.span, above: above, least: 0) {
+        if let recent, pointsToRegression(recentEstimate, recent.span.canary, above: above, least: 0) {
             verdict.favoursFailure = true
         }
         if !verdict.favoursFailure, let latest = recent?.latest, let canary = latest.canary, Self.enoughBehind(canary),
            case .success(let e) = measure(canary, metric, spans: [latest], failAlpha: passAlpha, passAlpha: passAlpha), e.isNumber,
-           pointsToRegression(e, latest, above: above, least: Self.leastLatestSamples) {
+           pointsToRegression(e, canary, above: above, least: Self.leastLatestSamples) {
             verdict.favoursFailure = true
         }
         if estimate.fails(above: above) {
@@ -270,10 +273,10 @@ enum SequentialJudge {
     /// favours failure two to one, or its point estimate lies on the bad
     /// side with enough behind it to mean anything (a rate's ten events;
     /// `least` samples of anything else).
-    private static func pointsToRegression(_ estimate: Estimate?, _ span: ExposureSpan, above: Bool, least: Double) -> Bool {
+    private static func pointsToRegression(_ estimate: Estimate?, _ canary: MetricStatistics?, above: Bool, least: Double) -> Bool {
         guard let estimate else { return false }
         if estimate.favoursByEvidence == true { return true }
-        guard above ? estimate.value > estimate.threshold : estimate.value < estimate.threshold, let canary = span.canary else { return false }
+        guard above ? estimate.value > estimate.threshold : estimate.value < estimate.threshold, let canary else { return false }
         return enoughBehind(canary, least: least)
     }
 
