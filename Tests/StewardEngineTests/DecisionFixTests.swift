@@ -113,14 +113,16 @@ import Testing
         #expect(rollback != nil, "\(s.observed["r"]?.verdicts["safety"]?.description ?? "no verdict")")
     }
 
-    /// Before: a safety guard whose pooled estimate stood at 2.1× stable
+    /// Before: a safety guard whose pooled estimate stood at 2.2× stable
     /// (limit 2×) over a hundred canary events was promoted: a guard's
     /// pooled estimate held a promotion only once the evidence favoured a
     /// regression two to one, which a problem just over its limit takes
-    /// hours to reach, and the last quarter hour happened to read 1.5×
+    /// hours to reach, and the last quarter hour happened to read under 2×
     /// (drawn worlds: hallucinations at 2.1× stable from the first minute,
     /// promoted on a quiet stretch). Now the pooled estimate holds it with
-    /// ten events behind it, as a recent stretch's does.
+    /// ten events behind it, as a recent stretch's does; at the progress
+    /// deadline it pauses rather than rolls back, since that alone, looked
+    /// at for hours, is no proof.
     @Test func aGuardWhosePooledEstimateIsOverItsLimitHoldsThePromotion() throws {
         let yaml = Fixtures.model() + """
             ---
@@ -142,19 +144,25 @@ import Testing
                     - setWeight: 35
                     - pause: {duration: 1h}
                     - setWeight: 100
-            """)
+            """, deadline: "  progressDeadline: 5m")
         var s = try Scenario(yaml)
-        s.run(minutes: 125) { version, weight, minute in
-            // Stable at 0.1%; the canary at 2.4 times that until minute 108, then at 1.5 times.
-            let trials = Double(version == v110 ? weight * 20 : (100 - weight) * 20)
+        func minute(_ version: SemanticVersion, _ weight: Int, _ minute: Int) -> [MetricReading] {
+            // Stable at 0.1%; the canary at 2.4 times that until minute 108, then at 1.5 times. `weight` is the version's share.
+            let trials = Double(weight * 20)
             let ratio = version == v110 ? (minute < 108 ? 2.4 : 1.5) : 1
             return [MetricReading(metric: "safety", version: version, windowStart: Moment(secondsSinceEpoch: 0),
                                   windowEnd: Moment(secondsSinceEpoch: 0), statistics: .rate(events: trials * 0.001 * ratio, trials: trials))]
         }
+        s.run(minutes: 124, measure: minute)
         let verdict = try #require(s.observed["r"]?.verdicts["safety"])
         #expect(verdict.outcome == .inconclusive && !verdict.leaning && (verdict.value ?? 0) > 2, "\(verdict)")
-        #expect(verdict.favoursFailure, "\(verdict)")
+        #expect(verdict.pastLimit && !verdict.favoursFailure, "\(verdict)")
         #expect(s.actions { if case .promote = $0 { true } else { false } }.isEmpty)
+        #expect(s.weights == [5, 35])
+        // The step to 100% began at minute 120, so its deadline falls at minute 125.
+        s.run(minutes: 3, measure: minute)
+        #expect(s.observed["r"]?.pauseCause == .progressDeadline, "\(String(describing: s.observed["r"]))")
+        #expect(s.actions { if case .rollback = $0 { true } else { false } }.isEmpty)
         #expect(s.weights == [5, 35])
     }
 

@@ -141,10 +141,12 @@ enum SequentialJudge {
         let above = condition.comparison == .above
         verdict.value = estimate.value
         verdict.interval = estimate.passInterval
-        // A rate ratio's estimate on the bad side counts with ten canary events behind it, as a recent stretch's does, so
-        // that a rare-event regression which began late is not promoted for want of two-to-one evidence.
-        verdict.favoursFailure = (estimate.favoursByEvidence ?? (verdict.estimateOnGoodSide == false))
-            || pointsToRegression(estimate, canary, above: above, least: 0)
+        verdict.favoursFailure = estimate.favoursByEvidence ?? (verdict.estimateOnGoodSide == false)
+        // A rate ratio's estimate on the bad side with ten canary events behind it holds a promotion, as a recent
+        // stretch's does, so that a rare-event regression just over its limit is not promoted for want of two-to-one
+        // evidence. It does not roll back at the deadline: looked at for hours at low traffic, ten events of a healthy
+        // canary read over the limit now and then.
+        verdict.pastLimit = pointsToRegression(estimate, canary, above: above, least: 0)
         let sharedIncidentNote = "stable fails it too over the same time, and the canary is no worse: an incident on both versions is not the canary's doing"
         let recentEstimate = recent.flatMap { measureRecent($0, metric, failAlpha: failAlpha, passAlpha: passAlpha) }
         // Nor is a version promoted while its latest stretch favours a regression: a late one is not diluted at promotion.

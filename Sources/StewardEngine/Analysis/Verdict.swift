@@ -39,6 +39,10 @@ public struct Verdict: Sendable, Hashable, CustomStringConvertible {
     /// rate ratio, by at least two to one (a handful of rare events puts
     /// the point estimate anywhere): no promotion meanwhile.
     public var favoursFailure = false
+    /// The pooled estimate lies past the threshold with enough behind it
+    /// (for a rate ratio, ten canary events): no promotion meanwhile, but
+    /// not by itself a reason to roll back at the progress deadline.
+    public var pastLimit = false
 
     public init(metric: String, outcome: Outcome, severity: MetricSpec.Severity, value: Double? = nil,
                 interval: ConfidenceSequence.Interval? = nil, threshold: Double, comparison: FailCondition.Comparison,

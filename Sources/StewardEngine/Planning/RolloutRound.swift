@@ -394,7 +394,9 @@ struct RolloutRound {
             guard metric.isCritical else { return nil }
             if (status.failures[metric.name] ?? 0) > 0 || verdict?.leaning == true { return HoldCause(kind: .failing, metric: metric.name, said: said) }
             if metric.gatesProgress, verdict?.outcome != .pass { return .needsPass(metric.name, said) }
-            if weight >= 100, verdict?.favoursFailure == true { return HoldCause(kind: .badEstimate, metric: metric.name, said: said) }
+            if weight >= 100, verdict?.favoursFailure == true || verdict?.pastLimit == true {
+                return HoldCause(kind: .badEstimate, metric: metric.name, said: said)
+            }
             return nil
         } + budgetHolds()
     }

@@ -22,7 +22,7 @@ extension Verdict.Outcome: Codable {}
 /// when unbounded (neither YAML nor JSON here holds an infinity).
 extension Verdict: Codable {
     enum CodingKeys: String, CodingKey {
-        case metric, outcome, severity, comparison, threshold, relativeToStable, samples, value, lower, upper, samplesNeeded, note, leaning, favoursFailure, windowEnd
+        case metric, outcome, severity, comparison, threshold, relativeToStable, samples, value, lower, upper, samplesNeeded, note, leaning, favoursFailure, pastLimit, windowEnd
     }
 
     public init(from decoder: any Decoder) throws {
@@ -39,6 +39,7 @@ extension Verdict: Codable {
                   windowEnd: try c.decodeIfPresent(Moment.self, forKey: .windowEnd))
         leaning = try c.decodeIfPresent(Bool.self, forKey: .leaning) ?? false
         favoursFailure = try c.decodeIfPresent(Bool.self, forKey: .favoursFailure) ?? false
+        pastLimit = try c.decodeIfPresent(Bool.self, forKey: .pastLimit) ?? false
         guard samples >= 0, (samplesNeeded ?? 0) >= 0 else {
             throw DecodingError.dataCorruptedError(forKey: .samples, in: c, debugDescription: "sample counts cannot be negative")
         }
@@ -60,6 +61,7 @@ extension Verdict: Codable {
         try c.encodeIfPresent(note, forKey: .note)
         if leaning { try c.encode(leaning, forKey: .leaning) }
         if favoursFailure { try c.encode(favoursFailure, forKey: .favoursFailure) }
+        if pastLimit { try c.encode(pastLimit, forKey: .pastLimit) }
         try c.encodeIfPresent(windowEnd, forKey: .windowEnd)
     }
 }
