@@ -43,7 +43,7 @@ struct HoldCause: Sendable, Hashable {
         case needsPass
         /// A critical metric counts failures, or leans to failure.
         case failing
-        /// A promotion: a critical metric's evidence favours a regression.
+        /// A promotion: a critical metric's evidence or estimate points to a regression.
         case badEstimate
         /// Outside the policy's change windows: the clock, not the evidence, holds it.
         case changeWindow
@@ -70,6 +70,6 @@ struct HoldCause: Sendable, Hashable {
     static func needsPass(_ metric: String, _ said: String) -> HoldCause { HoldCause(kind: .needsPass, metric: metric, said: said) }
 
     var text: String {
-        kind == .badEstimate ? "\(said) (the evidence favours a regression: no promotion)" : said
+        kind == .badEstimate ? "\(said) (its estimate points to a regression: no promotion)" : said
     }
 }
