@@ -87,20 +87,7 @@ import Testing
     /// excused as "an incident on both versions" because stable had one
     /// background violation, and could then neither pass nor fail.
     @Test func zeroToleranceIsNotExcusedWhenTheCanaryIsSurelyWorseThanStable() throws {
-        let yaml = Fixtures.model() + """
-            ---
-            apiVersion: steward/v1
-            kind: AnalysisTemplate
-            metadata: {name: checks}
-            spec:
-              metrics:
-                - name: safety
-                  provider: {ingest: {measure: safetyViolations}}
-                  failWhen: {above: 0}
-                  minSamples: 100
-                  interval: 1m
-                  severity: critical
-            """ + rolloutYAML()
+        let yaml = Self.safetyTemplate(failWhen: "{above: 0}") + rolloutYAML()
         var s = try Scenario(yaml)
         s.run(minutes: 60) { version, weight, minute in
             let samples = weight * 40
@@ -124,21 +111,7 @@ import Testing
     /// deadline it pauses rather than rolls back, since that alone, looked
     /// at for hours, is no proof.
     @Test func aGuardWhosePooledEstimateIsOverItsLimitHoldsThePromotion() throws {
-        let yaml = Fixtures.model() + """
-            ---
-            apiVersion: steward/v1
-            kind: AnalysisTemplate
-            metadata: {name: checks}
-            spec:
-              metrics:
-                - name: safety
-                  provider: {ingest: {measure: safetyViolations}}
-                  failWhen: {above: 2, relativeTo: stable}
-                  minSamples: 100
-                  interval: 1m
-                  severity: critical
-                  role: guard
-            """ + rolloutYAML(steps: """
+        let yaml = Self.safetyTemplate(failWhen: "{above: 2, relativeTo: stable}", role: "guard") + rolloutYAML(steps: """
                     - setWeight: 5
                     - pause: {duration: 1h}
                     - setWeight: 35
@@ -164,6 +137,25 @@ import Testing
         #expect(s.observed["r"]?.pauseCause == .progressDeadline, "\(String(describing: s.observed["r"]))")
         #expect(s.actions { if case .rollback = $0 { true } else { false } }.isEmpty)
         #expect(s.weights == [5, 35])
+    }
+
+    /// The model and a template `checks` of one critical metric, `safety`, on the safety violations.
+    static func safetyTemplate(failWhen: String, role: String = "gate") -> String {
+        Fixtures.model() + """
+            ---
+            apiVersion: steward/v1
+            kind: AnalysisTemplate
+            metadata: {name: checks}
+            spec:
+              metrics:
+                - name: safety
+                  provider: {ingest: {measure: safetyViolations}}
+                  failWhen: \(failWhen)
+                  minSamples: 100
+                  interval: 1m
+                  severity: critical
+                  role: \(role)
+            """
     }
 
     /// Before: a quantile given per window from a handful of requests (a
