@@ -55,6 +55,8 @@ import StewardTesting
     @Test func evidenceIsJudgedWhenItArrivesNotAtTheNextPoll() async throws {
         let world = try World()
         try world.setPoll("30s")
+        // Healthy traffic on a loaded machine could otherwise promote the canary before the failing batch comes.
+        try world.holdBeforePromotion()
         let port = try world.start()
         let routesFile = world.dir + "/state/routes.json"
         func routes() -> String { (try? String(contentsOfFile: routesFile, encoding: .utf8)) ?? "" }
@@ -62,7 +64,7 @@ import StewardTesting
         let walking = try await AgentEndToEndTests.drive(world, port: port, canaryErrors: 0.01, seconds: 20) { routes().contains("\"2.4.0\"") }
         #expect(walking, "\(routes())")
         _ = try await AgentEndToEndTests.drive(world, port: port, canaryErrors: 0.01, seconds: 11) { false }
-        #expect(routes().contains("\"2.4.0\""))
+        #expect(routes().contains("\"2.4.0\"") && routes().contains("\"2.3.1\""), "still a canary: \(routes())")
         // One batch that settles it: 2,000 canary requests, a third of them failed.
         let now = Date().timeIntervalSince1970
         let items: [[String: Any]] = (0..<2000).map { i in
@@ -160,6 +162,20 @@ extension AgentEndToEndTests.World {
 
             """.write(toFile: dir + "/work/rollouts/code-review-assistant.yaml", atomically: true, encoding: .utf8)
         try git(["commit", "-qam", "Canary for code-review-assistant"])
+        try git(["push", "-q", dir + "/remote.git", "main"])
+    }
+
+    /// Makes customer-support-agent wait for a person before its promotion,
+    /// pushed to the remote: healthy traffic then never ends its canary.
+    func holdBeforePromotion() throws {
+        let rollout = dir + "/work/rollouts/customer-support-agent.yaml"
+        let text = try String(contentsOfFile: rollout, encoding: .utf8)
+        let lines = text.components(separatedBy: "\n")
+        let last = try #require(lines.lastIndex { $0.hasSuffix("- setWeight: 100") })
+        let indent = lines[last].prefix { $0 == " " }
+        try (lines[..<last] + [indent + "- pause: {}"] + lines[last...]).joined(separator: "\n")
+            .write(toFile: rollout, atomically: true, encoding: .utf8)
+        try git(["commit", "-qam", "Wait for a person before promoting 2.4.0"])
         try git(["push", "-q", dir + "/remote.git", "main"])
     }
 
