@@ -60,12 +60,12 @@ import Testing
     }
 
     /// Both sides: an A/A test shows the variant better than the control, or
-    /// worse, each in at most 1 − confidence of runs (5%: 2 of 40).
+    /// worse, each in at most 1 − confidence of runs (5%: 20 of 400).
     @Test func anAATestRarelyShowsADifferenceEitherWay() throws {
-        let runs = try (0..<40).map { try run(rates: (0.05, 0.05), seed: 500 + UInt64($0)) }
+        let runs = try (0..<400).map { try run(rates: (0.05, 0.05), seed: 500 + UInt64($0)) }
         let better = runs.filter(\.shownBetter).count, worse = runs.filter(\.shownWorse).count
-        print("A/A, 40 runs: the variant shown better in \(better), worse in \(worse)")
-        #expect(better <= 2 && worse <= 2, "better \(better), worse \(worse) of 40")
+        print("A/A, 400 runs: the variant shown better in \(better), worse in \(worse)")
+        #expect(better <= 20 && worse <= 20, "better \(better), worse \(worse) of 400")
     }
 
     @Test func aRealDifferenceIsFound() throws {
