@@ -76,8 +76,10 @@ struct StatusView {
         if !s.spend.isEmpty { out.append("  spend: " + s.spend.joined(separator: "; ")) }
         for metric in s.verdicts.keys.sorted() {
             let verdict = s.verdicts[metric]!
-            let word = verdict.outcome.rawValue + (verdict.leaning ? ", leaning to fail" : "")
-            out.append("  \(word.padding(toLength: 14, withPad: " ", startingAt: 0)) \(rollout.verdictText[metric] ?? verdict.description)")
+            let word = verdict.outcome.rawValue + (verdict.qualifier.map { ", " + $0 } ?? "")
+            // Padded, never cut: `padding(toLength:)` would cut "inconclusive, leaning to fail" to its first 14 characters.
+            let column = word.padding(toLength: max(14, word.count), withPad: " ", startingAt: 0)
+            out.append("  \(column) \(rollout.verdictText[metric] ?? verdict.description)")
         }
         return out
     }

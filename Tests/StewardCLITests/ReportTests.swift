@@ -126,6 +126,29 @@ import Testing
             """)
         #expect(!StatusView(report: report, now: now, bars: false).text.contains("█"))
     }
+
+    /// Before: "inconclusive, leaning to fail" was cut to its first 14
+    /// characters ("inconclusive, "); a guard past its limit said nothing.
+    @Test func aVerdictThatHoldsTrafficSaysHowInFull() throws {
+        func verdict(_ name: String, _ flag: String) -> String {
+            """
+            "\(name)": {"metric": "\(name)", "outcome": "inconclusive", "severity": "critical", "comparison": "above",
+                       "threshold": 2, "relativeToStable": true, "samples": 900, \(flag): true}
+            """
+        }
+        let json = """
+            {"ready": true, "invalidDiagnostics": [], "decisions": [],
+             "rollouts": [{"name": "r", "phase": "progressing", "stable": "2.3.1", "canary": "2.4.0", "stepIndex": 2, "canaryWeight": 35,
+                           "stepStartedAt": 0, "verdictText": {"safety": "safety 2.3 x stable", "errors": "errors 0.06"},
+                           "verdicts": {\(verdict("safety", "\"pastLimit\"")), \(verdict("errors", "\"leaning\""))}}]}
+            """
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let report = try decoder.decode(StatusReport.self, from: Data(json.utf8))
+        let text = StatusView(report: report, now: Date(), bars: false).text
+        #expect(text.contains("  inconclusive, leaning to fail errors 0.06\n"), "\(text)")
+        #expect(text.contains("  inconclusive, past its limit safety 2.3 x stable\n"), "\(text)")
+    }
 }
 
 extension ReportTests {

@@ -3,6 +3,7 @@ import StewardEngine
 import StewardSimulation
 import StewardSpec
 import StewardTesting
+import StewardYAML
 import Testing
 
 /// One scenario per fix of the decisions issue: each shows what the engine
@@ -130,6 +131,10 @@ import Testing
         let verdict = try #require(s.observed["r"]?.verdicts["safety"])
         #expect(verdict.outcome == .inconclusive && !verdict.leaning && (verdict.value ?? 0) > 2, "\(verdict)")
         #expect(verdict.pastLimit && !verdict.favoursFailure, "\(verdict)")
+        // A restarted agent reads the hold back from the status file.
+        let file = try StatusFile.encode(try #require(s.observed["r"]), rollout: "r")
+        let bag = DiagnosticBag()
+        #expect(StatusFile.decode(Array(file.utf8), file: "status/r.yaml", bag: bag)?.status.verdicts["safety"]?.pastLimit == true, "\(file)")
         #expect(s.actions { if case .promote = $0 { true } else { false } }.isEmpty)
         #expect(s.weights == [5, 35])
         // The step to 100% began at minute 120, so its deadline falls at minute 125.

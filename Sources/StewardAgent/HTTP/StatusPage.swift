@@ -78,7 +78,7 @@ struct StatusPage {
             let relative = v.relativeToStable ? " × stable" : ""
             let value = v.value.map { Verdict.format($0) + relative } ?? "—"
             let interval = v.interval.map { "\(Verdict.format($0.lower))–\(Verdict.format($0.upper))" } ?? ""
-            let outcome = v.outcome.rawValue + (v.leaning ? " (leaning to fail)" : "")
+            let outcome = v.outcome.rawValue + (v.qualifier.map { " (\($0))" } ?? "")
             return "<tr class=\"\(v.outcome.rawValue)\"><td>\(Self.escape(name))</td><td>\(outcome)</td><td>\(value)</td><td>\(interval)</td>"
                 + "<td>fails \(v.comparison == .above ? "above" : "below") \(Verdict.format(v.threshold))\(relative)</td><td>\(v.samples)</td>"
                 + "<td>\(Self.escape(v.note ?? v.samplesNeeded.map { "about \($0) more samples" } ?? ""))</td></tr>"

@@ -61,6 +61,12 @@ public struct Verdict: Sendable, Hashable, CustomStringConvertible {
         self.windowEnd = windowEnd
     }
 
+    /// What an inconclusive verdict still does to traffic, for a person:
+    /// "leaning to fail" (traffic holds), "past its limit" (no promotion).
+    public var qualifier: String? {
+        leaning ? "leaning to fail" : outcome == .inconclusive && pastLimit ? "past its limit" : nil
+    }
+
     /// Whether the canary's value lies on the good side of the threshold (nil without a value).
     public var estimateOnGoodSide: Bool? {
         value.map { comparison == .above ? $0 <= threshold : $0 >= threshold }
