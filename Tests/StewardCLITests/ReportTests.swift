@@ -130,12 +130,7 @@ import Testing
     /// Before: "inconclusive, leaning to fail" was cut to its first 14
     /// characters ("inconclusive, "); a guard past its limit said nothing.
     @Test func aVerdictThatHoldsTrafficSaysHowInFull() throws {
-        func verdict(_ name: String, _ flag: String) -> String {
-            """
-            "\(name)": {"metric": "\(name)", "outcome": "inconclusive", "severity": "critical", "comparison": "above",
-                       "threshold": 2, "relativeToStable": true, "samples": 900, \(flag): true}
-            """
-        }
+        let verdict = Self.inconclusiveVerdictJSON
         let json = """
             {"ready": true, "invalidDiagnostics": [], "decisions": [],
              "rollouts": [{"name": "r", "phase": "progressing", "stable": "2.3.1", "canary": "2.4.0", "stepIndex": 2, "canaryWeight": 35,
@@ -148,6 +143,14 @@ import Testing
         let text = StatusView(report: report, now: Date(), bars: false).text
         #expect(text.contains("  inconclusive, leaning to fail errors 0.06\n"), "\(text)")
         #expect(text.contains("  inconclusive, past its limit safety 2.3 x stable\n"), "\(text)")
+    }
+
+    /// A status report's inconclusive verdict of `name`, critical, with `flag` set.
+    static func inconclusiveVerdictJSON(_ name: String, _ flag: String) -> String {
+        """
+        "\(name)": {"metric": "\(name)", "outcome": "inconclusive", "severity": "critical", "comparison": "above",
+                   "threshold": 2, "relativeToStable": true, "samples": 900, \(flag): true}
+        """
     }
 }
 

@@ -116,7 +116,7 @@ import StewardSpec
     }
 
     @Test func aSmokeGateThatKeepsSayingNoRollsTheCanaryBack() throws {
-        var s = try Scenario(Self.yaml(.beforeRollout).replacingOccurrences(of: "timeout: 5s}", with: "timeout: 5s, failureLimit: 2}"))
+        var s = try Scenario(Self.yaml(.beforeRollout).replacingOccurrences(of: "timeout: 5s", with: "timeout: 5s, failureLimit: 2"))
         s.run(minutes: 2, measure: Self.healthy)
         let question = try #require(firstQuestion(s), "the gate was never asked")
         #expect(question.point == .beforeRollout)
