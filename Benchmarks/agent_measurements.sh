@@ -25,29 +25,13 @@ YAML
   for _ in $(seq 1 600); do [ -s "$2/listen" ] && break; sleep 0.1; done
   port=$(cat "$2/listen")
 }
-seed_remote() { # source-dir remote-dir
-  git -C "$1" init -q -b main && git -C "$1" add -A
-  git -C "$1" -c user.name=t -c user.email=t@example.com commit -qm seed
-  git clone -q --bare "$1" "$2"
-}
+. Benchmarks/measure_common.sh  # the scripts run from the repository root (cd above)
 echo -n "t0ken" > "$work/token"
 
 echo "== 1. ingest: wrk, 2 threads, 8 connections, 15 s, 100 outcomes a request"
 cp -r examples/quickstart "$work/q" && seed_remote "$work/q" "$work/q.git"
 start_agent "$work/q.git" "$work/q-state"
-python3 - "$work/body.json" <<'PY'
-import json, sys
-items = [{"model": "customer-support-agent", "version": "2.4.0" if i % 2 else "2.3.1", "time": "2026-11-22T10:00:00Z",
-          "latencyMs": 700 + i, "ok": i % 50 != 0, "rating": 4.5, "hallucination": False, "safetyViolation": False,
-          "inputTokens": 400, "outputTokens": 180, "cost": 0.0012} for i in range(100)]
-open(sys.argv[1], "w").write(json.dumps({"outcomes": items}))
-PY
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer t0ken"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$work/body.json"); wrk.body = f:read("*a"); f:close()
-LUA
+write_ingest_request
 wrk -t2 -c8 -d15s --latency -s "$work/post.lua" "http://127.0.0.1:$port/v1/outcomes" | tee "$work/wrk.txt"
 rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
 echo "outcomes/s: $(python3 -c "print(int(float('$rps') * 100))")"

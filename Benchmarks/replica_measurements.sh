@@ -32,11 +32,7 @@ as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w start -o "-p $pg_
 newdb() { "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U steward "$1"; echo "postgresql://steward@127.0.0.1:$pg_port/$1"; }
 echo -n "t0ken" > "$work/token"
 
-seed_remote() { # source-dir remote-dir
-  git -C "$1" init -q -b main && git -C "$1" add -A
-  git -C "$1" -c user.name=t -c user.email=t@example.com commit -qm seed
-  git clone -q --bare "$1" "$2"
-}
+. Benchmarks/measure_common.sh  # the scripts run from the repository root (cd above)
 start() { # name remote-dir poll [postgres-url] -> sets port, pid
   local name=$1
   cat > "$work/$name.yaml" <<YAML
@@ -54,18 +50,7 @@ YAML
 ready() { for _ in $(seq 1 3000); do curl -sf "http://127.0.0.1:$1/readyz" > /dev/null && return; sleep 0.2; done; }
 stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
 
-python3 - "$work/body.json" <<'PY'
-import json, sys
-items = [{"model": "customer-support-agent", "version": "2.4.0" if i % 2 else "2.3.1", "time": "2026-11-22T10:00:00Z",
-          "latencyMs": 700 + i, "ok": i % 50 != 0, "rating": 4.5, "inputTokens": 400, "outputTokens": 180, "cost": 0.0012} for i in range(100)]
-open(sys.argv[1], "w").write(json.dumps({"outcomes": items}))
-PY
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer t0ken"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$work/body.json"); wrk.body = f:read("*a"); f:close()
-LUA
+write_ingest_request
 outcomes() { awk '/Requests\/sec/ {printf "%d", $2 * 100}' "$1"; }
 
 echo "== 1. ingest, 15 s each"
