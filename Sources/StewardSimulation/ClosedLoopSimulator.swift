@@ -142,9 +142,9 @@ public enum ClosedLoopSimulator {
                 run.heldInformation.merge(told(then, requests), uniquingKeysWith: +)
             }
         }
-        // What all the traffic on the canary until the horizon would have told.
+        // What all the traffic on the canary until the horizon would have told (asked only of a regression).
         func fullExposure() {
-            guard rules != nil else { return }
+            guard run.regression == true else { return }
             for minute in 0..<scenario.minutes {
                 let versions = behaviours(minute, 100)
                 guard regressed(versions, minute, 100, labelling: false) else { continue }
